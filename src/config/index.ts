@@ -1,0 +1,66 @@
+import path from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/** Every setting Switchyard reads from the environment, with its default. */
+const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  SWITCHYARD_ADMIN_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#\\s]+/?$' })),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 100 * 1024 * 1024, default: 1024 * 1024 }),
+  SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
+  GEOIP_DB: Type.Optional(Type.String({ minLength: 1 })),
+  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
+});
+type RawConfig = Static<typeof ConfigSchema>;
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly adminKey: string | undefined;
+  /** Base URL used for tracking links when a smart link has no tracking domain. */
+  readonly publicUrl: string;
+  readonly logLevel: RawConfig['LOG_LEVEL'];
+  readonly bodyLimitBytes: number;
+  readonly sqliteSynchronous: RawConfig['SQLITE_SYNCHRONOUS'];
+  readonly geoipDb: string | undefined;
+  readonly trustProxy: string | undefined;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once into a frozen, typed configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const picked: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+  const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, picked));
+  const problems = [...Value.Errors(ConfigSchema, converted)];
+  if (problems.length > 0) {
+    const lines = problems.map((p) => `${p.path.slice(1) || '(root)'}: ${p.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const raw = converted as RawConfig;
+  const port = raw.PORT;
+  return Object.freeze({
+    port,
+    host: raw.HOST,
+    dataDir: path.resolve(raw.DATA_DIR),
+    adminKey: raw.SWITCHYARD_ADMIN_KEY,
+    publicUrl: (raw.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    logLevel: raw.LOG_LEVEL,
+    bodyLimitBytes: raw.BODY_LIMIT_BYTES,
+    sqliteSynchronous: raw.SQLITE_SYNCHRONOUS,
+    geoipDb: raw.GEOIP_DB,
+    trustProxy: raw.TRUST_PROXY,
+  });
+}

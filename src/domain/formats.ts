@@ -1,0 +1,67 @@
+import net from 'node:net';
+
+/**
+ * String formats that JSON Schema does not know. Each is a pure predicate so the same rule
+ * serves request validation, configuration checks and tests.
+ */
+
+const MACRO = /\{[a-z0-9_]+\}/gi;
+
+/** An absolute http(s) URL; `{macro}` placeholders are allowed anywhere a value may go. */
+export function isHttpUrl(value: string): boolean {
+  if (value.length > 4096 || /[\s\u0000-\u001f\u007f]/.test(value)) return false;
+  let url: URL;
+  try {
+    url = new URL(value.replace(MACRO, 'x'));
+  } catch {
+    return false;
+  }
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+}
+
+/** An IANA time-zone name that this runtime's ICU knows (e.g. `Europe/Berlin`, `UTC`). */
+export function isTimeZone(value: string): boolean {
+  if (value.length > 64 || value.length === 0) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/** A DNS host name with an optional port, lower case, as a tracking domain is written. */
+export function isHostWithPort(value: string): boolean {
+  const match = /^([^:]+)(?::(\d{1,5}))?$/.exec(value);
+  if (!match || match[1] === undefined) return false;
+  if (match[2] !== undefined && Number(match[2]) > 65535) return false;
+  const host = match[1];
+  if (host.length > 253) return false;
+  return net.isIP(host) === 4 || host.split('.').every((label) => HOST_LABEL.test(label));
+}
+
+/** An IPv4 or IPv6 network in CIDR notation, or a single address. */
+export function isCidr(value: string): boolean {
+  const [address, prefix, ...rest] = value.split('/');
+  if (address === undefined || rest.length > 0) return false;
+  const family = net.isIP(address);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** A dotted version such as `14`, `14.2` or `10.0.19045`. */
+export function isVersion(value: string): boolean {
+  return /^\d{1,6}(\.\d{1,6}){0,3}$/.test(value);
+}
+
+export const customFormats: Readonly<Record<string, (value: string) => boolean>> = {
+  'http-url': isHttpUrl,
+  'iana-timezone': isTimeZone,
+  'host-port': isHostWithPort,
+  cidr: isCidr,
+  version: isVersion,
+};

@@ -1,0 +1,93 @@
+import { Kind, Type, TypeRegistry, type TSchema, type TObject, type TProperties } from '@sinclair/typebox';
+
+// A closed set of strings rendered as a plain JSON Schema `enum` (clearer in OpenAPI than a union of
+// literals); registered so TypeBox's own Value functions understand it too.
+TypeRegistry.Set<{ enum: string[] }>('StringEnum', (schema, value) => typeof value === 'string' && schema.enum.includes(value));
+
+export const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+export const Name = Type.String({ minLength: 1, maxLength: 200 });
+export const HttpUrl = Type.String({ format: 'http-url', maxLength: 4096 });
+export const TimeZone = Type.String({ format: 'iana-timezone', maxLength: 64, examples: ['UTC', 'Europe/Berlin'] });
+export const DateTime = Type.String({ format: 'date-time' });
+
+/** Money: a non-negative number with at most 4 decimal places (stored exactly, never as a binary float). */
+export const Money = Type.Number({ minimum: 0, maximum: 1e12, multipleOf: 0.0001 });
+
+export function Nullable<T extends TSchema>(schema: T) {
+  return Type.Union([schema, Type.Null()]);
+}
+
+/** The same schema with a default value, for fields whose type is shared but whose default is not. */
+export function withDefault<T extends TSchema>(schema: T, value: unknown): T {
+  return { ...schema, default: value };
+}
+
+export function StringEnum<const T extends readonly string[]>(values: T, options: { default?: T[number]; description?: string } = {}) {
+  return Type.Unsafe<T[number]>({ [Kind]: 'StringEnum', type: 'string', enum: [...values], ...options });
+}
+
+/** Fields every stored resource carries. */
+export const Stored = {
+  id: Id,
+  version: Type.Integer({ minimum: 1, description: 'Increments on every change; send it back in If-Match.' }),
+  created_at: DateTime,
+  updated_at: DateTime,
+};
+
+/**
+ * The create body of a resource: `required` keys must be present, the rest are optional and take
+ * the defaults written in their schemas.
+ */
+export function createBody<T extends TObject>(fields: T, required: readonly (keyof T['properties'] & string)[]): TObject {
+  const properties: TProperties = {};
+  for (const [key, schema] of Object.entries(fields.properties)) {
+    properties[key] = required.includes(key) ? schema : Type.Optional(schema);
+  }
+  return Type.Object(properties, { additionalProperties: false });
+}
+
+/** A PATCH body: any subset of the fields, at least one. */
+export function patchBody<T extends TObject>(fields: T) {
+  return Type.Partial(fields, { additionalProperties: false, minProperties: 1 });
+}
+
+/** The stored form of a resource: its fields plus id, version and timestamps. */
+export function storedResource<T extends TObject>(fields: T) {
+  return Type.Composite([Type.Object(Stored), fields]);
+}
+
+export const PageQuery = Type.Object(
+  {
+    page: Type.Integer({ minimum: 1, default: 1 }),
+    page_size: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  },
+  { additionalProperties: false },
+);
+
+export function Page<T extends TSchema>(item: T) {
+  return Type.Object({
+    data: Type.Array(item),
+    page: Type.Integer(),
+    page_size: Type.Integer(),
+    total: Type.Integer(),
+  });
+}
+
+export const IdParams = Type.Object({ id: Id });
+
+export const ErrorBody = Type.Object({
+  error: Type.Object({
+    code: StringEnum([
+      'validation_failed',
+      'unauthorized',
+      'forbidden',
+      'not_found',
+      'conflict',
+      'payload_too_large',
+      'rate_limited',
+      'internal',
+    ] as const),
+    message: Type.String(),
+    details: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+  }),
+});

@@ -1,0 +1,63 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { StringEnum, TimeZone } from './common.js';
+
+export const DIMENSIONS = [
+  'country', 'region', 'city', 'os', 'os_version', 'device_type', 'browser', 'brand', 'language', 'ip',
+  'sub1', 'sub2', 'sub3', 'sub4', 'sub5', 'source_id', 'is_bot',
+] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+export const Rule = Type.Object(
+  {
+    dimension: StringEnum(DIMENSIONS),
+    op: StringEnum(['include', 'exclude'] as const),
+    values: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+        minItems: 1,
+        maxItems: 1000,
+        description: 'Values to match, case-insensitive. For `ip`: CIDR networks. For `is_bot`: "true" or "false".',
+      }),
+    ),
+    min: Type.Optional(Type.String({ format: 'version', description: 'os_version only: lowest accepted version.' })),
+    max: Type.Optional(Type.String({ format: 'version', description: 'os_version only: highest accepted version.' })),
+  },
+  { additionalProperties: false },
+);
+
+const ClockTime = Type.String({ pattern: '^(?:[01]\\d|2[0-3]):[0-5]\\d$|^24:00$', examples: ['09:00'] });
+
+export const DayPartingWindow = Type.Object(
+  {
+    days: Type.Array(Type.Integer({ minimum: 0, maximum: 6 }), {
+      minItems: 1,
+      maxItems: 7,
+      uniqueItems: true,
+      description: '0 = Sunday … 6 = Saturday',
+    }),
+    start: ClockTime,
+    end: ClockTime,
+  },
+  { additionalProperties: false },
+);
+
+export const DayParting = Type.Object(
+  {
+    timezone: Type.Optional(
+      Type.Union([TimeZone, Type.Null()], { description: "IANA zone; absent or null = the visitor's zone from geo." }),
+    ),
+    windows: Type.Array(DayPartingWindow, { minItems: 1, maxItems: 50 }),
+  },
+  { additionalProperties: false },
+);
+
+export const Ruleset = Type.Object(
+  {
+    rules: Type.Optional(Type.Array(Rule, { maxItems: 50, default: [] })),
+    day_parting: Type.Optional(Type.Union([DayParting, Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export type Rule = Static<typeof Rule>;
+export type Ruleset = Static<typeof Ruleset>;
+export type DayParting = Static<typeof DayParting>;

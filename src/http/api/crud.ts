@@ -1,0 +1,171 @@
+import { Type, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../domain/errors.js';
+import type { Meta } from '../../domain/records.js';
+import { ErrorBody, Id, Page, PageQuery, createBody, patchBody } from '../../domain/schemas/common.js';
+import type { ListQuery, ResourceRepo, StoreTx } from '../../ports/store.js';
+import { requireAdmin } from '../auth.js';
+import type { ApiDeps } from './deps.js';
+import { bodyOf, expectedVersion, found, pageOf, principalOf, unwrapUpdate } from './helpers.js';
+
+export interface PrepareContext<R> {
+  tx: StoreTx;
+  /** Create: the body with defaults applied. Update: the stored fields with the patch laid over them. */
+  input: Record<string, unknown>;
+  existing: R | undefined;
+  parentId: number | undefined;
+}
+
+/** One REST resource: its schemas, its repository and the rules that are particular to it. */
+export interface CrudResource<R extends Meta, B> {
+  noun: string;
+  tag: string;
+  /** Collection path, e.g. `/advertisers` or `/offers/:id/urls`. */
+  path: string;
+  /** Name of the item's path parameter (`id` unless the collection already uses it). */
+  itemParam?: string;
+  /** For nested collections: the parent's path parameter and the column that links to it. */
+  parent?: { noun: string; column: string; exists: (tx: StoreTx, id: number) => Promise<boolean> };
+  fields: TObject;
+  required: string[];
+  response: TSchema;
+  /** Equality filters the list endpoint accepts, each an indexed column. */
+  filters?: TProperties;
+  /** Statuses the list hides unless asked for by a `status` filter. */
+  hideStatuses?: string[];
+  repo: (tx: StoreTx) => ResourceRepo<R, B>;
+  /** Validates cross-field and referential rules and returns what to store; throws AppError. */
+  prepare: (ctx: PrepareContext<R>) => Promise<B>;
+  present?: (tx: StoreTx, record: R) => Promise<unknown> | unknown;
+  /** Deletion; the default removes the row. Throw a conflict to refuse. */
+  remove?: (tx: StoreTx, record: R) => Promise<void>;
+  /** Which rows a partner key may see; absent = partners see nothing of this resource. */
+  partnerScope?: {
+    /** Filters that limit a list to the partner's rows; absent = partners cannot list. */
+    list?: (partnerId: number) => ListQuery['where'];
+    item: (record: R, partnerId: number) => boolean;
+  };
+}
+
+const errorResponses = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody };
+
+/** Registers create, list, read, update and delete for one resource. */
+export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiDeps, resource: CrudResource<R, B>): void {
+  const { store } = deps;
+  const itemParam = resource.itemParam ?? 'id';
+  const itemPath = `${resource.path}/:${itemParam}`;
+  const parentParams: TProperties = resource.parent ? { id: Id } : {};
+  const collectionParams = Type.Object(parentParams);
+  const itemParams = Type.Object({ ...parentParams, [itemParam]: Id });
+  const createSchema = createBody(resource.fields, resource.required);
+  const present = (tx: StoreTx, record: R) => (resource.present ? resource.present(tx, record) : record);
+  const tags = [resource.tag];
+
+  const parentIdOf = async (tx: StoreTx, params: Record<string, number>): Promise<number | undefined> => {
+    if (!resource.parent) return undefined;
+    const parentId = params.id as number;
+    if (!(await resource.parent.exists(tx, parentId))) throw AppError.notFound(resource.parent.noun);
+    return parentId;
+  };
+  const loadItem = async (tx: StoreTx, params: Record<string, number>): Promise<R> => {
+    const parentId = await parentIdOf(tx, params);
+    const record = found(await resource.repo(tx).get(params[itemParam] as number), resource.noun);
+    if (resource.parent && (record as Record<string, unknown>)[resource.parent.column] !== parentId) {
+      throw AppError.notFound(resource.noun);
+    }
+    return record;
+  };
+
+  app.post(resource.path, {
+    schema: { tags, summary: `Create a ${resource.noun}`, params: collectionParams, body: createSchema, response: { 201: resource.response, ...errorResponses } },
+    handler: async (request, reply) => {
+      requireAdmin(principalOf(request));
+      const input = Value.Default(createSchema, structuredClone(request.body)) as Record<string, unknown>;
+      const presented = await store.transaction(async (tx) => {
+        const parentId = await parentIdOf(tx, request.params as Record<string, number>);
+        const body = await resource.prepare({ tx, input, existing: undefined, parentId });
+        return present(tx, await resource.repo(tx).insert(body));
+      });
+      deps.onChange();
+      return reply.code(201).send(presented);
+    },
+  });
+
+  app.get(resource.path, {
+    schema: {
+      tags,
+      summary: `List ${resource.noun}s`,
+      params: collectionParams,
+      querystring: Type.Composite([PageQuery, Type.Partial(Type.Object(resource.filters ?? {}))], { additionalProperties: false }),
+      response: { 200: Page(resource.response), ...errorResponses },
+    },
+    handler: async (request) => {
+      const principal = principalOf(request);
+      const { page, page_size: pageSize, ...filters } = request.query as { page: number; page_size: number } & Record<string, string | number | boolean>;
+      let where: ListQuery['where'] = filters;
+      if (principal.role === 'partner') {
+        if (!resource.partnerScope?.list) throw new AppError('forbidden', `partner keys cannot list ${resource.noun}s`);
+        where = { ...filters, ...resource.partnerScope.list(principal.partnerId) };
+      }
+      const parentId = await parentIdOf(store, request.params as Record<string, number>);
+      if (resource.parent && parentId !== undefined) where = { ...where, [resource.parent.column]: parentId };
+      const result = await resource.repo(store).list({ page, pageSize, where, hideStatuses: resource.hideStatuses ?? [] });
+      const rows = await Promise.all(result.rows.map((record) => present(store, record)));
+      return pageOf({ rows, total: result.total }, page, pageSize);
+    },
+  });
+
+  app.get(itemPath, {
+    schema: { tags, summary: `Read a ${resource.noun}`, params: itemParams, response: { 200: resource.response, ...errorResponses } },
+    handler: async (request) => {
+      const principal = principalOf(request);
+      const record = await loadItem(store, request.params as Record<string, number>);
+      if (principal.role === 'partner' && !resource.partnerScope?.item(record, principal.partnerId)) {
+        throw new AppError('forbidden', `this ${resource.noun} is not visible to your key`);
+      }
+      return present(store, record);
+    },
+  });
+
+  app.patch(itemPath, {
+    schema: {
+      tags,
+      summary: `Update a ${resource.noun} (partial; send If-Match: <version> to refuse stale writes)`,
+      params: itemParams,
+      body: patchBody(resource.fields),
+      response: { 200: resource.response, ...errorResponses },
+    },
+    handler: async (request) => {
+      requireAdmin(principalOf(request));
+      const version = expectedVersion(request);
+      const params = request.params as Record<string, number>;
+      const presented = await store.transaction(async (tx) => {
+        const existing = await loadItem(tx, params);
+        if (version !== undefined && version !== existing.version) unwrapUpdate({ ok: false, reason: 'conflict' }, resource.noun);
+        // Nested objects are replaced whole; their omitted fields take defaults as on create.
+        const merged = { ...bodyOf(existing), ...(request.body as Record<string, unknown>) };
+        const input = Value.Default(createSchema, merged) as Record<string, unknown>;
+        const body = await resource.prepare({ tx, input, existing, parentId: await parentIdOf(tx, params) });
+        const updated = unwrapUpdate(await resource.repo(tx).update(existing.id, body, existing.version), resource.noun);
+        return present(tx, updated);
+      });
+      deps.onChange();
+      return presented;
+    },
+  });
+
+  app.delete(itemPath, {
+    schema: { tags, summary: `Delete a ${resource.noun}`, params: itemParams, response: { 204: Type.Null(), ...errorResponses } },
+    handler: async (request, reply) => {
+      requireAdmin(principalOf(request));
+      await store.transaction(async (tx) => {
+        const record = await loadItem(tx, request.params as Record<string, number>);
+        if (resource.remove) await resource.remove(tx, record);
+        else await resource.repo(tx).remove(record.id);
+      });
+      deps.onChange();
+      return reply.code(204).send();
+    },
+  });
+}

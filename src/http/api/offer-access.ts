@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import { ErrorBody } from '../../domain/schemas/common.js';
+import { OfferAccess, OfferAccessBody, OfferAccessParams } from '../../domain/schemas/offer-access.js';
+import type { Cap } from '../../domain/schemas/offer.js';
+import type { AccessState } from '../../domain/records.js';
+import { requireAdmin } from '../auth.js';
+import type { ApiDeps } from './deps.js';
+import { found, principalOf } from './helpers.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+
+/** A partner's access to an offer (approval state and partner caps), set and read by pair. */
+export function registerOfferAccess(app: FastifyInstance, deps: ApiDeps): void {
+  const { store } = deps;
+  const loadPair = async (offerId: number, partnerId: number) => {
+    found(await store.offers.get(offerId), 'offer');
+    found(await store.partners.get(partnerId), 'partner');
+  };
+
+  app.put('/offers/:id/access/:partner_id', {
+    schema: {
+      tags: ['offers'],
+      summary: "Set a partner's access state (and partner caps) on an offer",
+      params: OfferAccessParams,
+      body: OfferAccessBody,
+      response: { 200: OfferAccess, ...errors },
+    },
+    handler: async (request) => {
+      requireAdmin(principalOf(request));
+      const { id, partner_id: partnerId } = request.params as { id: number; partner_id: number };
+      const body = request.body as { state: AccessState; caps?: Cap[] };
+      await loadPair(id, partnerId);
+      const previous = await store.offerAccess.get(id, partnerId);
+      const caps = (body.caps ?? previous?.caps ?? []).map((cap) => ({ ...cap, mode: cap.mode ?? 'hard' }));
+      const record = await store.offerAccess.put({ offer_id: id, partner_id: partnerId, state: body.state, caps });
+      deps.onChange();
+      return record;
+    },
+  });
+
+  app.get('/offers/:id/access/:partner_id', {
+    schema: {
+      tags: ['offers'],
+      summary: "Read a partner's access state on an offer",
+      params: OfferAccessParams,
+      response: { 200: OfferAccess, ...errors },
+    },
+    handler: async (request) => {
+      requireAdmin(principalOf(request));
+      const { id, partner_id: partnerId } = request.params as { id: number; partner_id: number };
+      await loadPair(id, partnerId);
+      return found(await store.offerAccess.get(id, partnerId), 'access record');
+    },
+  });
+}

@@ -1,0 +1,82 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError, assertNoProblems, type ErrorDetail } from '../../domain/errors.js';
+import type { Body, OfferRecord } from '../../domain/records.js';
+import { checkRuleset } from '../../domain/ruleset-check.js';
+import { Offer, OfferFields, type FailTraffic, type OfferInput } from '../../domain/schemas/offer.js';
+import type { StoreTx } from '../../ports/store.js';
+import { sha256 } from '../auth.js';
+import { registerCrud } from './crud.js';
+import type { ApiDeps } from './deps.js';
+import { bodyOf } from './helpers.js';
+
+type OfferBody = Body<OfferRecord>;
+
+/** Fail-traffic destinations must name what they point at, and it must exist. */
+async function checkFailTraffic(tx: StoreTx, failTraffic: FailTraffic | null, selfId: number | undefined): Promise<ErrorDetail[]> {
+  const problems: ErrorDetail[] = [];
+  for (const [i, destination] of (failTraffic?.destinations ?? []).entries()) {
+    const path = `fail_traffic.destinations[${i}]`;
+    if (destination.type === 'url') {
+      if (destination.url === undefined) problems.push({ path: `${path}.url`, message: 'a url destination needs url' });
+      continue;
+    }
+    if (destination.id === undefined) {
+      problems.push({ path: `${path}.id`, message: `a ${destination.type} destination needs id` });
+      continue;
+    }
+    const exists =
+      destination.type === 'offer'
+        ? destination.id === selfId || (await tx.offers.get(destination.id)) !== undefined
+        : destination.type === 'offer_url'
+          ? (await tx.offerUrls.get(destination.id)) !== undefined
+          : (await tx.smartLinks.get(destination.id)) !== undefined;
+    if (!exists) problems.push({ path: `${path}.id`, message: `${destination.type} ${destination.id} does not exist` });
+  }
+  return problems;
+}
+
+async function refuseIfInUse(tx: StoreTx, offerId: number): Promise<void> {
+  const links = await tx.references.smartLinksUsingOffer(offerId);
+  if (links.length > 0) {
+    throw new AppError('conflict', `smart links ${links.join(', ')} use this offer; remove it from them first`);
+  }
+}
+
+function present(offer: OfferRecord) {
+  const { postback_secret_hash: hash, ...rest } = offer;
+  return { ...rest, has_postback_secret: hash !== null };
+}
+
+export function registerOffers(app: FastifyInstance, deps: ApiDeps): void {
+  registerCrud<OfferRecord, OfferBody>(app, deps, {
+    noun: 'offer',
+    tag: 'offers',
+    path: '/offers',
+    fields: OfferFields,
+    required: ['advertiser_id', 'name', 'destination_url'],
+    response: Offer,
+    filters: { status: OfferFields.properties.status, advertiser_id: OfferFields.properties.advertiser_id },
+    hideStatuses: ['deleted'],
+    repo: (tx) => tx.offers,
+    async prepare({ tx, input, existing }) {
+      const { postback_secret: secret, ...fields } = input as OfferInput & { postback_secret_hash?: string | null };
+      const problems: ErrorDetail[] = [];
+      if (!(await tx.advertisers.get(fields.advertiser_id))) {
+        problems.push({ path: 'advertiser_id', message: `advertiser ${fields.advertiser_id} does not exist` });
+      }
+      problems.push(...checkRuleset(fields.ruleset, 'ruleset'));
+      problems.push(...(await checkFailTraffic(tx, fields.fail_traffic, existing?.id)));
+      assertNoProblems(problems);
+      if (existing && fields.status === 'deleted' && existing.status !== 'deleted') await refuseIfInUse(tx, existing.id);
+      // A secret in the request replaces the stored one (null clears it); otherwise the stored hash stays.
+      const hash = secret === undefined ? (existing?.postback_secret_hash ?? null) : secret === null ? null : sha256(secret).toString('hex');
+      const { postback_secret_hash: _stale, ...rest } = fields;
+      return { ...rest, postback_secret_hash: hash };
+    },
+    present: (_tx, offer) => present(offer),
+    async remove(tx, offer) {
+      await refuseIfInUse(tx, offer.id);
+      await tx.offers.update(offer.id, { ...bodyOf(offer), status: 'deleted' });
+    },
+  });
+}

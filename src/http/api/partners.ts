@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../domain/errors.js';
+import type { Body, PartnerRecord } from '../../domain/records.js';
+import { ErrorBody, IdParams } from '../../domain/schemas/common.js';
+import { ApiKeyCreated, Partner, PartnerFields } from '../../domain/schemas/partner.js';
+import { mintKey, requireAdmin } from '../auth.js';
+import { registerCrud } from './crud.js';
+import type { ApiDeps } from './deps.js';
+import { found, principalOf } from './helpers.js';
+
+export function registerPartners(app: FastifyInstance, deps: ApiDeps): void {
+  registerCrud<PartnerRecord, Body<PartnerRecord>>(app, deps, {
+    noun: 'partner',
+    tag: 'partners',
+    path: '/partners',
+    fields: PartnerFields,
+    required: ['name'],
+    response: Partner,
+    filters: { status: PartnerFields.properties.status },
+    repo: (tx) => tx.partners,
+    prepare: async ({ input }) => input as Body<PartnerRecord>,
+    partnerScope: { item: (partner, partnerId) => partner.id === partnerId },
+    async remove(tx, partner) {
+      if ((await tx.references.countTrackingLinksOfPartner(partner.id)) > 0) {
+        throw new AppError('conflict', 'this partner has tracking links and traffic; suspend it instead');
+      }
+      await tx.apiKeys.removeForPartner(partner.id);
+      await tx.offerAccess.removeForPartner(partner.id);
+      await tx.partners.remove(partner.id);
+    },
+  });
+
+  app.post('/partners/:id/api-keys', {
+    schema: {
+      tags: ['partners'],
+      summary: 'Mint an API key for a partner (shown only once)',
+      params: IdParams,
+      response: { 201: ApiKeyCreated, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+    },
+    handler: async (request, reply) => {
+      requireAdmin(principalOf(request));
+      const { id } = request.params as { id: number };
+      found(await deps.store.partners.get(id), 'partner');
+      const minted = await mintKey(deps.store, 'partner', id);
+      return reply.code(201).send({ ...minted, role: 'partner', partner_id: id });
+    },
+  });
+}

@@ -1,0 +1,97 @@
+import type { FastifyInstance } from 'fastify';
+import { assertNoProblems, type ErrorDetail } from '../../domain/errors.js';
+import type { SmartLinkBody, SmartLinkRecord } from '../../domain/records.js';
+import { checkRuleset } from '../../domain/ruleset-check.js';
+import { SmartLink, SmartLinkFields, type SmartLinkInput } from '../../domain/schemas/smart-link.js';
+import type { StoreTx } from '../../ports/store.js';
+import { registerCrud } from './crud.js';
+import type { ApiDeps } from './deps.js';
+import { bodyOf } from './helpers.js';
+
+async function defaultTrackingDomainId(tx: StoreTx): Promise<number | null> {
+  const defaults = await tx.trackingDomains.list({ page: 1, pageSize: 1, where: { is_default: true } });
+  return defaults.rows[0]?.id ?? null;
+}
+
+/** Every entry must point at a live offer (and an offer URL of that same offer), each pair once. */
+async function checkEntries(tx: StoreTx, link: SmartLinkBody, existing: SmartLinkRecord | undefined): Promise<ErrorDetail[]> {
+  const problems: ErrorDetail[] = [];
+  const owned = new Set(existing?.entries.map((e) => e.id));
+  const seen = new Map<string, number>();
+  for (const [i, entry] of link.entries.entries()) {
+    const at = `entries[${i}]`;
+    const offer = await tx.offers.get(entry.offer_id);
+    if (!offer || offer.status === 'deleted') problems.push({ path: `${at}.offer_id`, message: `offer ${entry.offer_id} does not exist` });
+    if (entry.offer_url_id !== null) {
+      const url = await tx.offerUrls.get(entry.offer_url_id);
+      if (!url || url.status === 'deleted') {
+        problems.push({ path: `${at}.offer_url_id`, message: `offer URL ${entry.offer_url_id} does not exist` });
+      } else if (url.offer_id !== entry.offer_id) {
+        problems.push({ path: `${at}.offer_url_id`, message: `offer URL ${entry.offer_url_id} belongs to offer ${url.offer_id}, not ${entry.offer_id}` });
+      }
+    }
+    const pair = `${entry.offer_id}/${entry.offer_url_id}`;
+    const first = seen.get(pair);
+    if (first !== undefined) problems.push({ path: at, message: `the same offer and offer URL as entries[${first}]` });
+    else seen.set(pair, i);
+    if (entry.id !== undefined && !owned.has(entry.id)) problems.push({ path: `${at}.id`, message: `entry ${entry.id} is not an entry of this smart link` });
+    problems.push(...checkRuleset(entry.ruleset, `${at}.ruleset`));
+  }
+  return problems;
+}
+
+async function checkLink(tx: StoreTx, link: SmartLinkBody, existing: SmartLinkRecord | undefined): Promise<void> {
+  const problems = await checkEntries(tx, link, existing);
+  if (link.routing === 'kpi' && link.kpi === null) problems.push({ path: 'kpi', message: 'KPI routing needs kpi settings' });
+  if (link.catch_all_offer_id !== null) {
+    const offer = await tx.offers.get(link.catch_all_offer_id);
+    if (!offer || offer.status === 'deleted') {
+      problems.push({ path: 'catch_all_offer_id', message: `offer ${link.catch_all_offer_id} does not exist` });
+    }
+  }
+  if (link.tracking_domain_id !== null && !(await tx.trackingDomains.get(link.tracking_domain_id))) {
+    problems.push({ path: 'tracking_domain_id', message: `tracking domain ${link.tracking_domain_id} does not exist` });
+  }
+  assertNoProblems(problems);
+}
+
+/** Problems worth telling the operator that do not make the link invalid. */
+async function warningsFor(tx: StoreTx, link: SmartLinkRecord): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const entry of link.entries) {
+    const offer = await tx.offers.get(entry.offer_id);
+    if (offer && offer.status !== 'active') warnings.push(`entry ${entry.id}: offer ${offer.id} is ${offer.status} and receives no traffic`);
+  }
+  if (link.routing === 'weight' && link.entries.every((e) => e.routing_value === 0)) {
+    warnings.push('every entry has weight 0, so no entry receives traffic');
+  }
+  return warnings;
+}
+
+export function registerSmartLinks(app: FastifyInstance, deps: ApiDeps): void {
+  registerCrud<SmartLinkRecord, SmartLinkBody>(app, deps, {
+    noun: 'smart link',
+    tag: 'smart links',
+    path: '/smart-links',
+    fields: SmartLinkFields,
+    required: ['name', 'entries'],
+    response: SmartLink,
+    filters: { status: SmartLinkFields.properties.status },
+    hideStatuses: ['deleted'],
+    repo: (tx) => tx.smartLinks,
+    async prepare({ tx, input, existing }) {
+      const link = input as SmartLinkInput as SmartLinkBody;
+      if (link.tracking_domain_id === undefined) link.tracking_domain_id = await defaultTrackingDomainId(tx);
+      await checkLink(tx, link, existing);
+      return link;
+    },
+    present: async (tx, link) => ({ ...link, warnings: await warningsFor(tx, link) }),
+    partnerScope: {
+      list: () => ({ visible_to_partners: true }),
+      item: (link) => link.visible_to_partners && link.status !== 'deleted',
+    },
+    async remove(tx, link) {
+      await tx.smartLinks.update(link.id, { ...bodyOf(link), status: 'deleted' });
+    },
+  });
+}

@@ -1,0 +1,56 @@
+import { Ajv, type Options, type ValidateFunction } from 'ajv';
+import type { FastifySchemaCompiler } from 'fastify';
+import type { ErrorObject } from 'ajv';
+import { customFormats } from '../domain/formats.js';
+import type { ErrorDetail } from '../domain/errors.js';
+
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** Every string format our schemas use, for Ajv instances (request validation and response serialisation). */
+export const ajvFormats: Record<string, { type: 'string'; validate: (value: string) => boolean }> = {
+  ...Object.fromEntries(Object.entries(customFormats).map(([name, validate]) => [name, { type: 'string' as const, validate }])),
+  'date-time': { type: 'string', validate: (value) => DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)) },
+};
+
+function makeAjv(options: Options): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: false,
+    removeAdditional: false,
+    // Money is checked as a multiple of 0.0001; this tolerance absorbs binary float noise only.
+    multipleOfPrecision: 8,
+    ...options,
+  });
+  for (const [name, format] of Object.entries(ajvFormats)) ajv.addFormat(name, format);
+  return ajv;
+}
+
+// Bodies are JSON and must have the right types as sent; query strings and path parameters are
+// text by nature, so they are converted and get their defaults.
+const bodyAjv = makeAjv({ coerceTypes: false, useDefaults: false });
+const textAjv = makeAjv({ coerceTypes: 'array', useDefaults: true });
+
+export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
+  const ajv = httpPart === 'body' ? bodyAjv : textAjv;
+  return ajv.compile(schema as object) as ValidateFunction;
+};
+
+/** Turns Ajv's errors into `{path, message}` pairs with paths like `entries[0].offer_id`. */
+export function toErrorDetails(errors: readonly Partial<ErrorObject>[], prefix: string): ErrorDetail[] {
+  const details = errors.map((error) => {
+    const segments = (error.instancePath ?? '')
+      .split('/')
+      .slice(1)
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const params = (error.params ?? {}) as Record<string, unknown>;
+    if (typeof params.missingProperty === 'string') segments.push(params.missingProperty);
+    if (typeof params.additionalProperty === 'string') segments.push(params.additionalProperty);
+    const path = segments.reduce((acc, s) => (/^\d+$/.test(s) ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), prefix);
+    let message = error.message ?? 'is not valid';
+    if (typeof params.additionalProperty === 'string') message = 'is not a known field';
+    if (Array.isArray(params.allowedValues)) message = `must be one of: ${params.allowedValues.join(', ')}`;
+    return { path: path || '(body)', message };
+  });
+  const unique = new Map(details.map((d) => [`${d.path}\u0000${d.message}`, d]));
+  return [...unique.values()].slice(0, 50);
+}

@@ -1,0 +1,88 @@
+import type {
+  AdvertiserRecord, ApiKeyRecord, Body, OfferAccessRecord, OfferRecord, OfferUrlRecord, PartnerRecord,
+  SettingsRecord, SmartLinkBody, SmartLinkRecord, TrackingDomainRecord,
+} from '../domain/records.js';
+
+export interface ListQuery {
+  page: number;
+  pageSize: number;
+  /** Equality filters on the columns a repository indexes (e.g. `offer_id`, `status`). */
+  where?: Readonly<Record<string, string | number | boolean>>;
+  /** Rows whose `status` is one of these are left out unless `where.status` asks for them. */
+  hideStatuses?: readonly string[];
+}
+
+export interface ListResult<R> {
+  rows: R[];
+  total: number;
+}
+
+/** Outcome of an update guarded by an expected version. */
+export type UpdateResult<R> = { ok: true; record: R } | { ok: false; reason: 'not_found' | 'conflict' };
+
+/** Storage of one kind of versioned resource. */
+export interface ResourceRepo<R extends { id: number; version: number }, B = Body<R>> {
+  insert(body: B): Promise<R>;
+  get(id: number): Promise<R | undefined>;
+  list(query: ListQuery): Promise<ListResult<R>>;
+  /** Replaces the body, bumping `version`; with `expectedVersion` a stale write is refused. */
+  update(id: number, body: B, expectedVersion?: number): Promise<UpdateResult<R>>;
+  remove(id: number): Promise<boolean>;
+  all(): Promise<R[]>;
+}
+
+export interface OfferAccessRepo {
+  get(offerId: number, partnerId: number): Promise<OfferAccessRecord | undefined>;
+  put(record: Omit<OfferAccessRecord, 'version' | 'updated_at'>): Promise<OfferAccessRecord>;
+  all(): Promise<OfferAccessRecord[]>;
+  removeForPartner(partnerId: number): Promise<void>;
+}
+
+export interface ApiKeyRepo {
+  insert(key: Omit<ApiKeyRecord, 'id' | 'created_at'>): Promise<ApiKeyRecord>;
+  get(id: number): Promise<ApiKeyRecord | undefined>;
+  countAdmins(): Promise<number>;
+  removeForPartner(partnerId: number): Promise<void>;
+}
+
+export interface SettingsRepo {
+  get(): Promise<SettingsRecord>;
+  put(settings: Omit<SettingsRecord, 'version'>, expectedVersion?: number): Promise<UpdateResult<SettingsRecord>>;
+}
+
+/** Questions asked before a write so that nothing points at what no longer exists. */
+export interface ReferenceQueries {
+  /** Live (not deleted) smart links whose entries or catch-all use the offer. */
+  smartLinksUsingOffer(offerId: number): Promise<number[]>;
+  /** Live smart links whose entries use the offer URL. */
+  smartLinksUsingOfferUrl(offerUrlId: number): Promise<number[]>;
+  smartLinksOnTrackingDomain(trackingDomainId: number): Promise<number[]>;
+  countOffersOfAdvertiser(advertiserId: number): Promise<number>;
+  countTrackingLinksOfPartner(partnerId: number): Promise<number>;
+}
+
+/** Everything one transaction can touch. */
+export interface StoreTx {
+  advertisers: ResourceRepo<AdvertiserRecord>;
+  offers: ResourceRepo<OfferRecord>;
+  offerUrls: ResourceRepo<OfferUrlRecord>;
+  partners: ResourceRepo<PartnerRecord>;
+  trackingDomains: ResourceRepo<TrackingDomainRecord>;
+  smartLinks: ResourceRepo<SmartLinkRecord, SmartLinkBody>;
+  offerAccess: OfferAccessRepo;
+  apiKeys: ApiKeyRepo;
+  settings: SettingsRepo;
+  references: ReferenceQueries;
+}
+
+/**
+ * The storage port. Callers see only this interface; the adapter behind it (embedded SQLite now,
+ * PostgreSQL later) is chosen in main.ts. Everything is async even where the engine underneath is not.
+ */
+export interface Store extends StoreTx {
+  /** Runs `fn` atomically: either every write in it is stored, or none is. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Throws when the database cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,76 @@
+import { sql, type Migration, type MigrationProvider } from 'kysely';
+import type { SqlDialectTraits } from './dialect.js';
+
+/**
+ * Versioned schema changes, applied in name order at start. Never edit one that has shipped:
+ * add the next number instead.
+ */
+function migrations(traits: SqlDialectTraits): Record<string, Migration> {
+  const pk = sql.raw(traits.autoIncrementPrimaryKey);
+  const document = (table: string, columns: string) =>
+    sql.raw(`create table ${table} (
+      id ${traits.autoIncrementPrimaryKey},
+      version integer not null,
+      created_at text not null,
+      updated_at text not null,
+      data text not null${columns ? `,\n${columns}` : ''}
+    )`);
+  return {
+    '0001_configuration': {
+      async up(db) {
+        await document('advertisers', 'status text not null').execute(db);
+        await document('offers', 'advertiser_id integer not null, status text not null').execute(db);
+        await sql`create index offers_advertiser on offers (advertiser_id)`.execute(db);
+        await document('offer_urls', 'offer_id integer not null, status text not null').execute(db);
+        await sql`create index offer_urls_offer on offer_urls (offer_id)`.execute(db);
+        await document('partners', 'status text not null').execute(db);
+        await document('tracking_domains', 'host text not null unique, is_default integer not null').execute(db);
+        await document(
+          'smart_links',
+          'status text not null, tracking_domain_id integer, catch_all_offer_id integer, visible_to_partners integer not null',
+        ).execute(db);
+        await sql`create table smart_link_entries (
+          id ${pk},
+          smart_link_id integer not null,
+          offer_id integer not null,
+          offer_url_id integer
+        )`.execute(db);
+        await sql`create index smart_link_entries_link on smart_link_entries (smart_link_id)`.execute(db);
+        await sql`create index smart_link_entries_offer on smart_link_entries (offer_id)`.execute(db);
+        await sql`create table offer_access (
+          offer_id integer not null,
+          partner_id integer not null,
+          state text not null,
+          caps text not null,
+          version integer not null,
+          updated_at text not null,
+          primary key (offer_id, partner_id)
+        )`.execute(db);
+        await sql`create table api_keys (
+          id ${pk},
+          role text not null,
+          partner_id integer,
+          secret_hash text not null,
+          created_at text not null
+        )`.execute(db);
+        await sql`create table settings (
+          key text primary key,
+          value text not null,
+          version integer not null
+        )`.execute(db);
+        await sql`create table tracking_links (
+          token text primary key,
+          smart_link_id integer not null,
+          partner_id integer not null,
+          data text not null,
+          created_at text not null
+        )`.execute(db);
+        await sql`create index tracking_links_partner on tracking_links (partner_id)`.execute(db);
+      },
+    },
+  };
+}
+
+export function migrationProvider(traits: SqlDialectTraits): MigrationProvider {
+  return { getMigrations: async () => migrations(traits) };
+}

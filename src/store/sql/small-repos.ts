@@ -1,0 +1,125 @@
+import { sql } from 'kysely';
+import type { ApiKeyRecord, OfferAccessRecord, SettingsRecord } from '../../domain/records.js';
+import type { ApiKeyRepo, OfferAccessRepo, ReferenceQueries, SettingsRepo, UpdateResult } from '../../ports/store.js';
+import type { Clock, Executor } from './dialect.js';
+
+interface AccessRow extends Omit<OfferAccessRecord, 'caps'> {
+  caps: string;
+}
+
+const accessFromRow = (row: AccessRow): OfferAccessRecord => ({
+  ...row,
+  offer_id: Number(row.offer_id),
+  partner_id: Number(row.partner_id),
+  caps: JSON.parse(row.caps) as OfferAccessRecord['caps'],
+});
+
+export function offerAccessRepo(db: Executor, clock: Clock): OfferAccessRepo {
+  return {
+    async get(offerId, partnerId) {
+      const { rows } = await sql<AccessRow>`select * from offer_access
+        where offer_id = ${offerId} and partner_id = ${partnerId}`.execute(db);
+      return rows[0] ? accessFromRow(rows[0]) : undefined;
+    },
+    async put(record) {
+      const caps = JSON.stringify(record.caps);
+      const now = clock().toISOString();
+      const { rows } = await sql<AccessRow>`insert into offer_access (offer_id, partner_id, state, caps, version, updated_at)
+        values (${record.offer_id}, ${record.partner_id}, ${record.state}, ${caps}, 1, ${now})
+        on conflict (offer_id, partner_id) do update set state = excluded.state, caps = excluded.caps,
+          version = offer_access.version + 1, updated_at = excluded.updated_at
+        returning *`.execute(db);
+      return accessFromRow(rows[0] as AccessRow);
+    },
+    async all() {
+      const { rows } = await sql<AccessRow>`select * from offer_access order by offer_id, partner_id`.execute(db);
+      return rows.map(accessFromRow);
+    },
+    async removeForPartner(partnerId) {
+      await sql`delete from offer_access where partner_id = ${partnerId}`.execute(db);
+    },
+  };
+}
+
+const apiKeyFromRow = (row: ApiKeyRecord): ApiKeyRecord => ({
+  ...row,
+  id: Number(row.id),
+  partner_id: row.partner_id === null ? null : Number(row.partner_id),
+});
+
+export function apiKeyRepo(db: Executor, clock: Clock): ApiKeyRepo {
+  return {
+    async insert(key) {
+      const { rows } = await sql<ApiKeyRecord>`insert into api_keys (role, partner_id, secret_hash, created_at)
+        values (${key.role}, ${key.partner_id}, ${key.secret_hash}, ${clock().toISOString()}) returning *`.execute(db);
+      return apiKeyFromRow(rows[0] as ApiKeyRecord);
+    },
+    async get(id) {
+      const { rows } = await sql<ApiKeyRecord>`select * from api_keys where id = ${id}`.execute(db);
+      return rows[0] ? apiKeyFromRow(rows[0]) : undefined;
+    },
+    async countAdmins() {
+      const { rows } = await sql<{ n: number | string }>`select count(*) as n from api_keys where role = 'admin'`.execute(db);
+      return Number(rows[0]?.n ?? 0);
+    },
+    async removeForPartner(partnerId) {
+      await sql`delete from api_keys where partner_id = ${partnerId}`.execute(db);
+    },
+  };
+}
+
+const SETTINGS_KEY = 'network';
+
+export function settingsRepo(db: Executor): SettingsRepo {
+  const read = async (): Promise<SettingsRecord> => {
+    const { rows } = await sql<{ value: string; version: number }>`select value, version from settings
+      where key = ${SETTINGS_KEY}`.execute(db);
+    const row = rows[0];
+    if (!row) return { global_fail_redirect_url: null, version: 0 };
+    return { ...(JSON.parse(row.value) as Omit<SettingsRecord, 'version'>), version: row.version };
+  };
+  return {
+    get: read,
+    async put(settings, expectedVersion): Promise<UpdateResult<SettingsRecord>> {
+      const current = await read();
+      if (expectedVersion !== undefined && expectedVersion !== current.version) return { ok: false, reason: 'conflict' };
+      const value = JSON.stringify(settings);
+      await sql`insert into settings (key, value, version) values (${SETTINGS_KEY}, ${value}, 1)
+        on conflict (key) do update set value = excluded.value, version = settings.version + 1`.execute(db);
+      return { ok: true, record: await read() };
+    },
+  };
+}
+
+const ids = (rows: { id: number | string }[]) => rows.map((row) => Number(row.id));
+const count = (rows: { n: number | string }[]) => Number(rows[0]?.n ?? 0);
+
+export function referenceQueries(db: Executor): ReferenceQueries {
+  return {
+    async smartLinksUsingOffer(offerId) {
+      const { rows } = await sql<{ id: number }>`select id from smart_links where status <> 'deleted' and (
+          catch_all_offer_id = ${offerId}
+          or id in (select smart_link_id from smart_link_entries where offer_id = ${offerId})
+        ) order by id`.execute(db);
+      return ids(rows);
+    },
+    async smartLinksUsingOfferUrl(offerUrlId) {
+      const { rows } = await sql<{ id: number }>`select id from smart_links where status <> 'deleted'
+        and id in (select smart_link_id from smart_link_entries where offer_url_id = ${offerUrlId}) order by id`.execute(db);
+      return ids(rows);
+    },
+    async smartLinksOnTrackingDomain(trackingDomainId) {
+      const { rows } = await sql<{ id: number }>`select id from smart_links where status <> 'deleted'
+        and tracking_domain_id = ${trackingDomainId} order by id`.execute(db);
+      return ids(rows);
+    },
+    async countOffersOfAdvertiser(advertiserId) {
+      const { rows } = await sql<{ n: number }>`select count(*) as n from offers where advertiser_id = ${advertiserId}`.execute(db);
+      return count(rows);
+    },
+    async countTrackingLinksOfPartner(partnerId) {
+      const { rows } = await sql<{ n: number }>`select count(*) as n from tracking_links where partner_id = ${partnerId}`.execute(db);
+      return count(rows);
+    },
+  };
+}

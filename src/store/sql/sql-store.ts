@@ -1,0 +1,59 @@
+import { Migrator, sql } from 'kysely';
+import type {
+  AdvertiserRecord, Body, OfferRecord, OfferUrlRecord, PartnerRecord, TrackingDomainRecord,
+} from '../../domain/records.js';
+import type { Store, StoreTx } from '../../ports/store.js';
+import type { Clock, Db, Executor, SqlDialectTraits } from './dialect.js';
+import { DocumentRepo } from './document-repo.js';
+import { migrationProvider } from './migrations.js';
+import { SmartLinkRepo } from './smart-link-repo.js';
+import { apiKeyRepo, offerAccessRepo, referenceQueries, settingsRepo } from './small-repos.js';
+
+function repositories(db: Executor, clock: Clock): StoreTx {
+  return {
+    advertisers: new DocumentRepo<AdvertiserRecord>(db, { table: 'advertisers', columns: { status: (b) => b.status } }, clock),
+    offers: new DocumentRepo<OfferRecord>(
+      db,
+      { table: 'offers', columns: { advertiser_id: (b) => b.advertiser_id, status: (b) => b.status } },
+      clock,
+    ),
+    offerUrls: new DocumentRepo<OfferUrlRecord>(
+      db,
+      { table: 'offer_urls', columns: { offer_id: (b) => b.offer_id, status: (b) => b.status } },
+      clock,
+    ),
+    partners: new DocumentRepo<PartnerRecord>(db, { table: 'partners', columns: { status: (b) => b.status } }, clock),
+    trackingDomains: new DocumentRepo<TrackingDomainRecord, Body<TrackingDomainRecord>>(
+      db,
+      { table: 'tracking_domains', columns: { host: (b) => b.host, is_default: (b) => Number(b.is_default) } },
+      clock,
+    ),
+    smartLinks: new SmartLinkRepo(db, clock),
+    offerAccess: offerAccessRepo(db, clock),
+    apiKeys: apiKeyRepo(db, clock),
+    settings: settingsRepo(db),
+    references: referenceQueries(db),
+  };
+}
+
+/** Brings the schema up to date; throws with the failing migration's name. */
+export async function migrate(db: Db, traits: SqlDialectTraits): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider(traits) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** A Store over any SQL database Kysely can drive; the dialect's quirks come in as traits. */
+export function createSqlStore(db: Db, clock: Clock): Store {
+  return {
+    ...repositories(db, clock),
+    transaction: (fn) => db.transaction().execute((trx) => fn(repositories(trx, clock))),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
