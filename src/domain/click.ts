@@ -1,0 +1,58 @@
+/** How a click ended (SPEC §2). */
+export type ClickOutcome = 'routed' | 'catch_all' | 'fail_traffic' | 'no_match' | 'invalid';
+
+export type DeviceType = 'mobile' | 'tablet' | 'desktop' | 'bot' | 'other';
+
+export interface SkippedEntry {
+  entry_id: number;
+  reason: number;
+}
+
+/** The visitor's device and language as parsed from the request; null where unknown. */
+export interface ClickDevice {
+  os: string | null;
+  os_version: string | null;
+  device_type: DeviceType | null;
+  browser: string | null;
+  brand: string | null;
+  language: string | null;
+}
+
+export interface ClickGeo {
+  country: string | null;
+  region: string | null;
+  city: string | null;
+}
+
+/** One recorded click with its routing trace: what the durable writer stores. */
+export interface ClickRecord {
+  /** 32 lower-case hex characters, random. */
+  transaction_id: string;
+  /** ISO 8601 UTC. */
+  time: string;
+  smart_link_id: number;
+  partner_id: number;
+  tracking_token: string;
+  entry_id: number | null;
+  offer_id: number | null;
+  offer_url_id: number | null;
+  advertiser_id: number | null;
+  outcome: ClickOutcome;
+  /** Reason code of the outcome (e.g. 20 no match, 901 paused link); null when routed normally. */
+  reason: number | null;
+  skipped: SkippedEntry[];
+  is_unique: boolean;
+  ip: string | null;
+  user_agent: string | null;
+  device: ClickDevice;
+  geo: ClickGeo;
+  sub1: string | null;
+  sub2: string | null;
+  sub3: string | null;
+  sub4: string | null;
+  sub5: string | null;
+  source_id: string | null;
+  /** Where the visitor was sent; null for a blank page. */
+  destination: string | null;
+  kpi_run_id: number | null;
+}
