@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/api-server.js';
+import { basicNetwork, create } from '../support/fixtures.js';
+
+let server: TestServer;
+let partnerKey: string;
+let network: Awaited<ReturnType<typeof basicNetwork>>;
+let otherPartnerId: number;
+
+beforeAll(async () => {
+  server = await startServer();
+  network = await basicNetwork(server);
+  otherPartnerId = (await create(server, '/api/v1/partners', { name: 'Someone else' })).id;
+  partnerKey = (await server.call('POST', `/api/v1/partners/${network.partner.id}/api-keys`)).body.key;
+});
+afterAll(async () => server.close());
+
+describe('API keys and roles', () => {
+  it('a request without a key is refused with 401', async () => {
+    const res = await server.call('GET', '/api/v1/offers', undefined, { key: null });
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('unauthorized');
+  });
+
+  it.each([
+    ['a made-up key', 'sy_1_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+    ['garbage', 'not-a-key'],
+    ['the admin key with one character changed', 'test-admin-key-0123456788'],
+  ])('%s is refused with 401', async (_label, key) => {
+    expect((await server.call('GET', '/api/v1/advertisers', undefined, { key })).status).toBe(401);
+  });
+
+  it('a partner key with its secret altered is refused', async () => {
+    const altered = partnerKey.slice(0, -1) + (partnerKey.endsWith('A') ? 'B' : 'A');
+    expect((await server.call('GET', `/api/v1/partners/${network.partner.id}`, undefined, { key: altered })).status).toBe(401);
+  });
+
+  it('a partner cannot create, change or delete anything', async () => {
+    const attempts = [
+      server.call('POST', '/api/v1/offers', { advertiser_id: network.advertiser.id, name: 'x', destination_url: 'https://x.example/' }, { key: partnerKey }),
+      server.call('PATCH', `/api/v1/smart-links/${network.smartLink.id}`, { name: 'mine now' }, { key: partnerKey }),
+      server.call('DELETE', `/api/v1/advertisers/${network.advertiser.id}`, undefined, { key: partnerKey }),
+      server.call('POST', `/api/v1/partners/${network.partner.id}/api-keys`, undefined, { key: partnerKey }),
+      server.call('PUT', `/api/v1/offers/${network.offer.id}/access/${network.partner.id}`, { state: 'approved' }, { key: partnerKey }),
+      server.call('PUT', '/api/v1/settings', { global_fail_redirect_url: null }, { key: partnerKey }),
+    ];
+    for (const res of await Promise.all(attempts)) {
+      expect(res.status).toBe(403);
+      expect(res.body.error.code).toBe('forbidden');
+    }
+    expect((await server.call('GET', `/api/v1/smart-links/${network.smartLink.id}`)).body.name).toBe('Games bundle');
+  });
+
+  it('a partner reads itself but not other partners, offers or advertisers', async () => {
+    expect((await server.call('GET', `/api/v1/partners/${network.partner.id}`, undefined, { key: partnerKey })).status).toBe(200);
+    expect((await server.call('GET', `/api/v1/partners/${otherPartnerId}`, undefined, { key: partnerKey })).status).toBe(403);
+    expect((await server.call('GET', '/api/v1/partners', undefined, { key: partnerKey })).status).toBe(403);
+    expect((await server.call('GET', '/api/v1/offers', undefined, { key: partnerKey })).status).toBe(403);
+    expect((await server.call('GET', `/api/v1/advertisers/${network.advertiser.id}`, undefined, { key: partnerKey })).status).toBe(403);
+  });
+
+  it('a partner sees only smart links made visible to partners', async () => {
+    const hidden = network.smartLink;
+    const visible = await create(server, '/api/v1/smart-links', {
+      name: 'Open to partners',
+      visible_to_partners: true,
+      entries: [{ offer_id: network.offer.id }],
+    });
+    const list = await server.call('GET', '/api/v1/smart-links?page_size=500', undefined, { key: partnerKey });
+    const ids = list.body.data.map((l: { id: number }) => l.id);
+    expect(ids).toContain(visible.id);
+    expect(ids).not.toContain(hidden.id);
+    expect((await server.call('GET', `/api/v1/smart-links/${visible.id}`, undefined, { key: partnerKey })).status).toBe(200);
+    expect((await server.call('GET', `/api/v1/smart-links/${hidden.id}`, undefined, { key: partnerKey })).status).toBe(403);
+  });
+
+  it('deleting a partner revokes its keys', async () => {
+    const partner = await create(server, '/api/v1/partners', { name: 'Short-lived' });
+    const key = (await server.call('POST', `/api/v1/partners/${partner.id}/api-keys`)).body.key;
+    expect((await server.call('GET', `/api/v1/partners/${partner.id}`, undefined, { key })).status).toBe(200);
+    expect((await server.call('DELETE', `/api/v1/partners/${partner.id}`)).status).toBe(204);
+    expect((await server.call('GET', `/api/v1/partners/${partner.id}`, undefined, { key })).status).toBe(401);
+  });
+});

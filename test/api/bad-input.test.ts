@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/api-server.js';
+import { basicNetwork, create } from '../support/fixtures.js';
+
+let server: TestServer;
+let n: Awaited<ReturnType<typeof basicNetwork>>;
+let foreignUrlId: number;
+
+beforeAll(async () => {
+  server = await startServer();
+  n = await basicNetwork(server);
+  const other = await create(server, '/api/v1/offers', { advertiser_id: n.advertiser.id, name: 'Other', destination_url: 'https://other.example/' });
+  foreignUrlId = (await create(server, `/api/v1/offers/${other.id}/urls`, { name: 'Other URL', destination_url: 'https://other.example/u' })).id;
+});
+afterAll(async () => server.close());
+
+/** Everything a bad request could have touched, read back through the API. */
+async function everything() {
+  const paths = ['/api/v1/advertisers', '/api/v1/offers?status=active', '/api/v1/partners', '/api/v1/smart-links', '/api/v1/tracking-domains', `/api/v1/offers/${n.offer.id}/urls`, '/api/v1/settings'];
+  return Promise.all(paths.map(async (path) => (await server.call('GET', path.includes('?') ? `${path}&page_size=500` : path.endsWith('settings') ? path : `${path}?page_size=500`)).body));
+}
+
+const offer = () => ({ advertiser_id: n.advertiser.id, name: 'Valid offer', destination_url: 'https://ok.example/' });
+const link = (entries: unknown) => ({ name: 'Bad link', entries });
+
+interface Case {
+  name: string;
+  method?: string;
+  path: () => string;
+  body?: () => unknown;
+  headers?: Record<string, string>;
+  status: number;
+  code: string;
+  /** A path the error details must name. */
+  detail?: string;
+}
+
+const cases: Case[] = [
+  { name: 'invalid JSON', path: () => '/api/v1/advertisers', body: () => '{"name": "x"', status: 400, code: 'validation_failed' },
+  { name: 'a JSON array instead of an object', path: () => '/api/v1/advertisers', body: () => '[1,2]', status: 400, code: 'validation_failed' },
+  { name: 'empty body', path: () => '/api/v1/advertisers', body: () => '', status: 400, code: 'validation_failed' },
+  { name: 'form-encoded body', path: () => '/api/v1/advertisers', body: () => 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 400, code: 'validation_failed' },
+  { name: 'name of the wrong type', path: () => '/api/v1/advertisers', body: () => ({ name: 42 }), status: 400, code: 'validation_failed', detail: 'name' },
+  { name: 'missing required name', path: () => '/api/v1/partners', body: () => ({ status: 'active' }), status: 400, code: 'validation_failed', detail: 'name' },
+  { name: 'empty name', path: () => '/api/v1/partners', body: () => ({ name: '' }), status: 400, code: 'validation_failed', detail: 'name' },
+  { name: 'unknown field', path: () => '/api/v1/advertisers', body: () => ({ name: 'x', colour: 'red' }), status: 400, code: 'validation_failed', detail: 'colour' },
+  { name: 'unknown enum value', path: () => '/api/v1/offers', body: () => ({ ...offer(), redirect_mode: 'teleport' }), status: 400, code: 'validation_failed', detail: 'redirect_mode' },
+  { name: '__proto__ key', path: () => '/api/v1/advertisers', body: () => '{"name":"x","__proto__":{"admin":true}}', status: 400, code: 'validation_failed' },
+  { name: 'constructor.prototype key', path: () => '/api/v1/advertisers', body: () => '{"name":"x","constructor":{"prototype":{"admin":true}}}', status: 400, code: 'validation_failed' },
+  { name: 'javascript: destination', path: () => '/api/v1/offers', body: () => ({ ...offer(), destination_url: 'javascript:alert(1)' }), status: 400, code: 'validation_failed', detail: 'destination_url' },
+  { name: 'data: destination', path: () => '/api/v1/offers', body: () => ({ ...offer(), destination_url: 'data:text/html,<script>alert(1)</script>' }), status: 400, code: 'validation_failed', detail: 'destination_url' },
+  { name: 'destination with a newline', path: () => '/api/v1/offers', body: () => ({ ...offer(), destination_url: 'https://ok.example/\r\nSet-Cookie: x=1' }), status: 400, code: 'validation_failed', detail: 'destination_url' },
+  { name: 'relative destination', path: () => '/api/v1/offers', body: () => ({ ...offer(), destination_url: '/local/path' }), status: 400, code: 'validation_failed', detail: 'destination_url' },
+  { name: 'invalid IANA timezone', path: () => '/api/v1/offers', body: () => ({ ...offer(), caps_timezone: 'Mars/Olympus_Mons' }), status: 400, code: 'validation_failed', detail: 'caps_timezone' },
+  { name: 'money with five decimals', path: () => '/api/v1/offers', body: () => ({ ...offer(), payout: { type: 'fixed', value: 1.23456 } }), status: 400, code: 'validation_failed', detail: 'payout.value' },
+  { name: 'negative payout', path: () => '/api/v1/offers', body: () => ({ ...offer(), payout: { type: 'fixed', value: -1 } }), status: 400, code: 'validation_failed', detail: 'payout.value' },
+  { name: 'unknown advertiser', path: () => '/api/v1/offers', body: () => ({ ...offer(), advertiser_id: 999999 }), status: 400, code: 'validation_failed', detail: 'advertiser_id' },
+  { name: 'malformed CIDR in a ruleset', path: () => '/api/v1/offers', body: () => ({ ...offer(), ruleset: { rules: [{ dimension: 'ip', op: 'include', values: ['10.0.0.0/33'] }] } }), status: 400, code: 'validation_failed', detail: 'ruleset.rules[0].values[0]' },
+  { name: 'os_version rule without bounds', path: () => '/api/v1/offers', body: () => ({ ...offer(), ruleset: { rules: [{ dimension: 'os_version', op: 'include' }] } }), status: 400, code: 'validation_failed', detail: 'ruleset.rules[0]' },
+  { name: 'unknown targeting dimension', path: () => '/api/v1/offers', body: () => ({ ...offer(), ruleset: { rules: [{ dimension: 'horoscope', op: 'include', values: ['leo'] }] } }), status: 400, code: 'validation_failed', detail: 'ruleset.rules[0].dimension' },
+  { name: 'fail traffic offer that does not exist', path: () => '/api/v1/offers', body: () => ({ ...offer(), fail_traffic: { mode: 'priority', destinations: [{ type: 'offer', id: 424242 }] } }), status: 400, code: 'validation_failed', detail: 'fail_traffic.destinations[0].id' },
+  { name: 'smart link without entries', path: () => '/api/v1/smart-links', body: () => link([]), status: 400, code: 'validation_failed', detail: 'entries' },
+  { name: 'negative weight', path: () => '/api/v1/smart-links', body: () => link([{ offer_id: n.offer.id, routing_value: -5 }]), status: 400, code: 'validation_failed', detail: 'entries[0].routing_value' },
+  { name: 'fractional weight', path: () => '/api/v1/smart-links', body: () => link([{ offer_id: n.offer.id, routing_value: 1.5 }]), status: 400, code: 'validation_failed', detail: 'entries[0].routing_value' },
+  { name: 'unknown offer in an entry', path: () => '/api/v1/smart-links', body: () => link([{ offer_id: 999999 }]), status: 400, code: 'validation_failed', detail: 'entries[0].offer_id' },
+  { name: 'unknown offer URL in an entry', path: () => '/api/v1/smart-links', body: () => link([{ offer_id: n.offer.id, offer_url_id: 999999 }]), status: 400, code: 'validation_failed', detail: 'entries[0].offer_url_id' },
+  { name: "another offer's URL in an entry", path: () => '/api/v1/smart-links', body: () => link([{ offer_id: n.offer.id, offer_url_id: foreignUrlId }]), status: 400, code: 'validation_failed', detail: 'entries[0].offer_url_id' },
+  { name: 'the same entry pair twice', path: () => '/api/v1/smart-links', body: () => link([{ offer_id: n.offer.id }, { offer_id: n.offer.id, routing_value: 3 }]), status: 400, code: 'validation_failed', detail: 'entries[1]' },
+  { name: '10,000 entries', path: () => '/api/v1/smart-links', body: () => link(Array.from({ length: 10_000 }, () => ({ offer_id: n.offer.id }))), status: 400, code: 'validation_failed', detail: 'entries' },
+  { name: 'KPI routing without KPI settings', path: () => '/api/v1/smart-links', body: () => ({ ...link([{ offer_id: n.offer.id }]), routing: 'kpi' }), status: 400, code: 'validation_failed', detail: 'kpi' },
+  { name: 'unknown catch-all offer', path: () => '/api/v1/smart-links', body: () => ({ ...link([{ offer_id: n.offer.id }]), catch_all_offer_id: 999999 }), status: 400, code: 'validation_failed', detail: 'catch_all_offer_id' },
+  { name: 'unknown tracking domain', path: () => '/api/v1/smart-links', body: () => ({ ...link([{ offer_id: n.offer.id }]), tracking_domain_id: 999999 }), status: 400, code: 'validation_failed', detail: 'tracking_domain_id' },
+  { name: 'entry id of another smart link', method: 'PATCH', path: () => `/api/v1/smart-links/${n.smartLink.id}`, body: () => ({ entries: [{ id: 999999, offer_id: n.offer.id }] }), status: 400, code: 'validation_failed', detail: 'entries[0].id' },
+  { name: 'a 10 MB body', path: () => '/api/v1/advertisers', body: () => JSON.stringify({ name: 'x'.repeat(10 * 1024 * 1024) }), status: 413, code: 'payload_too_large' },
+  { name: 'stale If-Match', method: 'PATCH', path: () => `/api/v1/smart-links/${n.smartLink.id}`, body: () => ({ name: 'Lost update' }), headers: { 'if-match': '0' }, status: 409, code: 'conflict' },
+  { name: 'unparseable If-Match', method: 'PATCH', path: () => `/api/v1/smart-links/${n.smartLink.id}`, body: () => ({ name: 'x' }), headers: { 'if-match': 'yesterday' }, status: 400, code: 'validation_failed' },
+  { name: 'empty PATCH', method: 'PATCH', path: () => `/api/v1/advertisers/${n.advertiser.id}`, body: () => ({}), status: 400, code: 'validation_failed' },
+  { name: 'PATCH of an unknown id', method: 'PATCH', path: () => '/api/v1/advertisers/999999', body: () => ({ name: 'x' }), status: 404, code: 'not_found' },
+  { name: 'non-numeric id', method: 'GET', path: () => '/api/v1/offers/abc', status: 400, code: 'validation_failed' },
+  { name: 'page_size over 500', method: 'GET', path: () => '/api/v1/offers?page_size=501', status: 400, code: 'validation_failed', detail: 'query.page_size' },
+  { name: 'access state out of the enum', method: 'PUT', path: () => `/api/v1/offers/${n.offer.id}/access/${n.partner.id}`, body: () => ({ state: 'maybe' }), status: 400, code: 'validation_failed', detail: 'state' },
+  { name: 'deleting an advertiser that has offers', method: 'DELETE', path: () => `/api/v1/advertisers/${n.advertiser.id}`, status: 409, code: 'conflict' },
+  { name: 'tracking domain with a path', path: () => '/api/v1/tracking-domains', body: () => ({ host: 'evil.example/path' }), status: 400, code: 'validation_failed', detail: 'host' },
+];
+
+describe('bad input gets a clear 4xx and changes nothing', () => {
+  it(`has at least 30 cases (${cases.length})`, () => {
+    expect(cases.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(cases)('$name → $status $code', async (c) => {
+    const before = await everything();
+    const res = await server.call(c.method ?? 'POST', c.path(), c.body?.(), { headers: c.headers ?? {} });
+    expect(res.status, JSON.stringify(res.body).slice(0, 500)).toBe(c.status);
+    expect(res.body.error.code).toBe(c.code);
+    expect(typeof res.body.error.message).toBe('string');
+    if (c.detail) expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(c.detail);
+    expect(await everything()).toEqual(before);
+  });
+});

@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/api-server.js';
+import { basicNetwork, create } from '../support/fixtures.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => server.close());
+
+describe('management API round trips', () => {
+  it('advertisers are created with defaults, read, listed, patched and deleted', async () => {
+    const created = await create(server, '/api/v1/advertisers', { name: 'Round Trip Ltd' });
+    expect(created).toMatchObject({ name: 'Round Trip Ltd', status: 'active', default_currency: 'USD', version: 1 });
+
+    const read = await server.call('GET', `/api/v1/advertisers/${created.id}`);
+    expect(read.body).toEqual(created);
+
+    const list = await server.call('GET', '/api/v1/advertisers?page=1&page_size=500');
+    expect(list.body).toMatchObject({ page: 1, page_size: 500 });
+    expect(list.body.data.map((a: { id: number }) => a.id)).toContain(created.id);
+    expect(list.body.total).toBe(list.body.data.length);
+
+    const patched = await server.call('PATCH', `/api/v1/advertisers/${created.id}`, { status: 'inactive' });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ name: 'Round Trip Ltd', status: 'inactive', version: 2 });
+
+    expect((await server.call('DELETE', `/api/v1/advertisers/${created.id}`)).status).toBe(204);
+    expect((await server.call('GET', `/api/v1/advertisers/${created.id}`)).status).toBe(404);
+  });
+
+  it('offers store every field of the domain model and never show the postback secret', async () => {
+    const advertiser = await create(server, '/api/v1/advertisers', { name: 'Full Offer Inc' });
+    const full = {
+      advertiser_id: advertiser.id,
+      name: 'Everything set',
+      status: 'paused',
+      destination_url: 'https://adv.example/go?tid={transaction_id}&s={sub1}',
+      visibility: 'require_approval',
+      ruleset: {
+        rules: [
+          { dimension: 'country', op: 'include', values: ['US', 'CA'] },
+          { dimension: 'os_version', op: 'include', min: '14.0' },
+          { dimension: 'ip', op: 'exclude', values: ['10.0.0.0/8', '2001:db8::/32'] },
+        ],
+        day_parting: { timezone: 'America/New_York', windows: [{ days: [1, 2, 3, 4, 5], start: '09:00', end: '17:30' }] },
+      },
+      caps: [{ metric: 'clicks', period: 'daily', limit: 1000, mode: 'hard' }, { metric: 'payout', period: 'monthly', limit: 2500.5, mode: 'soft' }],
+      caps_timezone: 'Europe/Berlin',
+      duplicate_filter: { enabled: true, identifier: 'ip_user_agent', window_hours: 12, action: 'fail_traffic' },
+      block_already_converted: true,
+      redirect_mode: 'double_meta_refresh',
+      deep_link: { enabled: true, allowed_hosts: ['shop.example', '*.adv.example'] },
+      conversion_method: 'cookie',
+      allow_duplicate_conversions: true,
+      payout: { type: 'fixed', value: 1.2345 },
+      revenue: { type: 'percent', value: 12.5 },
+      attribution_window_days: 30,
+      postback_secret: 's3cret-token-value',
+      fail_traffic: { mode: 'weight', destinations: [{ type: 'url', url: 'https://fallback.example/', routing_value: 1 }] },
+      expires_at: '2030-01-01T00:00:00.000Z',
+    };
+    const offer = await create(server, '/api/v1/offers', full);
+    const { postback_secret: _secret, ...visible } = full;
+    expect(offer).toMatchObject(visible);
+    expect(offer).toMatchObject({ has_postback_secret: true });
+    expect(JSON.stringify(offer)).not.toContain('s3cret-token-value');
+
+    const cleared = await server.call('PATCH', `/api/v1/offers/${offer.id}`, { postback_secret: null, name: 'Renamed' });
+    expect(cleared.body).toMatchObject({ has_postback_secret: false, name: 'Renamed', payout: full.payout });
+  });
+
+  it('offer URLs live under their offer', async () => {
+    const { offer, offerUrl } = await basicNetwork(server);
+    expect(offerUrl).toMatchObject({ offer_id: offer.id, status: 'active', partner_ids: null });
+    const list = await server.call('GET', `/api/v1/offers/${offer.id}/urls`);
+    expect(list.body.data).toEqual([offerUrl]);
+    const patched = await server.call('PATCH', `/api/v1/offers/${offer.id}/urls/${offerUrl.id}`, { status: 'paused' });
+    expect(patched.body).toMatchObject({ status: 'paused', version: 2 });
+    const other = await basicNetwork(server);
+    expect((await server.call('GET', `/api/v1/offers/${other.offer.id}/urls/${offerUrl.id}`)).status).toBe(404);
+  });
+
+  it('partners, their API keys and offer access states', async () => {
+    const { offer, partner } = await basicNetwork(server);
+    const patched = await server.call('PATCH', `/api/v1/partners/${partner.id}`, { postback_url: 'https://partner.example/pb?tid={transaction_id}' });
+    expect(patched.body.postback_url).toBe('https://partner.example/pb?tid={transaction_id}');
+
+    const access = await server.call('PUT', `/api/v1/offers/${offer.id}/access/${partner.id}`, {
+      state: 'approved',
+      caps: [{ metric: 'conversions', period: 'daily', limit: 10 }],
+    });
+    expect(access.status).toBe(200);
+    expect(access.body).toMatchObject({ offer_id: offer.id, partner_id: partner.id, state: 'approved', caps: [{ metric: 'conversions', period: 'daily', limit: 10, mode: 'hard' }] });
+    const blocked = await server.call('PUT', `/api/v1/offers/${offer.id}/access/${partner.id}`, { state: 'blocked' });
+    expect(blocked.body).toMatchObject({ state: 'blocked', version: 2, caps: access.body.caps });
+    expect((await server.call('GET', `/api/v1/offers/${offer.id}/access/${partner.id}`)).body).toEqual(blocked.body);
+
+    const key = await server.call('POST', `/api/v1/partners/${partner.id}/api-keys`);
+    expect(key.status).toBe(201);
+    expect(key.body.key).toMatch(/^sy_\d+_[A-Za-z0-9_-]{43}$/);
+    const own = await server.call('GET', `/api/v1/partners/${partner.id}`, undefined, { key: key.body.key });
+    expect(own.status).toBe(200);
+  });
+
+  it('tracking domains keep a single default, and new smart links use it', async () => {
+    const first = await create(server, '/api/v1/tracking-domains', { host: 'go.first.example', is_default: true });
+    const second = await create(server, '/api/v1/tracking-domains', { host: 'go.second.example:8443', is_default: true });
+    expect((await server.call('GET', `/api/v1/tracking-domains/${first.id}`)).body.is_default).toBe(false);
+    expect(second).toMatchObject({ is_default: true, scheme: 'https' });
+    const { smartLink } = await basicNetwork(server);
+    expect(smartLink.tracking_domain_id).toBe(second.id);
+    expect((await server.call('DELETE', `/api/v1/tracking-domains/${second.id}`)).status).toBe(409);
+    expect((await server.call('POST', '/api/v1/tracking-domains', { host: 'go.first.example' })).status).toBe(409);
+  });
+
+  it('smart links keep entry ids across updates and are soft-deleted', async () => {
+    const { smartLink, offer } = await basicNetwork(server);
+    expect(smartLink).toMatchObject({ status: 'active', routing: 'weight', catch_all_offer_id: null, visible_to_partners: false, kpi: null, warnings: [] });
+    const [first, second] = smartLink.entries;
+    const updated = await server.call('PATCH', `/api/v1/smart-links/${smartLink.id}`, {
+      entries: [{ ...second, routing_value: 10 }],
+      catch_all_offer_id: offer.id,
+    }, { headers: { 'if-match': '"1"' } });
+    expect(updated.status).toBe(200);
+    expect(updated.body.entries).toEqual([{ ...second, routing_value: 10 }]);
+    expect(updated.body.entries[0].id).not.toBe(first.id);
+
+    const kpi = await server.call('PATCH', `/api/v1/smart-links/${smartLink.id}`, { routing: 'kpi', kpi: { metric: 'cvr' } });
+    expect(kpi.body.kpi).toEqual({ metric: 'cvr', run_frequency_hours: 24, lookback_hours: 24, collection_threshold: 1000, algorithm: 'thompson' });
+
+    expect((await server.call('DELETE', `/api/v1/smart-links/${smartLink.id}`)).status).toBe(204);
+    const gone = await server.call('GET', `/api/v1/smart-links/${smartLink.id}`);
+    expect(gone.body.status).toBe('deleted');
+    const listed = await server.call('GET', '/api/v1/smart-links?page_size=500');
+    expect(listed.body.data.map((l: { id: number }) => l.id)).not.toContain(smartLink.id);
+    const deletedOnly = await server.call('GET', '/api/v1/smart-links?status=deleted&page_size=500');
+    expect(deletedOnly.body.data.map((l: { id: number }) => l.id)).toContain(smartLink.id);
+  });
+
+  it('an offer used by a smart link cannot be deleted until it is removed from the link', async () => {
+    const { smartLink, offer, offerUrl } = await basicNetwork(server);
+    expect((await server.call('DELETE', `/api/v1/offers/${offer.id}`)).body.error.code).toBe('conflict');
+    expect((await server.call('DELETE', `/api/v1/offers/${offer.id}/urls/${offerUrl.id}`)).status).toBe(409);
+    const other = await basicNetwork(server);
+    await server.call('PATCH', `/api/v1/smart-links/${smartLink.id}`, { entries: [{ offer_id: other.offer.id }] });
+    expect((await server.call('DELETE', `/api/v1/offers/${offer.id}`)).status).toBe(204);
+    expect((await server.call('GET', `/api/v1/offers/${offer.id}`)).body.status).toBe('deleted');
+    const listed = await server.call('GET', '/api/v1/offers?page_size=500');
+    expect(listed.body.data.map((o: { id: number }) => o.id)).not.toContain(offer.id);
+  });
+
+  it('network settings hold the global fail redirect', async () => {
+    const before = await server.call('GET', '/api/v1/settings');
+    expect(before.body.global_fail_redirect_url).toBeNull();
+    const after = await server.call('PUT', '/api/v1/settings', { global_fail_redirect_url: 'https://fallback.example/' });
+    expect(after.body).toMatchObject({ global_fail_redirect_url: 'https://fallback.example/', version: before.body.version + 1 });
+  });
+
+  it('the OpenAPI document describes the same schemas that validate requests', async () => {
+    const res = await fetch(`${server.url}/openapi.json`);
+    const doc = (await res.json()) as any;
+    expect(doc.openapi).toMatch(/^3\./);
+    const createOffer = doc.paths['/api/v1/offers'].post.requestBody.content['application/json'].schema;
+    expect(createOffer.required).toEqual(['advertiser_id', 'name', 'destination_url']);
+    expect(createOffer.additionalProperties).toBe(false);
+    expect(createOffer.properties.redirect_mode.enum).toEqual(['standard', 'single_meta_refresh', 'double_meta_refresh']);
+    for (const path of ['/api/v1/smart-links/{id}', '/api/v1/offers/{id}/urls/{url_id}', '/api/v1/offers/{id}/access/{partner_id}', '/api/v1/partners/{id}/api-keys', '/api/v1/settings']) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+  });
+});

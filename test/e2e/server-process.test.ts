@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/api-server.js';
+
+const MAIN = path.resolve('dist/main.js');
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+function startProcess(env: Record<string, string>) {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const waitFor = async (pattern: RegExp, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(output)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`never saw ${pattern}; output:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return output;
+  };
+  return { child, waitFor, output: () => output };
+}
+
+const listeningPort = (output: string) => Number(/"msg":"Server listening at http:\/\/127\.0\.0\.1:(\d+)"/.exec(output)?.[1]);
+
+describe('the server process', () => {
+  it('prints a generated admin key once, serves /healthz, and exits cleanly on SIGTERM', async () => {
+    const dataDir = tempDir();
+    const first = startProcess({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
+    const output = await first.waitFor(/Switchyard is ready/);
+    const key = /\n {2}(sy_\d+_[A-Za-z0-9_-]{43})\n/.exec(output)?.[1];
+    expect(key).toBeDefined();
+    const base = `http://127.0.0.1:${listeningPort(output)}`;
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const listed = await fetch(`${base}/api/v1/advertisers`, { headers: { authorization: `Bearer ${key}` } });
+    expect(listed.status).toBe(200);
+    first.child.kill('SIGTERM');
+    const [code] = await once(first.child, 'exit');
+    expect(code).toBe(0);
+
+    const second = startProcess({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
+    const again = await second.waitFor(/Switchyard is ready/);
+    expect(again).not.toMatch(/sy_\d+_/);
+    const reused = await fetch(`http://127.0.0.1:${listeningPort(again)}/api/v1/advertisers`, { headers: { authorization: `Bearer ${key}` } });
+    expect(reused.status).toBe(200);
+  });
+
+  it('refuses to start on invalid configuration and names the variable', async () => {
+    const bad = startProcess({ DATA_DIR: tempDir(), PORT: 'eighty' });
+    const [code] = await once(bad.child, 'exit');
+    expect(code).toBe(1);
+    expect(bad.output()).toMatch(/invalid configuration[\s\S]*PORT/);
+  });
+});
