@@ -58,3 +58,16 @@ export interface SettingsRecord {
   global_fail_redirect_url: string | null;
   version: number;
 }
+
+/** A partner's personal URL for one smart link; the token is the only thing in the URL. */
+export interface TrackingLinkRecord {
+  token: string;
+  smart_link_id: number;
+  partner_id: number;
+  sub1: string | null;
+  sub2: string | null;
+  sub3: string | null;
+  sub4: string | null;
+  sub5: string | null;
+  created_at: string;
+}

@@ -11,6 +11,8 @@ import { registerPartners } from './api/partners.js';
 import { registerSettings } from './api/settings.js';
 import { registerSmartLinks } from './api/smart-links.js';
 import { registerTrackingDomains } from './api/tracking-domains.js';
+import { registerTrackingLinks } from './api/tracking-links.js';
+import { TrackingLinkIndex } from '../live/tracking-link-index.js';
 import { authenticate } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
 import { registerOps } from './ops.js';
@@ -56,7 +58,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerOps(app, store);
 
-  const apiDeps: ApiDeps = { config, store, onChange: deps.onChange ?? (() => {}) };
+  const trackingLinks = await TrackingLinkIndex.load(store);
+  const apiDeps: ApiDeps = { config, store, trackingLinks, onChange: deps.onChange ?? (() => {}) };
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (request) => {
@@ -70,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerTrackingDomains(api, apiDeps);
       registerSmartLinks(api, apiDeps);
       registerSettings(api, apiDeps);
+      registerTrackingLinks(api, apiDeps);
     },
     { prefix: API_PREFIX },
   );

@@ -1,6 +1,6 @@
 import type {
   AdvertiserRecord, ApiKeyRecord, Body, OfferAccessRecord, OfferRecord, OfferUrlRecord, PartnerRecord,
-  SettingsRecord, SmartLinkBody, SmartLinkRecord, TrackingDomainRecord,
+  SettingsRecord, SmartLinkBody, SmartLinkRecord, TrackingDomainRecord, TrackingLinkRecord,
 } from '../domain/records.js';
 
 export interface ListQuery {
@@ -50,6 +50,13 @@ export interface SettingsRepo {
   put(settings: Omit<SettingsRecord, 'version'>, expectedVersion?: number): Promise<UpdateResult<SettingsRecord>>;
 }
 
+export interface TrackingLinkRepo {
+  insert(link: Omit<TrackingLinkRecord, 'created_at'>): Promise<TrackingLinkRecord>;
+  list(query: { smartLinkId: number; partnerId?: number; page: number; pageSize: number }): Promise<ListResult<TrackingLinkRecord>>;
+  /** Every tracking link, for the in-memory index the click path resolves tokens from. */
+  all(): Promise<TrackingLinkRecord[]>;
+}
+
 /** Questions asked before a write so that nothing points at what no longer exists. */
 export interface ReferenceQueries {
   /** Live (not deleted) smart links whose entries or catch-all use the offer. */
@@ -72,6 +79,7 @@ export interface StoreTx {
   offerAccess: OfferAccessRepo;
   apiKeys: ApiKeyRepo;
   settings: SettingsRepo;
+  trackingLinks: TrackingLinkRepo;
   references: ReferenceQueries;
 }
 

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/index.js';
+import type { TrackingLinkIndex } from '../../live/tracking-link-index.js';
 import type { Store } from '../../ports/store.js';
 
 /** What the management API needs from the composition root. */
@@ -7,4 +8,6 @@ export interface ApiDeps {
   store: Store;
   /** Called after every committed configuration change, so the in-memory snapshot is rebuilt. */
   onChange: () => void;
+  /** Tokens the click path resolves; minting a link adds to it. */
+  trackingLinks: TrackingLinkIndex;
 }

@@ -7,6 +7,7 @@ import type { Clock, Db, Executor, SqlDialectTraits } from './dialect.js';
 import { DocumentRepo } from './document-repo.js';
 import { migrationProvider } from './migrations.js';
 import { SmartLinkRepo } from './smart-link-repo.js';
+import { trackingLinkRepo } from './tracking-link-repo.js';
 import { apiKeyRepo, offerAccessRepo, referenceQueries, settingsRepo } from './small-repos.js';
 
 function repositories(db: Executor, clock: Clock): StoreTx {
@@ -32,6 +33,7 @@ function repositories(db: Executor, clock: Clock): StoreTx {
     offerAccess: offerAccessRepo(db, clock),
     apiKeys: apiKeyRepo(db, clock),
     settings: settingsRepo(db),
+    trackingLinks: trackingLinkRepo(db, clock),
     references: referenceQueries(db),
   };
 }
