@@ -1,3 +1,4 @@
+import type { ClickRecord } from '../domain/click.js';
 import type {
   AdvertiserRecord, ApiKeyRecord, Body, OfferAccessRecord, OfferRecord, OfferUrlRecord, PartnerRecord,
   SettingsRecord, SmartLinkBody, SmartLinkRecord, TrackingDomainRecord, TrackingLinkRecord,
@@ -50,6 +51,12 @@ export interface SettingsRepo {
   put(settings: Omit<SettingsRecord, 'version'>, expectedVersion?: number): Promise<UpdateResult<SettingsRecord>>;
 }
 
+/** Server-side secrets shared by every node (e.g. the key that signs redirect hops). */
+export interface SecretRepo {
+  /** The secret stored under `name`; the first caller's `generate()` wins and is kept. */
+  getOrCreate(name: string, generate: () => string): Promise<string>;
+}
+
 export interface TrackingLinkRepo {
   insert(link: Omit<TrackingLinkRecord, 'created_at'>): Promise<TrackingLinkRecord>;
   list(query: { smartLinkId: number; partnerId?: number; page: number; pageSize: number }): Promise<ListResult<TrackingLinkRecord>>;
@@ -68,6 +75,11 @@ export interface ReferenceQueries {
   countTrackingLinksOfPartner(partnerId: number): Promise<number>;
 }
 
+/** Reads of stored clicks; clicks are written only through the ClickWriter port. */
+export interface ClickReader {
+  get(transactionId: string): Promise<ClickRecord | undefined>;
+}
+
 /** Everything one transaction can touch. */
 export interface StoreTx {
   advertisers: ResourceRepo<AdvertiserRecord>;
@@ -80,7 +92,9 @@ export interface StoreTx {
   apiKeys: ApiKeyRepo;
   settings: SettingsRepo;
   trackingLinks: TrackingLinkRepo;
+  secrets: SecretRepo;
   references: ReferenceQueries;
+  clicks: ClickReader;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { ApiKeyRecord, OfferAccessRecord, SettingsRecord } from '../../domain/records.js';
-import type { ApiKeyRepo, OfferAccessRepo, ReferenceQueries, SettingsRepo, UpdateResult } from '../../ports/store.js';
+import type { ApiKeyRepo, OfferAccessRepo, ReferenceQueries, SecretRepo, SettingsRepo, UpdateResult } from '../../ports/store.js';
 import type { Clock, Executor } from './dialect.js';
 
 interface AccessRow extends Omit<OfferAccessRecord, 'caps'> {
@@ -87,6 +87,18 @@ export function settingsRepo(db: Executor): SettingsRepo {
       await sql`insert into settings (key, value, version) values (${SETTINGS_KEY}, ${value}, 1)
         on conflict (key) do update set value = excluded.value, version = settings.version + 1`.execute(db);
       return { ok: true, record: await read() };
+    },
+  };
+}
+
+export function secretRepo(db: Executor): SecretRepo {
+  return {
+    async getOrCreate(name, generate) {
+      const key = `secret:${name}`;
+      await sql`insert into settings (key, value, version) values (${key}, ${JSON.stringify(generate())}, 1)
+        on conflict (key) do nothing`.execute(db);
+      const { rows } = await sql<{ value: string }>`select value from settings where key = ${key}`.execute(db);
+      return JSON.parse((rows[0] as { value: string }).value) as string;
     },
   };
 }

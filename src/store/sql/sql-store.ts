@@ -3,12 +3,13 @@ import type {
   AdvertiserRecord, Body, OfferRecord, OfferUrlRecord, PartnerRecord, TrackingDomainRecord,
 } from '../../domain/records.js';
 import type { Store, StoreTx } from '../../ports/store.js';
+import { clickReader } from './click-reader.js';
 import type { Clock, Db, Executor, SqlDialectTraits } from './dialect.js';
 import { DocumentRepo } from './document-repo.js';
 import { migrationProvider } from './migrations.js';
 import { SmartLinkRepo } from './smart-link-repo.js';
 import { trackingLinkRepo } from './tracking-link-repo.js';
-import { apiKeyRepo, offerAccessRepo, referenceQueries, settingsRepo } from './small-repos.js';
+import { apiKeyRepo, offerAccessRepo, referenceQueries, secretRepo, settingsRepo } from './small-repos.js';
 
 function repositories(db: Executor, clock: Clock): StoreTx {
   return {
@@ -34,7 +35,9 @@ function repositories(db: Executor, clock: Clock): StoreTx {
     apiKeys: apiKeyRepo(db, clock),
     settings: settingsRepo(db),
     trackingLinks: trackingLinkRepo(db, clock),
+    secrets: secretRepo(db),
     references: referenceQueries(db),
+    clicks: clickReader(db),
   };
 }
 

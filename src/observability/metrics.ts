@@ -1,0 +1,53 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The process's Prometheus metrics. One instance per server (not the global registry), so tests
+ * can run several servers in one process.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly clicks = new Counter({
+    name: 'switchyard_clicks_total',
+    help: 'Clicks answered, by outcome and reason code',
+    labelNames: ['outcome', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly clickLatency = new Histogram({
+    name: 'switchyard_click_duration_seconds',
+    help: 'Time from a click arriving to its answer, including the durable write',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  readonly batchSize = new Histogram({
+    name: 'switchyard_click_batch_size',
+    help: 'Clicks committed together in one transaction',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers: [this.registry],
+  });
+
+  readonly commitDuration = new Histogram({
+    name: 'switchyard_click_commit_seconds',
+    help: 'Time one group commit took, fsync included',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  });
+
+  readonly queueDepth = new Gauge({
+    name: 'switchyard_click_queue_depth',
+    help: 'Clicks waiting for their durable write',
+    registers: [this.registry],
+  });
+
+  readonly snapshotAge = new Gauge({
+    name: 'switchyard_snapshot_age_seconds',
+    help: 'Age of the in-memory routing configuration',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
+  }
+}

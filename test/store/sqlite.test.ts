@@ -1,0 +1,5 @@
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { tempDir } from '../support/api-server.js';
+import { storeConformance } from './conformance.js';
+
+storeConformance('SQLite', () => openSqliteStore({ dataDir: tempDir(), synchronous: 'full' }));
