@@ -15,6 +15,8 @@ const ConfigSchema = Type.Object({
   ),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 100 * 1024 * 1024, default: 1024 * 1024 }),
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
+  CLICK_BATCH_MAX: Type.Integer({ minimum: 1, maximum: 10_000, default: 512 }),
+  CLICK_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 50, default: 0 }),
   GEOIP_DB: Type.Optional(Type.String({ minLength: 1 })),
   TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
 });
@@ -30,6 +32,13 @@ export interface Config {
   readonly logLevel: RawConfig['LOG_LEVEL'];
   readonly bodyLimitBytes: number;
   readonly sqliteSynchronous: RawConfig['SQLITE_SYNCHRONOUS'];
+  /** Most clicks committed in one transaction. */
+  readonly clickBatchMax: number;
+  /**
+   * How long a click waits for others to share its commit. 0 still batches: every click arriving
+   * while a commit runs joins the next one.
+   */
+  readonly clickBatchWaitMs: number;
   readonly geoipDb: string | undefined;
   readonly trustProxy: string | undefined;
 }
@@ -60,6 +69,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: raw.LOG_LEVEL,
     bodyLimitBytes: raw.BODY_LIMIT_BYTES,
     sqliteSynchronous: raw.SQLITE_SYNCHRONOUS,
+    clickBatchMax: raw.CLICK_BATCH_MAX,
+    clickBatchWaitMs: raw.CLICK_BATCH_WAIT_MS,
     geoipDb: raw.GEOIP_DB,
     trustProxy: raw.TRUST_PROXY,
   });

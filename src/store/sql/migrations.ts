@@ -68,6 +68,48 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
         await sql`create index tracking_links_partner on tracking_links (partner_id)`.execute(db);
       },
     },
+    '0002_clicks': {
+      // One flat row per click (no JSON document) so reports can filter and group on any field.
+      // `time` is ISO 8601 UTC text: it sorts chronologically in both SQLite and PostgreSQL.
+      async up(db) {
+        await sql`create table clicks (
+          transaction_id text primary key,
+          time text not null,
+          smart_link_id integer not null,
+          partner_id integer not null,
+          tracking_token text not null,
+          entry_id integer,
+          offer_id integer,
+          offer_url_id integer,
+          advertiser_id integer,
+          outcome text not null,
+          reason integer,
+          skipped text not null,
+          is_unique integer not null,
+          ip text,
+          user_agent text,
+          os text,
+          os_version text,
+          device_type text,
+          browser text,
+          brand text,
+          language text,
+          country text,
+          region text,
+          city text,
+          sub1 text,
+          sub2 text,
+          sub3 text,
+          sub4 text,
+          sub5 text,
+          source_id text,
+          destination text,
+          kpi_run_id ${sql.raw(traits.bigint)}
+        )`.execute(db);
+        await sql`create index clicks_time on clicks (time)`.execute(db);
+        await sql`create index clicks_smart_link_time on clicks (smart_link_id, time)`.execute(db);
+      },
+    },
   };
 }
 

@@ -1,0 +1,1 @@
+export { openSqliteClickWriter, type SqliteClickWriterOptions } from './sqlite-click-writer.js';

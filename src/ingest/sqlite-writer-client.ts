@@ -1,0 +1,148 @@
+import type { MessagePort, Worker } from 'node:worker_threads';
+import type { ClickRecord } from '../domain/click.js';
+import type { ClickWriter, ClickWriterObserver } from '../ports/click-writer.js';
+import type { FromCheckpointer, FromWriter } from './sqlite-writer-protocol.js';
+
+/**
+ * An error thrown in a thread reaches this one structured-cloned: a plain Error keeps its message,
+ * other classes (SqliteError) arrive as bare objects. Either way the caller gets a readable Error.
+ */
+export function threadError(thread: string, value: unknown): Error {
+  if (value instanceof Error && value.message) return value;
+  return new Error(`${thread} failed: ${JSON.stringify(value)}`);
+}
+
+interface Pending {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+function pendingWrite(): Pending {
+  let resolve = () => {};
+  let reject: (err: Error) => void = () => {};
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/**
+ * The main thread's half of the SQLite click writer: assigns each write a sequence number, ships
+ * writes to the writer thread and settles them from its acknowledgements. It never touches the
+ * database itself, so no commit or fsync ever runs on the event loop.
+ */
+export class SqliteWriterClient implements ClickWriter {
+  private nextSeq = 0;
+  private readonly pending = new Map<number, Pending>();
+  private outbox: ClickRecord[] = [];
+  private outboxFirstSeq = 0;
+  private failure: Error | undefined;
+  private closing: Promise<void> | undefined;
+  private stopRequested = false;
+
+  constructor(
+    private readonly writer: Worker,
+    private readonly port: MessagePort,
+    private readonly checkpointer: Worker,
+    private readonly observer: ClickWriterObserver,
+  ) {
+    port.on('message', (message: FromWriter) => this.onMessage(message));
+    writer.on('error', (err) => this.fail(threadError('click writer thread', err)));
+    writer.on('exit', (code) => {
+      if (!this.stopRequested) this.fail(new Error(`click writer thread exited with code ${code}`));
+    });
+    checkpointer.on('message', (message: FromCheckpointer) =>
+      observer.onError?.(new Error(`WAL checkpoint failed: ${message.message}`)),
+    );
+    checkpointer.on('error', (err) => observer.onError?.(threadError('WAL checkpointer thread', err)));
+  }
+
+  get queueDepth(): number {
+    return this.pending.size;
+  }
+
+  write(click: ClickRecord): Promise<void> {
+    if (this.closing) return Promise.reject(new Error('click writer is closed'));
+    if (this.failure) return Promise.reject(this.failure);
+    const seq = this.nextSeq++;
+    const write = pendingWrite();
+    this.pending.set(seq, write);
+    if (this.outbox.length === 0) {
+      this.outboxFirstSeq = seq;
+      // Clicks issued in the same turn of the event loop travel in one message: one structured clone
+      // and one wake-up of the writer instead of one per click.
+      setImmediate(() => this.sendOutbox());
+    }
+    this.outbox.push(click);
+    return write.promise;
+  }
+
+  async flush(): Promise<void> {
+    this.sendOutbox();
+    await Promise.allSettled([...this.pending.values()].map((write) => write.promise));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.drainAndStop();
+    return this.closing;
+  }
+
+  private async drainAndStop(): Promise<void> {
+    await this.flush();
+    // Nothing is pending now and nothing new is accepted, so the thread's exit is expected.
+    this.stopRequested = true;
+    const exited = (worker: Worker) => new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const stopped = Promise.all([exited(this.writer), exited(this.checkpointer)]);
+    this.port.postMessage({ kind: 'close' });
+    this.checkpointer.postMessage({ kind: 'close' });
+    // A writer thread that already died cannot answer; terminate() settles at once in that case.
+    await (this.failure ? Promise.all([this.writer.terminate(), this.checkpointer.terminate()]) : stopped);
+    this.port.close();
+  }
+
+  private sendOutbox(): void {
+    if (this.outbox.length === 0 || this.failure) return;
+    this.port.postMessage({ kind: 'write', firstSeq: this.outboxFirstSeq, clicks: this.outbox });
+    this.outbox = [];
+  }
+
+  private onMessage(message: FromWriter): void {
+    if (message.kind === 'failed') {
+      const err = new Error(`click batch commit failed: ${message.message}`);
+      this.settle(message.fromSeq, message.toSeq, () => err);
+      this.observer.onError?.(err);
+    } else if (message.kind === 'committed') {
+      const rejected = new Map(message.rejected.map((r) => [r.seq, r.message]));
+      this.settle(message.fromSeq, message.toSeq, (seq) => {
+        const reason = rejected.get(seq);
+        return reason === undefined ? undefined : new Error(`click not stored: ${reason}`);
+      });
+      this.observer.onBatch?.(message.toSeq - message.fromSeq + 1, message.commitMs);
+    } else if (message.kind === 'checkpoint-failed') {
+      this.observer.onError?.(new Error(`WAL checkpoint failed: ${message.message}`));
+    }
+  }
+
+  private settle(fromSeq: number, toSeq: number, errorOf: (seq: number) => Error | undefined): void {
+    for (let seq = fromSeq; seq <= toSeq; seq++) {
+      const write = this.pending.get(seq);
+      if (!write) continue;
+      this.pending.delete(seq);
+      const err = errorOf(seq);
+      if (err) write.reject(err);
+      else write.resolve();
+    }
+  }
+
+  /** The writer thread is gone: nothing pending can be acknowledged any more, so all of it rejects. */
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.outbox = [];
+    for (const write of this.pending.values()) write.reject(err);
+    this.pending.clear();
+    this.observer.onError?.(err);
+  }
+}

@@ -1,0 +1,51 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { ClickRecord } from '../domain/click.js';
+
+/** The SQLite connection settings both background threads open their connection with. */
+export interface SqliteConnectionSettings {
+  file: string;
+  synchronous: 'full' | 'normal';
+  busyTimeoutMs: number;
+}
+
+/** What the writer thread is started with. */
+export interface WriterWorkerData extends SqliteConnectionSettings {
+  batchMax: number;
+  batchWaitMs: number;
+  /** The thread's end of the channel; the main thread keeps the other end. */
+  port: MessagePort;
+  /** Where the checkpointer asks the writer to finish a checkpoint it cannot complete alone ('catch-up'), and the writer answers 'done'. */
+  checkpointPort: MessagePort;
+}
+
+/**
+ * Main → writer. Sequence numbers are assigned in write order and every chunk carries a contiguous
+ * run of them, so a batch taken from the front of the queue is always a contiguous range.
+ */
+export type ToWriter =
+  | { kind: 'write'; firstSeq: number; clicks: ClickRecord[] }
+  | { kind: 'close' };
+
+/** Writer → main. */
+export type FromWriter =
+  | { kind: 'ready' }
+  /** Every seq in [fromSeq, toSeq] is committed except those listed in `rejected`. */
+  | { kind: 'committed'; fromSeq: number; toSeq: number; commitMs: number; rejected: { seq: number; message: string }[] }
+  /** The batch's transaction failed: nothing in [fromSeq, toSeq] is acknowledged. */
+  | { kind: 'failed'; fromSeq: number; toSeq: number; message: string }
+  /** A checkpoint the writer ran between batches failed; clicks are unaffected, the WAL keeps growing. */
+  | { kind: 'checkpoint-failed'; message: string };
+
+export interface CheckpointWorkerData extends SqliteConnectionSettings {
+  intervalMs: number;
+  /** WAL length, in pages, past which an incomplete checkpoint is handed to the writer to finish. */
+  walLimitPages: number;
+  /** The other end of the writer's `checkpointPort`. */
+  writerPort: MessagePort;
+}
+
+/** Checkpointer → main: a checkpoint failed (the WAL keeps growing until one succeeds). */
+export interface FromCheckpointer {
+  kind: 'error';
+  message: string;
+}

@@ -1,0 +1,136 @@
+/**
+ * The click writer's thread: owns one SQLite connection and commits clicks in groups. It is started
+ * by sqlite-click-writer.ts; see README.md for the protocol and its invariants.
+ */
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import type { ClickRecord } from '../domain/click.js';
+import { CLICK_COLUMNS, clickToRow } from '../store/sql/click-row.js';
+import { openConnection } from './sqlite-connection.js';
+import type { FromWriter, ToWriter, WriterWorkerData } from './sqlite-writer-protocol.js';
+
+interface Queued {
+  seq: number;
+  click: ClickRecord;
+}
+
+const settings = workerData as WriterWorkerData;
+const { port, checkpointPort, batchMax, batchWaitMs } = settings;
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Opens the connection and compiles the insert; a database without the clicks table fails here. */
+function prepare() {
+  const db = openConnection(settings);
+  // `on conflict do nothing` turns a duplicate id into `changes === 0` for that row alone, instead
+  // of an error that would need a statement rollback.
+  const insert = db.prepare(
+    `insert into clicks (${CLICK_COLUMNS.join(', ')}) values (${CLICK_COLUMNS.map((c) => `@${c}`).join(', ')})
+     on conflict (transaction_id) do nothing`,
+  );
+  /** Inserts every click; returns the ones refused one by one. Throws when the transaction itself fails. */
+  const insertAll = db.transaction((batch: Queued[]) => {
+    const rejected: { seq: number; message: string }[] = [];
+    for (const { seq, click } of batch) {
+      try {
+        if (insert.run(clickToRow(click)).changes === 0) {
+          rejected.push({ seq, message: `duplicate transaction_id ${click.transaction_id}` });
+        }
+      } catch (err) {
+        // A failed statement normally leaves the transaction open; if SQLite rolled it back (I/O
+        // error, disk full), carrying on would autocommit later rows, so the whole batch fails.
+        if (!db.inTransaction) throw err;
+        rejected.push({ seq, message: messageOf(err) });
+      }
+    }
+    return rejected;
+  });
+  return { db, insertAll };
+}
+
+function prepareOrExplain(): ReturnType<typeof prepare> {
+  try {
+    return prepare();
+  } catch (err) {
+    // SqliteError loses its message crossing threads (only plain Error is cloned faithfully).
+    throw new Error(`click writer cannot open ${settings.file}: ${messageOf(err)}`);
+  }
+}
+
+const { db, insertAll } = prepareOrExplain();
+
+const queue: Queued[] = [];
+let waitTimer: NodeJS.Timeout | undefined;
+let closing = false;
+
+const send = (message: FromWriter) => port.postMessage(message);
+
+function enqueue(message: ToWriter): void {
+  if (message.kind === 'close') {
+    closing = true;
+    return;
+  }
+  message.clicks.forEach((click, i) => queue.push({ seq: message.firstSeq + i, click }));
+}
+
+/** Moves every message already waiting on the port into the queue, without yielding. */
+function drainPort(): void {
+  for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) {
+    enqueue(received.message as ToWriter);
+  }
+}
+
+function commit(batch: Queued[]): void {
+  const fromSeq = (batch[0] as Queued).seq;
+  const toSeq = (batch[batch.length - 1] as Queued).seq;
+  const startedMs = performance.now();
+  try {
+    const rejected = insertAll.immediate(batch);
+    send({ kind: 'committed', fromSeq, toSeq, rejected, commitMs: performance.now() - startedMs });
+  } catch (err) {
+    send({ kind: 'failed', fromSeq, toSeq, message: messageOf(err) });
+  }
+}
+
+/** Finishes a checkpoint the checkpointer could not complete; see sqlite-checkpoint-worker.ts. */
+function catchUpCheckpoint(): void {
+  // Several requests may have queued while batches ran; one checkpoint answers all of them.
+  while (receiveMessageOnPort(checkpointPort));
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch (err) {
+    send({ kind: 'checkpoint-failed', message: messageOf(err) });
+  }
+  checkpointPort.postMessage('done');
+}
+
+/**
+ * Group commit: every click that arrived while the previous commit (and its fsync) ran is waiting on
+ * the port, so draining it before each commit puts all of them into one transaction.
+ */
+function run(): void {
+  clearTimeout(waitTimer);
+  waitTimer = undefined;
+  drainPort();
+  while (queue.length > 0) {
+    commit(queue.splice(0, batchMax));
+    if (receiveMessageOnPort(checkpointPort)) catchUpCheckpoint();
+    drainPort();
+  }
+  if (closing) {
+    db.close();
+    port.close();
+    checkpointPort.close();
+  }
+}
+
+port.on('message', (message: ToWriter) => {
+  enqueue(message);
+  // An optional short wait lets a trickle of clicks share a commit; a full batch never waits.
+  if (batchWaitMs === 0 || closing || queue.length >= batchMax) run();
+  else waitTimer ??= setTimeout(run, batchWaitMs);
+});
+
+checkpointPort.on('message', catchUpCheckpoint);
+
+// Every statement compiled and the table found: the main thread may start sending clicks.
+send({ kind: 'ready' });

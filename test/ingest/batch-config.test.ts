@@ -1,0 +1,16 @@
+import { expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
+
+it('click batching defaults to 512 clicks and no added wait', () => {
+  const config = loadConfig({});
+  expect(config.clickBatchMax).toBe(512);
+  expect(config.clickBatchWaitMs).toBe(0);
+});
+
+it('click batching settings are read from the environment and out-of-range values are refused', () => {
+  const config = loadConfig({ CLICK_BATCH_MAX: '64', CLICK_BATCH_WAIT_MS: '2' });
+  expect([config.clickBatchMax, config.clickBatchWaitMs]).toEqual([64, 2]);
+  expect(() => loadConfig({ CLICK_BATCH_MAX: '0' })).toThrow(ConfigError);
+  expect(() => loadConfig({ CLICK_BATCH_WAIT_MS: '-1' })).toThrow(ConfigError);
+  expect(() => loadConfig({ CLICK_BATCH_MAX: 'lots' })).toThrow(/CLICK_BATCH_MAX/);
+});

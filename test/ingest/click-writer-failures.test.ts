@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteClickWriter } from '../../src/ingest/index.js';
+import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
+import { randomClick } from './fixtures/random-click.mjs';
+import { openWriter, tempDataDir, type WriterFixture } from './helpers.js';
+
+let fixture: WriterFixture | undefined;
+afterEach(async () => {
+  await fixture?.close();
+  fixture = undefined;
+});
+
+describe('SQLite click writer failures', () => {
+  it('rejects a duplicate transaction id alone; the rest of its batch commits', async () => {
+    fixture = await openWriter({ synchronous: 'full' });
+    const first = randomClick();
+    await fixture.writer.write(first);
+    const [before, duplicate, after] = [randomClick(), { ...randomClick(), transaction_id: first.transaction_id }, randomClick()];
+    const results = await Promise.allSettled([before, duplicate, after].map((click) => fixture?.writer.write(click)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await fixture.store.clicks.get(first.transaction_id)).toEqual(first);
+    expect(await fixture.store.clicks.get(after.transaction_id)).toEqual(after);
+  });
+
+  it('rejects every write of a failed commit, reports the error, and commits later writes', async () => {
+    fixture = await openWriter({ synchronous: 'full', busyTimeoutMs: 50 });
+    // Another connection holding the write lock makes the writer's commit fail once its busy timeout ends.
+    const blocker = new Database(path.join(fixture.dataDir, DATABASE_FILE));
+    blocker.exec('begin immediate');
+    const blocked = [randomClick(), randomClick()];
+    const results = await Promise.allSettled(blocked.map((click) => fixture?.writer.write(click)));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(fixture.errors.map((err) => err.message).join()).toMatch(/database is locked/);
+    blocker.exec('rollback');
+    blocker.close();
+
+    const later = randomClick();
+    await fixture.writer.write(later);
+    expect(await fixture.store.clicks.get(later.transaction_id)).toEqual(later);
+    for (const click of blocked) expect(await fixture.store.clicks.get(click.transaction_id)).toBeUndefined();
+  });
+
+  it('flush() resolves only once every earlier write has settled', async () => {
+    fixture = await openWriter({ synchronous: 'full' });
+    const clicks = Array.from({ length: 300 }, () => randomClick());
+    const writes = clicks.map((click) => fixture?.writer.write(click));
+    expect(fixture.writer.queueDepth).toBe(300);
+    await fixture.writer.flush();
+    expect(fixture.writer.queueDepth).toBe(0);
+    await Promise.all(writes);
+  });
+
+  it('refuses to open, naming the cause, when the database has no clicks table', async () => {
+    const dataDir = tempDataDir();
+    new Database(path.join(dataDir, DATABASE_FILE)).close();
+    await expect(
+      openSqliteClickWriter({ dataDir, synchronous: 'full', batchMax: 512, batchWaitMs: 0 }),
+    ).rejects.toThrow(/no such table: clicks/);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+});
