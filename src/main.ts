@@ -1,13 +1,22 @@
 import { ConfigError, loadConfig } from './config/index.js';
+import { openContextBuilder } from './context/index.js';
 import { bootstrapAdminKey } from './http/auth.js';
 import { buildApp } from './http/app.js';
+import { createSnapshotHolder } from './live/snapshot-holder.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 
 /** Composition root: the only place that chooses concrete adapters. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const store = await openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
-  const app = await buildApp({ config, store });
+  const snapshots = await createSnapshotHolder(store);
+  const contextBuilder = await openContextBuilder({ cityDbPath: config.geoipDb });
+  const app = await buildApp({
+    config,
+    store,
+    onChange: () => void snapshots.rebuild().catch((err: unknown) => app.log.error({ err }, 'snapshot rebuild failed')),
+    engine: { settledSnapshot: () => snapshots.settled(), contextBuilder },
+  });
 
   const generatedKey = await bootstrapAdminKey(store, config.adminKey);
   if (generatedKey) {

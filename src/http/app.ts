@@ -3,7 +3,8 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import type { Store } from '../ports/store.js';
 import { registerAdvertisers } from './api/advertisers.js';
-import type { ApiDeps } from './api/deps.js';
+import type { ApiDeps, EngineDeps } from './api/deps.js';
+import { registerExplain } from './api/explain.js';
 import { registerOfferAccess } from './api/offer-access.js';
 import { registerOfferUrls } from './api/offer-urls.js';
 import { registerOffers } from './api/offers.js';
@@ -23,6 +24,8 @@ export interface AppDeps {
   store: Store;
   /** Called after every committed configuration change. */
   onChange?: () => void;
+  /** The routing engine's inputs; without them the explain endpoint is not offered. */
+  engine?: EngineDeps;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -74,6 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerSmartLinks(api, apiDeps);
       registerSettings(api, apiDeps);
       registerTrackingLinks(api, apiDeps);
+      if (deps.engine) registerExplain(api, { ...apiDeps, engine: deps.engine });
     },
     { prefix: API_PREFIX },
   );

@@ -1,4 +1,6 @@
 import type { Config } from '../../config/index.js';
+import type { ContextBuilder } from '../../context/index.js';
+import type { Snapshot, StateView } from '../../engine/index.js';
 import type { TrackingLinkIndex } from '../../live/tracking-link-index.js';
 import type { Store } from '../../ports/store.js';
 
@@ -10,4 +12,14 @@ export interface ApiDeps {
   onChange: () => void;
   /** Tokens the click path resolves; minting a link adds to it. */
   trackingLinks: TrackingLinkIndex;
+  /** The routing engine's inputs, for explain; without them the explain route is not offered. */
+  engine?: EngineDeps;
+}
+
+export interface EngineDeps {
+  /** Resolves once configuration changes already committed are in the snapshot. */
+  settledSnapshot: () => Promise<Snapshot>;
+  contextBuilder: ContextBuilder;
+  /** Read-only counters and memory; absent = a state view with nothing reached or remembered. */
+  stateView?: () => StateView;
 }

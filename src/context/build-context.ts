@@ -1,0 +1,62 @@
+import type { ClickContext } from '../engine/context.js';
+import { openGeoLookup, type GeoLookup } from './geo.js';
+import { primaryLanguage } from './language.js';
+import { createUserAgentParser, type UserAgentParser } from './user-agent.js';
+
+/** A click as the HTTP edge sees it, before parsing. */
+export interface RawClick {
+  transaction_id: string;
+  time_ms: number;
+  ip: string | null;
+  user_agent: string | null;
+  accept_language: string | null;
+  /** The query string (already merged with the tracking link's default subs). */
+  query: Readonly<Record<string, string | undefined>>;
+  offer_cookies?: ReadonlyMap<number, string>;
+}
+
+/** Query values longer than this are cut, and the click is still served (SPEC §4.1). */
+export const MAX_QUERY_VALUE_LENGTH = 512;
+
+const NO_COOKIES: ReadonlyMap<number, string> = new Map();
+
+export interface ContextBuilder {
+  build(raw: RawClick): ClickContext;
+}
+
+export function createContextBuilder(deps: { userAgents: UserAgentParser; geo: GeoLookup }): ContextBuilder {
+  return {
+    build(raw) {
+      const param = (name: string): string | null => {
+        const value = raw.query[name];
+        return value === undefined || value === '' ? null : value.slice(0, MAX_QUERY_VALUE_LENGTH);
+      };
+      const { is_bot: isBot, ...device } = deps.userAgents.parse(raw.user_agent);
+      return {
+        transaction_id: raw.transaction_id,
+        time_ms: raw.time_ms,
+        ip: raw.ip,
+        user_agent: raw.user_agent,
+        device: { ...device, language: primaryLanguage(raw.accept_language) },
+        is_bot: isBot,
+        geo: deps.geo.lookup(raw.ip),
+        sub1: param('sub1'),
+        sub2: param('sub2'),
+        sub3: param('sub3'),
+        sub4: param('sub4'),
+        sub5: param('sub5'),
+        source_id: param('source_id'),
+        deep_link: param('url'),
+        idfa: param('idfa'),
+        gaid: param('gaid'),
+        offer_cookies: raw.offer_cookies ?? NO_COOKIES,
+      };
+    },
+  };
+}
+
+/** Opens the geo databases and makes a builder with a fresh user-agent cache (startup only). */
+export async function openContextBuilder(options: { cityDbPath?: string | undefined; userAgentCacheSize?: number } = {}): Promise<ContextBuilder> {
+  const geo = await openGeoLookup({ cityDbPath: options.cityDbPath });
+  return createContextBuilder({ userAgents: createUserAgentParser(options.userAgentCacheSize), geo });
+}

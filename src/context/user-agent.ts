@@ -1,0 +1,75 @@
+import QuickLRU from 'quick-lru';
+import UAParser from 'ua-parser-js';
+import { isbot } from 'isbot';
+import type { ClickDevice, DeviceType } from '../domain/click.js';
+
+/** What a user agent says about the device; `language` comes from another header. */
+export type ParsedAgent = Omit<ClickDevice, 'language'> & { is_bot: boolean };
+
+const UNKNOWN: ParsedAgent = Object.freeze({ os: null, os_version: null, device_type: null, browser: null, brand: null, is_bot: false });
+
+// ua-parser names → the canonical values of SPEC §6. iPadOS reports itself as iOS or Mac OS.
+const OS_NAMES: Readonly<Record<string, string>> = {
+  iOS: 'iOS', Android: 'Android', Windows: 'Windows', 'Mac OS': 'macOS', macOS: 'macOS',
+  'Chromium OS': 'ChromeOS', 'Chrome OS': 'ChromeOS',
+  Linux: 'Linux', Ubuntu: 'Linux', Debian: 'Linux', Fedora: 'Linux', 'Arch': 'Linux', Mint: 'Linux',
+  'Red Hat': 'Linux', SUSE: 'Linux', openSUSE: 'Linux', CentOS: 'Linux', Gentoo: 'Linux', Kubuntu: 'Linux',
+};
+
+const BROWSER_NAMES: Readonly<Record<string, string>> = {
+  'Mobile Safari': 'Safari', Safari: 'Safari',
+  Chrome: 'Chrome', 'Chrome WebView': 'Chrome', 'Chrome Headless': 'Chrome', 'Mobile Chrome': 'Chrome', Chromium: 'Chrome',
+  Firefox: 'Firefox', 'Mobile Firefox': 'Firefox',
+  Edge: 'Edge', 'Samsung Browser': 'Samsung Internet',
+  Opera: 'Opera', 'Opera Mini': 'Opera', 'Opera Mobi': 'Opera', 'Opera Touch': 'Opera', 'Opera GX': 'Opera',
+};
+
+const DESKTOP_OS = new Set(['Windows', 'macOS', 'Linux', 'ChromeOS']);
+
+function deviceType(parsedType: string | undefined, os: string | null): DeviceType | null {
+  if (parsedType === 'mobile' || parsedType === 'tablet') return parsedType;
+  if (parsedType !== undefined) return 'other'; // smart TVs, consoles, wearables, embedded
+  // ua-parser leaves plain desktop browsers without a device type.
+  if (os !== null && DESKTOP_OS.has(os)) return 'desktop';
+  if (os === 'iOS' || os === 'Android') return 'mobile';
+  return os === null ? null : 'other';
+}
+
+function parse(userAgent: string): ParsedAgent {
+  const result = new UAParser(userAgent).getResult();
+  const osName = result.os.name;
+  const os = osName === undefined ? null : (OS_NAMES[osName] ?? 'other');
+  const browserName = result.browser.name;
+  const bot = isbot(userAgent);
+  return {
+    os,
+    os_version: os === null ? null : (result.os.version ?? null),
+    device_type: bot ? 'bot' : deviceType(result.device.type, os),
+    browser: browserName === undefined ? null : (BROWSER_NAMES[browserName] ?? browserName),
+    brand: result.device.vendor ?? null,
+    is_bot: bot,
+  };
+}
+
+export interface UserAgentParser {
+  parse(userAgent: string | null | undefined): ParsedAgent;
+}
+
+/**
+ * ua-parser-js (1.x, MIT) plus isbot behind an LRU cache: real traffic repeats a small set of
+ * user agents, so most clicks skip the regular expressions entirely.
+ */
+export function createUserAgentParser(cacheSize = 10_000): UserAgentParser {
+  const cache = new QuickLRU<string, ParsedAgent>({ maxSize: cacheSize });
+  return {
+    parse(userAgent) {
+      if (!userAgent) return UNKNOWN;
+      let parsed = cache.get(userAgent);
+      if (parsed === undefined) {
+        parsed = Object.freeze(parse(userAgent));
+        cache.set(userAgent, parsed);
+      }
+      return parsed;
+    },
+  };
+}

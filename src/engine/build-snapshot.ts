@@ -1,0 +1,120 @@
+import type {
+  OfferAccessRecord, OfferRecord, OfferUrlRecord, PartnerRecord, SettingsRecord, SmartLinkRecord, TrackingDomainRecord,
+} from '../domain/records.js';
+import type { Cap, FailTraffic } from '../domain/schemas/offer.js';
+import { compileDeepLinkPolicy } from './deep-link.js';
+import { compileTemplate } from './macros.js';
+import { compileRuleset } from './ruleset.js';
+import type {
+  AccessView, EntryView, FailTrafficView, OfferUrlView, OfferView, SmartLinkView, Snapshot,
+} from './snapshot.js';
+
+/** Every configuration record the engine routes with, as the store returns them. */
+export interface SnapshotData {
+  offers: readonly OfferRecord[];
+  offerUrls: readonly OfferUrlRecord[];
+  partners: readonly PartnerRecord[];
+  offerAccess: readonly OfferAccessRecord[];
+  smartLinks: readonly SmartLinkRecord[];
+  trackingDomains: readonly TrackingDomainRecord[];
+  settings: SettingsRecord;
+}
+
+// Caps without a mode default to hard (the schema's default), so a missing mode still blocks.
+const hasHardCap = (caps: readonly Cap[] | undefined): boolean => (caps ?? []).some((cap) => (cap.mode ?? 'hard') === 'hard');
+
+function failTrafficView(failTraffic: FailTraffic | null): FailTrafficView | null {
+  if (failTraffic === null) return null;
+  return {
+    mode: failTraffic.mode,
+    destinations: failTraffic.destinations.map((d) => ({
+      type: d.type,
+      id: d.id ?? null,
+      url: d.type === 'url' && d.url !== undefined ? compileTemplate(d.url) : null,
+      routingValue: d.routing_value ?? 0,
+    })),
+  };
+}
+
+function offerView(offer: OfferRecord): OfferView {
+  const filter = offer.duplicate_filter;
+  const expiresAtMs = offer.expires_at === null ? null : Date.parse(offer.expires_at);
+  return {
+    id: offer.id,
+    advertiserId: offer.advertiser_id,
+    status: offer.status,
+    expiresAtMs: expiresAtMs !== null && Number.isNaN(expiresAtMs) ? null : expiresAtMs,
+    visibility: offer.visibility,
+    ruleset: compileRuleset(offer.ruleset, 'offer_ruleset'),
+    hasHardCaps: hasHardCap(offer.caps),
+    duplicateFilter: {
+      enabled: filter.enabled ?? false,
+      identifier: filter.identifier ?? 'cookie',
+      windowHours: filter.window_hours ?? 24,
+    },
+    blockAlreadyConverted: offer.block_already_converted,
+    redirectMode: offer.redirect_mode,
+    attributionWindowDays: offer.attribution_window_days,
+    deepLink: compileDeepLinkPolicy(offer.deep_link),
+    destination: compileTemplate(offer.destination_url),
+    failTraffic: failTrafficView(offer.fail_traffic),
+  };
+}
+
+function offerUrlView(url: OfferUrlRecord): OfferUrlView {
+  return {
+    id: url.id,
+    offerId: url.offer_id,
+    status: url.status,
+    partnerIds: url.partner_ids === null ? null : new Set(url.partner_ids),
+    destination: compileTemplate(url.destination_url),
+  };
+}
+
+function smartLinkView(link: SmartLinkRecord): SmartLinkView {
+  const entries: EntryView[] = link.entries.map((entry, position) => ({
+    id: entry.id,
+    position,
+    offerId: entry.offer_id,
+    offerUrlId: entry.offer_url_id,
+    routingValue: entry.routing_value,
+    ruleset: compileRuleset(entry.ruleset, 'entry_ruleset'),
+  }));
+  const priorityOrder = [...entries].sort((a, b) => a.routingValue - b.routingValue || a.position - b.position);
+  return {
+    id: link.id,
+    status: link.status,
+    routing: link.routing,
+    entries,
+    priorityOrder,
+    catchAllOfferId: link.catch_all_offer_id,
+    trackingDomainId: link.tracking_domain_id,
+  };
+}
+
+function accessIndex(records: readonly OfferAccessRecord[]): Map<number, Map<number, AccessView>> {
+  const index = new Map<number, Map<number, AccessView>>();
+  for (const record of records) {
+    let byPartner = index.get(record.offer_id);
+    if (!byPartner) index.set(record.offer_id, (byPartner = new Map()));
+    byPartner.set(record.partner_id, { state: record.state, hasHardCaps: hasHardCap(record.caps) });
+  }
+  return index;
+}
+
+const byId = <R extends { id: number }, V>(records: readonly R[], view: (record: R) => V): Map<number, V> =>
+  new Map(records.map((record) => [record.id, view(record)]));
+
+/** Builds the immutable, pre-indexed snapshot the engine routes with. Pure: same data, same snapshot. */
+export function buildSnapshot(data: SnapshotData): Snapshot {
+  const global = data.settings.global_fail_redirect_url;
+  return {
+    smartLinks: byId(data.smartLinks, smartLinkView),
+    offers: byId(data.offers, offerView),
+    offerUrls: byId(data.offerUrls, offerUrlView),
+    partners: byId(data.partners, (p) => ({ id: p.id, status: p.status })),
+    access: accessIndex(data.offerAccess),
+    trackingDomains: byId(data.trackingDomains, (d) => ({ id: d.id, host: d.host, scheme: d.scheme, isDefault: d.is_default })),
+    globalFailRedirect: global ? compileTemplate(global) : null,
+  };
+}

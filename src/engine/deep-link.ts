@@ -1,0 +1,41 @@
+import type { DeepLink } from '../domain/schemas/offer.js';
+
+/** An offer's deep-link allow-list, compiled: exact hosts and `*.suffix` patterns. */
+export interface DeepLinkPolicy {
+  readonly enabled: boolean;
+  readonly hosts: ReadonlySet<string>;
+  /** Stored with their leading dot (`.example.com`), so `*.example.com` does not match `example.com`. */
+  readonly suffixes: readonly string[];
+}
+
+export function compileDeepLinkPolicy(deepLink: DeepLink | undefined): DeepLinkPolicy {
+  const patterns = (deepLink?.allowed_hosts ?? []).map((host) => host.toLowerCase());
+  return {
+    enabled: deepLink?.enabled ?? false,
+    hosts: new Set(patterns.filter((p) => !p.startsWith('*.'))),
+    suffixes: patterns.filter((p) => p.startsWith('*.')).map((p) => p.slice(1)),
+  };
+}
+
+export type DeepLinkVerdict = { ok: true; url: string } | { ok: false; why: string };
+
+/**
+ * Whether a visitor-supplied `url=` may replace the offer's destination (SPEC §4.9). The URL must
+ * parse, be http(s) and name an allowed host; it is returned re-serialised by the URL parser.
+ */
+export function checkDeepLink(policy: DeepLinkPolicy, requested: string): DeepLinkVerdict {
+  if (!policy.enabled) return { ok: false, why: 'the offer does not allow deep links' };
+  // Whitespace and control characters are refused outright rather than left to the URL parser,
+  // which would silently strip some of them.
+  if (/[\s\u0000-\u001f\u007f]/.test(requested)) return { ok: false, why: 'the deep link contains control characters or spaces' };
+  let url: URL;
+  try {
+    url = new URL(requested);
+  } catch {
+    return { ok: false, why: 'the deep link is not a valid URL' };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, why: 'the deep link is not http(s)' };
+  const host = url.hostname;
+  if (policy.hosts.has(host) || policy.suffixes.some((suffix) => host.endsWith(suffix))) return { ok: true, url: url.href };
+  return { ok: false, why: `host ${host} is not on the offer's deep-link allow-list` };
+}

@@ -1,0 +1,15 @@
+/** The routing engine's public surface. Pure: see README.md for the import rule and invariants. */
+export { buildSnapshot, type SnapshotData } from './build-snapshot.js';
+export type { ClickContext, VisitorGeo } from './context.js';
+export { decide, type DecideOptions } from './decide.js';
+export type {
+  CandidateTrace, CheckName, CheckResult, Decision, FailTrafficStep, FailTrafficTrace, Trace, WeightDraw,
+} from './decision.js';
+export { checkDeepLink, type DeepLinkVerdict } from './deep-link.js';
+export { networkContains, parseIp, parseNetwork, type IpAddress, type IpNetwork } from './ip-address.js';
+export { MACROS, compileTemplate, renderTemplate, type MacroFacts, type MacroName, type Template } from './macros.js';
+export { REASON, type ReasonCode } from './reasons.js';
+export { MAX_FAIL_TRAFFIC_HOPS } from './resolution.js';
+export { seededRng, type Rng } from './rng.js';
+export type { Snapshot, SmartLinkView, OfferView, RedirectMode } from './snapshot.js';
+export { allClear, type StateView } from './state-view.js';

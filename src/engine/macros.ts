@@ -1,0 +1,103 @@
+import type { ClickContext } from './context.js';
+
+export const MACROS = [
+  'transaction_id', 'offer_id', 'offer_url_id', 'advertiser_id', 'partner_id', 'affiliate_id', 'smart_link_id',
+  'sub1', 'sub2', 'sub3', 'sub4', 'sub5', 'source_id', 'country', 'device_type', 'os', 'unique_click',
+  'timestamp', 'date', 'idfa', 'gaid',
+] as const;
+export type MacroName = (typeof MACROS)[number];
+
+const KNOWN: ReadonlySet<string> = new Set(MACROS);
+
+/**
+ * A destination URL split at its known macros: `literals` has one more element than `macros`.
+ * Splitting once at snapshot time makes substitution a single concatenation per click, and makes
+ * the one-pass rule structural: a substituted value is never scanned for macros again.
+ */
+export interface Template {
+  readonly literals: readonly string[];
+  readonly macros: readonly MacroName[];
+}
+
+/** Who the click went to: the identifiers the macros name. */
+export interface MacroFacts {
+  ctx: ClickContext;
+  smartLinkId: number;
+  partnerId: number;
+  offerId: number | null;
+  offerUrlId: number | null;
+  advertiserId: number | null;
+  isUnique: boolean;
+}
+
+// Control characters can only come from a stored URL edited behind the API's back; encoding them
+// here keeps "no CR/LF in a Location header" true whatever the database holds.
+const encodeControls = (text: string): string => text.replace(/[\u0000-\u001f\u007f]/g, (c) => encodeURIComponent(c));
+
+const isMacroName = (name: string): name is MacroName => KNOWN.has(name);
+
+export function compileTemplate(url: string): Template {
+  const literals: string[] = [];
+  const macros: MacroName[] = [];
+  let last = 0;
+  for (const match of url.matchAll(/\{([a-z0-9_]+)\}/g)) {
+    const name = match[1] ?? '';
+    if (!isMacroName(name)) continue; // unknown macros stay as written
+    literals.push(encodeControls(url.slice(last, match.index)));
+    macros.push(name);
+    last = match.index + match[0].length;
+  }
+  literals.push(encodeControls(url.slice(last)));
+  return { literals, macros };
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** encodeURIComponent, except that it never throws: lone surrogates become U+FFFD first. */
+export function encodeValue(value: string): string {
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    return encodeURIComponent(value.replace(LONE_SURROGATE, '\uFFFD'));
+  }
+}
+
+const idText = (id: number | null): string => (id === null ? '' : String(id));
+
+function macroValue(name: MacroName, facts: MacroFacts): string {
+  const { ctx } = facts;
+  switch (name) {
+    case 'transaction_id': return ctx.transaction_id;
+    case 'offer_id': return idText(facts.offerId);
+    case 'offer_url_id': return idText(facts.offerUrlId);
+    case 'advertiser_id': return idText(facts.advertiserId);
+    case 'partner_id':
+    case 'affiliate_id': return String(facts.partnerId);
+    case 'smart_link_id': return String(facts.smartLinkId);
+    case 'sub1':
+    case 'sub2':
+    case 'sub3':
+    case 'sub4':
+    case 'sub5':
+    case 'source_id':
+    case 'idfa':
+    case 'gaid': return ctx[name] ?? '';
+    case 'country': return ctx.geo.country ?? '';
+    case 'device_type': return ctx.device.device_type ?? '';
+    case 'os': return ctx.device.os ?? '';
+    case 'unique_click': return facts.isUnique ? '1' : '0';
+    case 'timestamp': return String(Math.floor(ctx.time_ms / 1000));
+    case 'date': return new Date(ctx.time_ms).toISOString().slice(0, 10);
+  }
+}
+
+/** Substitutes every known macro, URL-encoded; a known macro without a value becomes empty. */
+export function renderTemplate(template: Template, facts: MacroFacts): string {
+  let out = template.literals[0] ?? '';
+  for (let i = 0; i < template.macros.length; i++) {
+    const name = template.macros[i];
+    if (name !== undefined) out += encodeValue(macroValue(name, facts));
+    out += template.literals[i + 1] ?? '';
+  }
+  return out;
+}

@@ -1,0 +1,33 @@
+/** Reason codes of SPEC §4.7, §6 and §4.3 (numbers follow the reference platform where it has one). */
+export const REASON = {
+  EXPIRED: 1,
+  OFFER_CAP: 2,
+  OS: 4,
+  DEVICE_TYPE: 5,
+  BROWSER: 6,
+  OS_VERSION: 7,
+  LANGUAGE: 8,
+  COUNTRY: 9,
+  REGION: 10,
+  CITY: 11,
+  IP: 13,
+  BLOCKED: 14,
+  DAY_PARTING: 17,
+  NO_MATCH: 20,
+  DUPLICATE: 21,
+  ALREADY_CONVERTED: 27,
+  BRAND: 30,
+  SUB1: 101,
+  SUB2: 102,
+  SUB3: 103,
+  SUB4: 104,
+  SUB5: 105,
+  SOURCE_ID: 106,
+  SMART_LINK_INACTIVE: 901,
+  NOT_APPROVED: 902,
+  OFFER_INACTIVE: 903,
+  OFFER_URL_INACTIVE: 904,
+  BOT: 905,
+} as const;
+
+export type ReasonCode = (typeof REASON)[keyof typeof REASON];

@@ -1,0 +1,88 @@
+import type { DayParting } from '../../domain/schemas/ruleset.js';
+import type { MatchInput } from '../match-input.js';
+import { REASON } from '../reasons.js';
+import type { RuleCheck } from './rule-check.js';
+
+interface LocalTime {
+  day: number;
+  minute: number;
+}
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+// Zone offsets change only at transitions, which fall on quarter hours: within one UTC quarter
+// hour a zone's offset is fixed, so it is computed once per zone and quarter hour.
+const QUARTER_HOUR_MS = 900_000;
+
+// Creating an Intl formatter costs far more than using one, and using one costs microseconds,
+// so both the formatter and the last offset are kept per zone. The memo is invisible to callers:
+// the same inputs always give the same answer.
+const formatters = new Map<string, Intl.DateTimeFormat | null>();
+const offsets = new Map<string, { quarter: number; offsetMs: number }>();
+
+function formatterFor(zone: string): Intl.DateTimeFormat | null {
+  let formatter = formatters.get(zone);
+  if (formatter === undefined) {
+    try {
+      formatter = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric',
+      });
+    } catch {
+      formatter = null;
+    }
+    formatters.set(zone, formatter);
+  }
+  return formatter;
+}
+
+/** How far `zone`'s wall clock is ahead of UTC at `timeMs`; null for an unknown zone. */
+function offsetMs(timeMs: number, zone: string): number | null {
+  const quarter = Math.floor(timeMs / QUARTER_HOUR_MS);
+  const cached = offsets.get(zone);
+  if (cached?.quarter === quarter) return cached.offsetMs;
+  const formatter = formatterFor(zone);
+  if (formatter === null) return null;
+  const part: Record<string, number> = {};
+  for (const { type, value } of formatter.formatToParts(timeMs)) part[type] = Number(value);
+  const wallMs = Date.UTC(part.year ?? 1970, (part.month ?? 1) - 1, part.day ?? 1, part.hour ?? 0, part.minute ?? 0);
+  const offset = wallMs - Math.floor(timeMs / MINUTE_MS) * MINUTE_MS;
+  offsets.set(zone, { quarter, offsetMs: offset });
+  return offset;
+}
+
+/** Day of week (0 = Sunday) and minute of day at `timeMs` in `zone`; null for an unknown zone. */
+function localTime(timeMs: number, zone: string): LocalTime | null {
+  const offset = offsetMs(timeMs, zone);
+  if (offset === null) return null;
+  const wall = timeMs + offset;
+  const days = Math.floor(wall / DAY_MS);
+  // 1970-01-01 was a Thursday (4).
+  return { day: (((days + 4) % 7) + 7) % 7, minute: Math.floor((wall - days * DAY_MS) / MINUTE_MS) };
+}
+
+const toMinutes = (clock: string): number => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3, 5));
+
+/**
+ * Day parting (reason 17): the click must fall in one of the windows, `start` inclusive and `end`
+ * exclusive, in the fixed zone or else the visitor's zone. An unknown visitor zone is an unknown
+ * value and fails, as unknown values fail includes.
+ */
+export function compileDayParting(dayParting: DayParting | null | undefined): RuleCheck | null {
+  if (!dayParting || dayParting.windows.length === 0) return null;
+  // byDay[d] lists the [start, end) minute ranges open on weekday d.
+  const byDay: [number, number][][] = Array.from({ length: 7 }, () => []);
+  for (const window of dayParting.windows) {
+    for (const day of window.days) byDay[day]?.push([toMinutes(window.start), toMinutes(window.end)]);
+  }
+  const fixedZone = dayParting.timezone ?? null;
+  return {
+    dimension: 'day_parting',
+    reason: REASON.DAY_PARTING,
+    test(input: MatchInput) {
+      const zone = fixedZone ?? input.timeZone;
+      const local = zone === null ? null : localTime(input.timeMs, zone);
+      if (local === null) return false;
+      return (byDay[local.day] ?? []).some(([start, end]) => local.minute >= start && local.minute < end);
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import type { AccessState } from '../domain/records.js';
+import type { DeepLinkPolicy } from './deep-link.js';
+import type { CompiledRuleset } from './ruleset.js';
+import type { Template } from './macros.js';
+import type { VisitorIdentifier } from './visitor-key.js';
+
+export type RedirectMode = 'standard' | 'single_meta_refresh' | 'double_meta_refresh';
+
+export interface FailDestinationView {
+  readonly type: 'offer' | 'offer_url' | 'smart_link' | 'url';
+  /** The offer, offer URL or smart link id; null for `url`. */
+  readonly id: number | null;
+  /** The external URL of a `url` destination. */
+  readonly url: Template | null;
+  readonly routingValue: number;
+}
+
+export interface FailTrafficView {
+  readonly mode: 'priority' | 'weight';
+  /** In list order; priority order is derived per use because weight mode draws afresh. */
+  readonly destinations: readonly FailDestinationView[];
+}
+
+export interface OfferView {
+  readonly id: number;
+  readonly advertiserId: number;
+  readonly status: 'active' | 'paused' | 'pending' | 'deleted';
+  readonly expiresAtMs: number | null;
+  readonly visibility: 'public' | 'require_approval' | 'private';
+  readonly ruleset: CompiledRuleset;
+  /** Whether any offer-level cap is hard: only then is the state view asked. */
+  readonly hasHardCaps: boolean;
+  readonly duplicateFilter: { readonly enabled: boolean; readonly identifier: VisitorIdentifier; readonly windowHours: number };
+  readonly blockAlreadyConverted: boolean;
+  readonly redirectMode: RedirectMode;
+  /** Lifetime of the click path's offer cookie (SPEC §10.2). */
+  readonly attributionWindowDays: number;
+  readonly deepLink: DeepLinkPolicy;
+  readonly destination: Template;
+  readonly failTraffic: FailTrafficView | null;
+}
+
+export interface OfferUrlView {
+  readonly id: number;
+  readonly offerId: number;
+  readonly status: 'active' | 'paused' | 'deleted';
+  /** null = every partner may use the URL. */
+  readonly partnerIds: ReadonlySet<number> | null;
+  readonly destination: Template;
+}
+
+export interface EntryView {
+  readonly id: number;
+  /** Position in the link's entry list: the tie-breaker of priority routing. */
+  readonly position: number;
+  readonly offerId: number;
+  readonly offerUrlId: number | null;
+  readonly routingValue: number;
+  readonly ruleset: CompiledRuleset;
+}
+
+export interface SmartLinkView {
+  readonly id: number;
+  readonly status: 'active' | 'paused' | 'deleted';
+  readonly routing: 'priority' | 'weight' | 'kpi';
+  readonly entries: readonly EntryView[];
+  /** Entries sorted by (routing value, position), computed once for priority routing. */
+  readonly priorityOrder: readonly EntryView[];
+  readonly catchAllOfferId: number | null;
+  readonly trackingDomainId: number | null;
+}
+
+export interface AccessView {
+  readonly state: AccessState;
+  /** Whether this partner has a hard cap on the offer. */
+  readonly hasHardCaps: boolean;
+}
+
+export interface TrackingDomainView {
+  readonly id: number;
+  readonly host: string;
+  readonly scheme: 'https' | 'http';
+  readonly isDefault: boolean;
+}
+
+/**
+ * All routing configuration, immutable and indexed for the click path: every lookup a decision
+ * makes is a Map read, and every ruleset and URL is already compiled.
+ */
+export interface Snapshot {
+  readonly smartLinks: ReadonlyMap<number, SmartLinkView>;
+  readonly offers: ReadonlyMap<number, OfferView>;
+  readonly offerUrls: ReadonlyMap<number, OfferUrlView>;
+  readonly partners: ReadonlyMap<number, { readonly id: number; readonly status: 'active' | 'suspended' }>;
+  /** offer id → partner id → access. */
+  readonly access: ReadonlyMap<number, ReadonlyMap<number, AccessView>>;
+  readonly trackingDomains: ReadonlyMap<number, TrackingDomainView>;
+  readonly globalFailRedirect: Template | null;
+}

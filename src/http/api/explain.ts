@@ -1,0 +1,137 @@
+import { randomInt } from 'node:crypto';
+import net from 'node:net';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../domain/errors.js';
+import { DateTime, ErrorBody, Id, IdParams, Nullable } from '../../domain/schemas/common.js';
+import { allClear, decide, seededRng, type ClickContext, type Decision } from '../../engine/index.js';
+import { requireAdmin } from '../auth.js';
+import type { ApiDeps, EngineDeps } from './deps.js';
+import { principalOf } from './helpers.js';
+
+const QueryValue = Type.String({ maxLength: 4096 });
+const NullableText = (maxLength: number) => Nullable(Type.String({ maxLength }));
+
+export const ExplainBody = Type.Object(
+  {
+    partner_id: Id,
+    ip: Type.Optional(Nullable(Type.String({ maxLength: 64, description: 'IPv4 or IPv6 address' }))),
+    user_agent: Type.Optional(NullableText(4096)),
+    accept_language: Type.Optional(NullableText(1024)),
+    query: Type.Optional(
+      Type.Object(
+        {
+          sub1: Type.Optional(QueryValue), sub2: Type.Optional(QueryValue), sub3: Type.Optional(QueryValue),
+          sub4: Type.Optional(QueryValue), sub5: Type.Optional(QueryValue), source_id: Type.Optional(QueryValue),
+          url: Type.Optional(QueryValue), idfa: Type.Optional(QueryValue), gaid: Type.Optional(QueryValue),
+        },
+        { additionalProperties: false, description: 'The tracking URL query parameters of the simulated click.' },
+      ),
+    ),
+    at: Type.Optional({ ...DateTime, description: 'Click time; default now.' }),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, description: 'Makes weighted draws reproducible.' })),
+  },
+  { additionalProperties: false },
+);
+type ExplainBody = Static<typeof ExplainBody>;
+
+const Candidate = Type.Object({
+  entry_id: Nullable(Type.Integer()),
+  offer_id: Type.Integer(),
+  offer_url_id: Nullable(Type.Integer()),
+  eligible: Type.Boolean(),
+  reason: Nullable(Type.Integer()),
+  checks: Type.Array(
+    Type.Object({ check: Type.String(), pass: Type.Boolean(), reason: Nullable(Type.Integer()), dimension: Type.Optional(Type.String()) }),
+  ),
+});
+
+const ExplainResponse = Type.Object({
+  seed: Type.Integer({ description: 'Send it back to replay the same draws.' }),
+  context: Type.Object({}, { additionalProperties: true }),
+  routing: Type.String(),
+  order: Type.Array(Type.Integer()),
+  draw: Type.Unknown(),
+  candidates: Type.Array(Candidate),
+  catch_all: Nullable(Candidate),
+  fail_traffic: Type.Unknown(),
+  notes: Type.Array(Type.String()),
+  decision: Type.Object({}, { additionalProperties: true }),
+});
+
+// Explain records no click, so it has no transaction id of its own; a fixed one keeps the
+// destination URL reproducible for a given seed.
+const EXPLAIN_TRANSACTION_ID = '0'.repeat(32);
+
+function presentContext(ctx: ClickContext) {
+  const { device, geo } = ctx;
+  return {
+    time: new Date(ctx.time_ms).toISOString(),
+    ip: ctx.ip, ...device, is_bot: ctx.is_bot, geo,
+    sub1: ctx.sub1, sub2: ctx.sub2, sub3: ctx.sub3, sub4: ctx.sub4, sub5: ctx.sub5, source_id: ctx.source_id,
+    deep_link: ctx.deep_link, idfa: ctx.idfa, gaid: ctx.gaid,
+  };
+}
+
+function presentDecision(decision: Decision, seed: number, ctx: ClickContext) {
+  const { trace, ...rest } = decision;
+  return {
+    seed,
+    context: presentContext(ctx),
+    routing: trace.routing,
+    order: trace.order,
+    draw: trace.draw,
+    candidates: trace.candidates,
+    catch_all: trace.catch_all,
+    fail_traffic: trace.fail_traffic,
+    notes: trace.notes,
+    decision: rest,
+  };
+}
+
+function checkedIp(ip: string | null | undefined): string | null {
+  if (ip === undefined || ip === null) return null;
+  if (net.isIP(ip) === 0) throw AppError.invalid([{ path: 'ip', message: 'must be an IPv4 or IPv6 address' }]);
+  return ip;
+}
+
+/**
+ * `POST /smart-links/:id/explain` (SPEC §4.8): runs the real engine on a described click and shows
+ * every check. It reads the snapshot and a read-only state view, and writes nothing.
+ */
+export function registerExplain(app: FastifyInstance, deps: ApiDeps & { engine: EngineDeps }): void {
+  const { engine } = deps;
+  app.post('/smart-links/:id/explain', {
+    schema: {
+      tags: ['smart links'],
+      summary: 'Dry-run a click: the parsed context, every entry with its checks, and the decision',
+      params: IdParams,
+      body: ExplainBody,
+      response: { 200: ExplainResponse, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+    },
+    handler: async (request) => {
+      requireAdmin(principalOf(request));
+      const { id } = request.params as { id: number };
+      const body = request.body as ExplainBody;
+      const snapshot = await engine.settledSnapshot();
+      const link = snapshot.smartLinks.get(id);
+      if (link === undefined || link.status === 'deleted') throw AppError.notFound('smart link');
+      if (!snapshot.partners.has(body.partner_id)) {
+        throw AppError.invalid([{ path: 'partner_id', message: `partner ${body.partner_id} does not exist` }]);
+      }
+      const ctx = engine.contextBuilder.build({
+        transaction_id: EXPLAIN_TRANSACTION_ID,
+        time_ms: body.at === undefined ? Date.now() : Date.parse(body.at),
+        ip: checkedIp(body.ip),
+        user_agent: body.user_agent ?? null,
+        accept_language: body.accept_language ?? null,
+        query: body.query ?? {},
+      });
+      const seed = body.seed ?? randomInt(0, 2 ** 32);
+      const state = engine.stateView?.() ?? allClear;
+      const decision = decide(snapshot, id, body.partner_id, ctx, state, seededRng(seed), { traceAll: true });
+      if (decision === null) throw AppError.notFound('smart link');
+      return presentDecision(decision, seed, ctx);
+    },
+  });
+}

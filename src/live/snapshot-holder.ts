@@ -1,0 +1,59 @@
+import { buildSnapshot, type Snapshot } from '../engine/index.js';
+import type { Store } from '../ports/store.js';
+
+/** The current routing snapshot, and a way to rebuild it after a configuration change. */
+export interface SnapshotHolder {
+  /** The latest built snapshot; synchronous, for the click path. */
+  current(): Snapshot;
+  /**
+   * Rebuilds from the store. Calls that arrive while a build runs share one follow-up build, so a
+   * burst of changes costs at most two loads, and every caller sees a snapshot read after its call.
+   */
+  rebuild(): Promise<Snapshot>;
+  /** Waits for any pending rebuild, then returns the current snapshot (for explain: read-your-writes). */
+  settled(): Promise<Snapshot>;
+}
+
+export async function loadSnapshot(store: Store): Promise<Snapshot> {
+  // One read transaction, so the snapshot is a consistent cut of the configuration.
+  return store.transaction(async (tx) => {
+    const [offers, offerUrls, partners, offerAccess, smartLinks, trackingDomains, settings] = await Promise.all([
+      tx.offers.all(), tx.offerUrls.all(), tx.partners.all(), tx.offerAccess.all(), tx.smartLinks.all(),
+      tx.trackingDomains.all(), tx.settings.get(),
+    ]);
+    return buildSnapshot({ offers, offerUrls, partners, offerAccess, smartLinks, trackingDomains, settings });
+  });
+}
+
+export async function createSnapshotHolder(store: Store): Promise<SnapshotHolder> {
+  let snapshot = await loadSnapshot(store);
+  let running: Promise<Snapshot> | null = null;
+  let queued: Promise<Snapshot> | null = null;
+
+  const build = async (): Promise<Snapshot> => {
+    snapshot = await loadSnapshot(store);
+    return snapshot;
+  };
+  const rebuild = (): Promise<Snapshot> => {
+    if (running === null) {
+      running = build().finally(() => {
+        running = null;
+      });
+      return running;
+    }
+    // A build is already reading: changes committed after it started need one more.
+    queued ??= running.catch(() => snapshot).then(() => {
+      queued = null;
+      return rebuild();
+    });
+    return queued;
+  };
+  return {
+    current: () => snapshot,
+    rebuild,
+    async settled() {
+      await (queued ?? running);
+      return snapshot;
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MACROS, allClear, compileTemplate, decide, renderTemplate, seededRng, type ClickContext } from '../../src/engine/index.js';
+import { NOON_WEDNESDAY_MS, context, entry, offer, offerUrl, smartLink, snapshotOf } from './fixtures.js';
+
+const facts = (ctx: ClickContext = context()) => ({ ctx, smartLinkId: 7, partnerId: 3, offerId: 5, offerUrlId: null, advertiserId: 2, isUnique: true });
+
+describe('destination macros (SPEC §4.9)', () => {
+  it('substitutes every known macro, URL-encoded, with affiliate_id as an alias of partner_id', () => {
+    const url = `https://a.example/?${MACROS.map((m) => `${m}={${m}}`).join('&')}`;
+    const ctx = context({ sub1: 'a&b=c', sub2: 'ü ö', source_id: 's/1', idfa: 'IDFA-1', gaid: null });
+    const out = renderTemplate(compileTemplate(url), facts(ctx));
+    const params = new URL(out).searchParams;
+    expect(Object.fromEntries(params)).toMatchObject({
+      transaction_id: ctx.transaction_id, offer_id: '5', offer_url_id: '', advertiser_id: '2', partner_id: '3', affiliate_id: '3',
+      smart_link_id: '7', sub1: 'a&b=c', sub2: 'ü ö', sub3: '', source_id: 's/1', country: 'US', device_type: 'mobile', os: 'iOS',
+      unique_click: '1', timestamp: String(NOON_WEDNESDAY_MS / 1000), date: '2026-03-04', idfa: 'IDFA-1', gaid: '',
+    });
+    expect(out).toContain('sub1=a%26b%3Dc');
+  });
+
+  it('leaves unknown macros as written and expands in one pass (a value that looks like a macro stays literal)', () => {
+    const out = renderTemplate(compileTemplate('https://a.example/{unknown}/{SUB1}?x={sub1}'), facts(context({ sub1: '{offer_id}' })));
+    expect(out).toBe('https://a.example/{unknown}/{SUB1}?x=%7Boffer_id%7D');
+  });
+
+  it('never lets CR or LF into the destination, whatever the visitor sends', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (sub1, deepLink) => {
+        const snapshot = snapshotOf({
+          offers: [offer(1, { destination_url: 'https://a.example/?s={sub1}&g={gaid}', deep_link: { enabled: true, allowed_hosts: ['*.example'] } })],
+          smartLinks: [smartLink(1, [entry(1, 1)])],
+        });
+        const decision = decide(snapshot, 1, 1, context({ sub1, gaid: sub1, deep_link: `https://x.example/${deepLink}` }), allClear, seededRng(1));
+        expect(decision?.destination_url).not.toMatch(/[\r\n]/);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('encodes control characters that reach a template from storage', () => {
+    expect(renderTemplate(compileTemplate('https://a.example/\r\nSet-Cookie: x'), facts())).not.toMatch(/[\r\n]/);
+  });
+});
+
+describe('deep links', () => {
+  const snapshot = (enabled: boolean) =>
+    snapshotOf({
+      offers: [offer(1, { deep_link: { enabled, allowed_hosts: ['shop.example.com', '*.brand.example'] } })],
+      offerUrls: [offerUrl(11, 1)],
+      smartLinks: [smartLink(1, [entry(1, 1)])],
+    });
+  const route = (url: string, enabled = true) => decide(snapshot(enabled), 1, 1, context({ deep_link: url }), allClear, seededRng(1));
+
+  it.each(['https://shop.example.com/p/1', 'http://m.brand.example/x?y=1', 'https://a.b.brand.example/'])('%s is on the allow-list and used', (url) => {
+    expect(route(url)).toMatchObject({ deep_link: 'used', destination_url: url });
+  });
+
+  it.each([
+    'https://evil.example/', 'https://brand.example/', 'https://shop.example.com.evil.example/', 'javascript:alert(1)',
+    'ftp://shop.example.com/', 'https://shop.example.com/\r\nSet-Cookie:x', 'not a url',
+  ])('%s is rejected: the normal destination is used and the rejection noted', (url) => {
+    const decision = route(url);
+    expect(decision).toMatchObject({ deep_link: 'rejected', destination_url: `https://offer1.example/land?tid=${context().transaction_id}` });
+    expect(decision?.trace.notes.join()).toMatch(/deep link rejected/);
+  });
+
+  it('an offer that does not allow deep links ignores them', () => {
+    expect(route('https://shop.example.com/p/1', false)).toMatchObject({ deep_link: 'rejected' });
+  });
+});
