@@ -11,39 +11,9 @@ import path from 'node:path';
 import type { ClickRecord } from '../src/domain/click.js';
 import { openSqliteClickWriter } from '../src/ingest/index.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
+import { option, percentile as percentileMs, round, syncLatenciesMs as syncLatencies } from './support.js';
 
 type Sync = 'full' | 'normal';
-
-function option(args: string[], name: string, fallback: number): number {
-  const index = args.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(args[index + 1]) : fallback;
-  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a non-negative number`);
-  return value;
-}
-
-function percentileMs(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-const round = (ms: number) => Math.round(ms * 1000) / 1000;
-
-/** The baseline: small appends each followed by a sync, as a WAL commit does. */
-function syncLatencies(dir: string, sync: (fd: number) => void, rounds = 500): number[] {
-  const file = path.join(dir, `sync-${crypto.randomUUID()}`);
-  const fd = fs.openSync(file, 'a');
-  const record = Buffer.alloc(512, 1);
-  const samples: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const started = performance.now();
-    fs.writeSync(fd, record);
-    sync(fd);
-    samples.push(performance.now() - started);
-  }
-  fs.closeSync(fd);
-  fs.rmSync(file);
-  return samples;
-}
 
 function benchClick(): ClickRecord {
   return {

@@ -1,39 +1,27 @@
 import { ConfigError, loadConfig } from './config/index.js';
-import { openContextBuilder } from './context/index.js';
-import { bootstrapAdminKey } from './http/auth.js';
-import { buildApp } from './http/app.js';
-import { createSnapshotHolder } from './live/snapshot-holder.js';
-import { openSqliteStore } from './store/sqlite/index.js';
+import { demoInstructions, seedDemo } from './demo.js';
+import { bootstrapAdminKey, mintKey } from './http/auth.js';
+import { openServer } from './server.js';
 
-/** Composition root: the only place that chooses concrete adapters. */
-async function main(): Promise<void> {
+/** Starts Switchyard: `node dist/main.js [--demo]`. */
+async function main(argv: string[]): Promise<void> {
   const config = loadConfig();
-  const store = await openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
-  const snapshots = await createSnapshotHolder(store);
-  const contextBuilder = await openContextBuilder({ cityDbPath: config.geoipDb });
-  const app = await buildApp({
-    config,
-    store,
-    onChange: () => void snapshots.rebuild().catch((err: unknown) => app.log.error({ err }, 'snapshot rebuild failed')),
-    engine: { settledSnapshot: () => snapshots.settled(), contextBuilder },
-  });
+  const server = await openServer(config);
+  const { app, store } = server;
 
   const generatedKey = await bootstrapAdminKey(store, config.adminKey);
   if (generatedKey) {
     // Printed once, on stdout, outside the JSON log: only the hash is kept.
-    process.stdout.write(
-      `\nSwitchyard created an admin API key. It is shown only this once; keep it safe:\n\n  ${generatedKey}\n\n`,
-    );
+    process.stdout.write(`\nSwitchyard created an admin API key. It is shown only this once; keep it safe:\n\n  ${generatedKey}\n\n`);
   }
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app.log.info({ signal }, 'shutting down: draining requests');
+    app.log.info({ signal }, 'shutting down: draining in-flight clicks');
     try {
-      await app.close();
-      await store.close();
+      await server.close();
       process.exit(0);
     } catch (err) {
       app.log.error({ err }, 'shutdown failed');
@@ -45,9 +33,16 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.port, host: config.host });
   app.log.info({ dataDir: config.dataDir, publicUrl: config.publicUrl }, 'Switchyard is ready');
+
+  if (argv.includes('--demo')) {
+    // The demo needs a key it can show: the configured or just-generated one, else a fresh admin key.
+    const adminKey = config.adminKey ?? generatedKey ?? (await mintKey(store, 'admin', null)).key;
+    const demo = await seedDemo(app, adminKey);
+    process.stdout.write(demo ? demoInstructions(demo, adminKey) : '\nThe database already has smart links, so no demo data was added.\n');
+  }
 }
 
-main().catch((err: unknown) => {
+main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`);
   } else {

@@ -1,6 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
+import type { ContextBuilder } from '../context/index.js';
+import { allClear, type StateView } from '../engine/index.js';
+import { createSnapshotHolder } from '../live/snapshot-holder.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ClickWriter } from '../ports/click-writer.js';
 import type { Store } from '../ports/store.js';
 import { registerAdvertisers } from './api/advertisers.js';
 import type { ApiDeps, EngineDeps } from './api/deps.js';
@@ -16,16 +22,20 @@ import { registerTrackingLinks } from './api/tracking-links.js';
 import { TrackingLinkIndex } from '../live/tracking-link-index.js';
 import { authenticate } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
-import { registerOps } from './ops.js';
+import { registerMetrics, registerOps } from './ops.js';
+import { BounceSigner } from './redirect/bounce-signer.js';
+import { registerClickPath } from './redirect/click-route.js';
 import { ajvFormats, validatorCompiler } from './validation.js';
 
+/** The adapters the server runs on, chosen by the composition root (src/server.ts). */
 export interface AppDeps {
   config: Config;
   store: Store;
-  /** Called after every committed configuration change. */
-  onChange?: () => void;
-  /** The routing engine's inputs; without them the explain endpoint is not offered. */
-  engine?: EngineDeps;
+  clickWriter: ClickWriter;
+  contexts: ContextBuilder;
+  metrics: Metrics;
+  /** Live counters and duplicate memory; until they exist, nothing is capped or remembered. */
+  stateView?: () => StateView;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -61,8 +71,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerOps(app, store);
 
+  const snapshots = await createSnapshotHolder(store);
   const trackingLinks = await TrackingLinkIndex.load(store);
-  const apiDeps: ApiDeps = { config, store, trackingLinks, onChange: deps.onChange ?? (() => {}) };
+  const stateView = deps.stateView ?? (() => allClear);
+  const onChange = async () => {
+    // The write is committed either way; a failed rebuild keeps the previous snapshot and is retried by the next change.
+    await snapshots.rebuild().catch((err: unknown) => app.log.error({ err }, 'snapshot rebuild failed'));
+  };
+  const apiDeps: ApiDeps = { config, store, trackingLinks, onChange };
+  const engine: EngineDeps = { settledSnapshot: () => snapshots.settled(), contextBuilder: deps.contexts, stateView };
+  const signingKey = await store.secrets.getOrCreate('bounce-signing-key', () => randomBytes(32).toString('base64url'));
+
+  registerMetrics(app, deps.metrics, { clickWriter: deps.clickWriter, snapshots });
+  registerClickPath(app, {
+    snapshot: () => snapshots.current(),
+    trackingLinks,
+    contexts: deps.contexts,
+    writer: deps.clickWriter,
+    state: stateView,
+    rng: { next: Math.random },
+    metrics: deps.metrics,
+    signer: new BounceSigner(signingKey),
+    now: Date.now,
+  });
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (request) => {
@@ -77,7 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerSmartLinks(api, apiDeps);
       registerSettings(api, apiDeps);
       registerTrackingLinks(api, apiDeps);
-      if (deps.engine) registerExplain(api, { ...apiDeps, engine: deps.engine });
+      registerExplain(api, { ...apiDeps, engine });
     },
     { prefix: API_PREFIX },
   );

@@ -1,4 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import type { SnapshotHolder } from '../live/snapshot-holder.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ClickWriter } from '../ports/click-writer.js';
 import type { Store } from '../ports/store.js';
 
 /** Liveness and readiness probes for orchestrators and load balancers. */
@@ -12,5 +15,18 @@ export function registerOps(app: FastifyInstance, store: Store): void {
       request.log.warn({ err }, 'storage is not reachable');
       return reply.code(503).send({ status: 'unavailable', reason: 'storage is not reachable' });
     }
+  });
+}
+
+/** Prometheus text exposition; gauges that are read, not counted, are refreshed per scrape. */
+export function registerMetrics(
+  app: FastifyInstance,
+  metrics: Metrics,
+  sources: { clickWriter: ClickWriter; snapshots: SnapshotHolder },
+): void {
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    metrics.queueDepth.set(sources.clickWriter.queueDepth);
+    metrics.snapshotAge.set((Date.now() - sources.snapshots.builtAtMs()) / 1000);
+    return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 }

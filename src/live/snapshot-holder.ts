@@ -12,6 +12,8 @@ export interface SnapshotHolder {
   rebuild(): Promise<Snapshot>;
   /** Waits for any pending rebuild, then returns the current snapshot (for explain: read-your-writes). */
   settled(): Promise<Snapshot>;
+  /** When the current snapshot was read from the store, in epoch milliseconds. */
+  builtAtMs(): number;
 }
 
 export async function loadSnapshot(store: Store): Promise<Snapshot> {
@@ -27,11 +29,14 @@ export async function loadSnapshot(store: Store): Promise<Snapshot> {
 
 export async function createSnapshotHolder(store: Store): Promise<SnapshotHolder> {
   let snapshot = await loadSnapshot(store);
+  let builtAtMs = Date.now();
   let running: Promise<Snapshot> | null = null;
   let queued: Promise<Snapshot> | null = null;
 
   const build = async (): Promise<Snapshot> => {
+    const started = Date.now();
     snapshot = await loadSnapshot(store);
+    builtAtMs = started;
     return snapshot;
   };
   const rebuild = (): Promise<Snapshot> => {
@@ -50,6 +55,7 @@ export async function createSnapshotHolder(store: Store): Promise<SnapshotHolder
   };
   return {
     current: () => snapshot,
+    builtAtMs: () => builtAtMs,
     rebuild,
     async settled() {
       await (queued ?? running);

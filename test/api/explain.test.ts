@@ -6,10 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { openContextBuilder, type ContextBuilder } from '../../src/context/index.js';
 import { allClear, decide, seededRng } from '../../src/engine/index.js';
-import { buildApp } from '../../src/http/app.js';
-import { createSnapshotHolder, loadSnapshot } from '../../src/live/snapshot-holder.js';
+import { loadSnapshot } from '../../src/live/snapshot-holder.js';
+import { openServer } from '../../src/server.js';
 import type { Store } from '../../src/ports/store.js';
-import { openSqliteStore } from '../../src/store/sqlite/index.js';
 
 const ADMIN_KEY = 'explain-test-admin-key-0123';
 const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1';
@@ -18,6 +17,7 @@ let app: FastifyInstance;
 let store: Store;
 let contexts: ContextBuilder;
 let base: string;
+let closeServer: () => Promise<void>;
 const ids = { link: 0, partner: 0, iosOffer: 0 };
 
 async function call(method: string, route: string, body?: unknown, key: string | null = ADMIN_KEY) {
@@ -38,15 +38,10 @@ async function create(route: string, body: unknown): Promise<{ id: number }> {
 beforeAll(async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-explain-'));
   const config = loadConfig({ DATA_DIR: dataDir, SWITCHYARD_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent' });
-  store = await openSqliteStore({ dataDir, synchronous: 'normal' });
-  const snapshots = await createSnapshotHolder(store);
+  const server = await openServer(config);
+  ({ app, store } = server);
+  closeServer = server.close;
   contexts = await openContextBuilder();
-  app = await buildApp({
-    config,
-    store,
-    onChange: () => void snapshots.rebuild(),
-    engine: { settledSnapshot: () => snapshots.settled(), contextBuilder: contexts },
-  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
@@ -74,8 +69,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app.close();
-  await store.close();
+  await closeServer();
 });
 
 const listings = () => Promise.all(['/advertisers', '/offers', '/partners', '/smart-links', `/smart-links/${ids.link}`, '/settings'].map((r) => call('GET', `/api/v1${r}`)));

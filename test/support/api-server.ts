@@ -3,9 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/index.js';
-import { buildApp } from '../../src/http/app.js';
 import type { Store } from '../../src/ports/store.js';
-import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { openServer } from '../../src/server.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 
@@ -33,8 +32,8 @@ export function tempDir(prefix = 'switchyard-test-'): string {
 export async function startServer(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
   const config = loadConfig({ DATA_DIR: dataDir, SWITCHYARD_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', PORT: '0', ...options.env });
-  const store = await openSqliteStore({ dataDir, synchronous: config.sqliteSynchronous });
-  const app = await buildApp({ config, store });
+  const server = await openServer(config);
+  const { app, store } = server;
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('server has no port');
@@ -63,9 +62,6 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
       }
       return { status: res.status, body: parsed as any, headers: res.headers };
     },
-    async close() {
-      await app.close();
-      await store.close();
-    },
+    close: () => server.close(),
   };
 }

@@ -87,7 +87,7 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
         const body = await resource.prepare({ tx, input, existing: undefined, parentId });
         return present(tx, await resource.repo(tx).insert(body));
       });
-      deps.onChange();
+      await deps.onChange();
       return reply.code(201).send(presented);
     },
   });
@@ -150,7 +150,7 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
         const updated = unwrapUpdate(await resource.repo(tx).update(existing.id, body, existing.version), resource.noun);
         return present(tx, updated);
       });
-      deps.onChange();
+      await deps.onChange();
       return presented;
     },
   });
@@ -164,7 +164,7 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
         if (resource.remove) await resource.remove(tx, record);
         else await resource.repo(tx).remove(record.id);
       });
-      deps.onChange();
+      await deps.onChange();
       return reply.code(204).send();
     },
   });

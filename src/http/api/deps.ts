@@ -8,18 +8,19 @@ import type { Store } from '../../ports/store.js';
 export interface ApiDeps {
   config: Config;
   store: Store;
-  /** Called after every committed configuration change, so the in-memory snapshot is rebuilt. */
-  onChange: () => void;
+  /**
+   * Called after every committed configuration change; resolves once the in-memory snapshot
+   * includes it, so a click right after an API write already sees that write.
+   */
+  onChange: () => Promise<void>;
   /** Tokens the click path resolves; minting a link adds to it. */
   trackingLinks: TrackingLinkIndex;
-  /** The routing engine's inputs, for explain; without them the explain route is not offered. */
-  engine?: EngineDeps;
 }
 
 export interface EngineDeps {
   /** Resolves once configuration changes already committed are in the snapshot. */
   settledSnapshot: () => Promise<Snapshot>;
   contextBuilder: ContextBuilder;
-  /** Read-only counters and memory; absent = a state view with nothing reached or remembered. */
-  stateView?: () => StateView;
+  /** Read-only counters and memory. */
+  stateView: () => StateView;
 }

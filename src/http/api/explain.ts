@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
 import { DateTime, ErrorBody, Id, IdParams, Nullable } from '../../domain/schemas/common.js';
-import { allClear, decide, seededRng, type ClickContext, type Decision } from '../../engine/index.js';
+import { decide, seededRng, type ClickContext, type Decision } from '../../engine/index.js';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps, EngineDeps } from './deps.js';
 import { principalOf } from './helpers.js';
@@ -128,7 +128,7 @@ export function registerExplain(app: FastifyInstance, deps: ApiDeps & { engine: 
         query: body.query ?? {},
       });
       const seed = body.seed ?? randomInt(0, 2 ** 32);
-      const state = engine.stateView?.() ?? allClear;
+      const state = engine.stateView();
       const decision = decide(snapshot, id, body.partner_id, ctx, state, seededRng(seed), { traceAll: true });
       if (decision === null) throw AppError.notFound('smart link');
       return presentDecision(decision, seed, ctx);

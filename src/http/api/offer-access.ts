@@ -33,7 +33,7 @@ export function registerOfferAccess(app: FastifyInstance, deps: ApiDeps): void {
       const previous = await store.offerAccess.get(id, partnerId);
       const caps = (body.caps ?? previous?.caps ?? []).map((cap) => ({ ...cap, mode: cap.mode ?? 'hard' }));
       const record = await store.offerAccess.put({ offer_id: id, partner_id: partnerId, state: body.state, caps });
-      deps.onChange();
+      await deps.onChange();
       return record;
     },
   });

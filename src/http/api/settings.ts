@@ -29,7 +29,7 @@ export function registerSettings(app: FastifyInstance, deps: ApiDeps): void {
         const { version: _current, ...current } = await tx.settings.get();
         return unwrapUpdate(await tx.settings.put({ ...current, ...(request.body as object) }, version), 'settings');
       });
-      deps.onChange();
+      await deps.onChange();
       return updated;
     },
   });

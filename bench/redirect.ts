@@ -1,0 +1,184 @@
+/**
+ * Redirect benchmark (SPEC §13.1). In one run: the disk's fsync latency (the floor of a durable
+ * answer), a bare node:http server answering a fixed 302, and Switchyard routing a 20-entry
+ * weighted smart link with durable recording in FULL and NORMAL modes — all loaded by the same
+ * autocannon process at the same concurrency, repeated, medians reported. Then resident memory
+ * with 1,000 smart links of 20 entries, and after many recorded clicks.
+ * Options: --connections N (64) --seconds N (8) --repeats N (3) --memory-clicks N (1000000).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median, option, percentile, round, syncLatenciesMs } from './support.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const MAIN = path.join(here, '../src/main.js');
+const BARE = path.join(here, 'bare-302.js');
+const AUTOCANNON = path.resolve('node_modules/autocannon/autocannon.js');
+const ADMIN_KEY = 'bench-admin-key-0123456789';
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx3xx: number;
+}
+
+function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (ready.test(output)) {
+        clearInterval(timer);
+        resolve({ child, output: () => output });
+      } else if (child.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(`child exited early:\n${output}`));
+      }
+    }, 20);
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** One autocannon run in its own process, so the load generator never shares a thread with a server. */
+async function load(url: string, connections: number, seconds: number): Promise<Load> {
+  const child = spawn(process.execPath, [AUTOCANNON, '--json', '-c', String(connections), '-d', String(seconds), url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await new Promise((resolve) => child.once('exit', resolve));
+  const result = JSON.parse(out) as { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; '3xx'?: number };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx3xx: result.non2xx - (result['3xx'] ?? 0) };
+}
+
+async function repeatLoad(url: string, connections: number, seconds: number, repeats: number): Promise<Load> {
+  const runs: Load[] = [];
+  for (let i = 0; i < repeats; i++) runs.push(await load(url, connections, seconds));
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    non2xx3xx: runs.reduce((sum, r) => sum + r.non2xx3xx, 0),
+  };
+}
+
+async function api(base: string, method: string, route: string, body?: unknown): Promise<{ id: number; url: string }> {
+  const res = await fetch(`${base}/api/v1${route}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: number; url: string };
+}
+
+/** A 20-entry weighted smart link whose offers carry light targeting; returns a tracking URL. */
+async function seedLinks(base: string, links: number): Promise<string> {
+  const advertiser = await api(base, 'POST', '/advertisers', { name: 'Bench' });
+  const offers: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const offer = await api(base, 'POST', '/offers', {
+      advertiser_id: advertiser.id,
+      name: `Offer ${i}`,
+      destination_url: `https://adv${i}.example/land?tid={transaction_id}&p={partner_id}&s={sub1}`,
+      ruleset: { rules: [{ dimension: 'country', op: 'exclude', values: ['KP', 'IR'] }] },
+    });
+    offers.push(offer.id);
+  }
+  const partner = await api(base, 'POST', '/partners', { name: 'Bench partner' });
+  let first = 0;
+  for (let l = 0; l < links; l++) {
+    const link = await api(base, 'POST', '/smart-links', {
+      name: `Bench link ${l}`,
+      routing: 'weight',
+      entries: offers.map((offer_id, i) => ({ offer_id, routing_value: 1 + (i % 5), ruleset: { rules: [{ dimension: 'device_type', op: 'exclude', values: ['bot'] }] } })),
+    });
+    if (l === 0) first = link.id;
+  }
+  return (await api(base, 'POST', `/smart-links/${first}/tracking-links`, { partner_id: partner.id, sub1: 'bench' })).url;
+}
+
+async function startSwitchyard(dataDir: string, synchronous: 'full' | 'normal') {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const base = `http://127.0.0.1:${port}`;
+  const server = await startChild([MAIN], {
+    DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SWITCHYARD_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'warn',
+    SQLITE_SYNCHRONOUS: synchronous, PUBLIC_URL: base,
+  }, /./);
+  for (let i = 0; i < 200; i++) {
+    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { server, base };
+}
+
+async function residentMb(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const bytes = Number(/^switchyard_process_resident_memory_bytes (\d+)/m.exec(text)?.[1] ?? NaN);
+  return round(bytes / 1024 / 1024, 1);
+}
+
+export async function main(args: string[]): Promise<void> {
+  const connections = option(args, 'connections', 64);
+  const seconds = option(args, 'seconds', 8);
+  const repeats = option(args, 'repeats', 3);
+  const memoryClicks = option(args, 'memory-clicks', 1_000_000);
+  const root = fs.mkdtempSync(path.join(path.resolve(process.env.DATA_DIR ?? './data'), 'bench-redirect-'));
+  try {
+    const fsync = syncLatenciesMs(root);
+    const fsyncP50 = round(percentile(fsync, 50));
+    const fsyncP99 = round(percentile(fsync, 99));
+    console.log(`fsync of ${root}: p50 ${fsyncP50} ms, p99 ${fsyncP99} ms (${os.cpus().length} cores)`);
+
+    const bare = await startChild([BARE, '0'], {}, /listening \d+/);
+    const barePort = /listening (\d+)/.exec(bare.output())?.[1];
+    const bareLoad = await repeatLoad(`http://127.0.0.1:${barePort}/`, connections, seconds, repeats);
+    await stop(bare.child);
+    console.log(`bare node:http 302: ${Math.round(bareLoad.rps)} req/s, p50 ${bareLoad.p50} ms, p99 ${bareLoad.p99} ms`);
+
+    const modes: Record<string, Load> = {};
+    for (const mode of ['full', 'normal'] as const) {
+      const { server, base } = await startSwitchyard(path.join(root, mode), mode);
+      const url = await seedLinks(base, 1);
+      modes[mode] = await repeatLoad(url, connections, seconds, repeats);
+      const m = modes[mode] as Load;
+      console.log(`switchyard ${mode}: ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, errors ${m.non2xx3xx}`);
+      await stop(server.child);
+    }
+
+    const { server, base } = await startSwitchyard(path.join(root, 'memory'), 'normal');
+    const url = await seedLinks(base, 1000);
+    const rssLoaded = await residentMb(base);
+    let sent = 0;
+    const rssSamples: number[] = [];
+    while (sent < memoryClicks) {
+      const result = await load(url, connections, 10);
+      sent += Math.round(result.rps * 10);
+      rssSamples.push(await residentMb(base));
+    }
+    const rssAfter = rssSamples[rssSamples.length - 1] ?? rssLoaded;
+    console.log(`memory: ${rssLoaded} MB with 1000 links × 20 entries; after ~${sent} clicks ${rssAfter} MB (samples ${rssSamples.join(', ')})`);
+    await stop(server.child);
+
+    const full = modes.full as Load;
+    const normal = modes.normal as Load;
+    console.log(
+      `BENCH redirect bare_rps=${Math.round(bareLoad.rps)} bare_p99_ms=${bareLoad.p99} full_rps=${Math.round(full.rps)} full_p50_ms=${full.p50} full_p99_ms=${full.p99} ` +
+        `normal_rps=${Math.round(normal.rps)} normal_p99_ms=${normal.p99} ratio_full=${round(full.rps / bareLoad.rps)} ratio_normal=${round(normal.rps / bareLoad.rps)} ` +
+        `fsync_p50_ms=${fsyncP50} fsync_p99_ms=${fsyncP99} full_p99_minus_fsync_p99_ms=${round(full.p99 - fsyncP99)} ` +
+        `rss_loaded_mb=${rssLoaded} rss_after_clicks_mb=${rssAfter} clicks=${sent} connections=${connections}`,
+    );
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ContextBuilder } from '../../context/index.js';
+import { decide, type Rng, type Snapshot, type StateView } from '../../engine/index.js';
+import type { TrackingLinkIndex } from '../../live/tracking-link-index.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { ClickWriter } from '../../ports/click-writer.js';
+import { blankPage, bouncePage, notFound, redirectTo, type Answer } from './answer.js';
+import { BOUNCE_PATH, type BounceSigner } from './bounce-signer.js';
+import { toClickRecord } from './click-record.js';
+import { offerCookie, readOfferCookies } from './offer-cookie.js';
+
+export interface ClickPathDeps {
+  snapshot: () => Snapshot;
+  trackingLinks: TrackingLinkIndex;
+  contexts: ContextBuilder;
+  writer: ClickWriter;
+  state: () => StateView;
+  rng: Rng;
+  metrics: Metrics;
+  signer: BounceSigner;
+  now: () => number;
+}
+
+const SUBS = ['sub1', 'sub2', 'sub3', 'sub4', 'sub5'] as const;
+
+function send(reply: FastifyReply, answer: Answer): FastifyReply {
+  return reply.code(answer.status).headers(answer.headers).send(answer.body);
+}
+
+/** Query values as single strings: a repeated parameter keeps its first value. */
+function flatQuery(query: unknown): Record<string, string | undefined> {
+  const flat: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries((query ?? {}) as Record<string, unknown>)) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (typeof first === 'string') flat[key] = first;
+  }
+  return flat;
+}
+
+function unavailable(): Answer {
+  return { status: 503, headers: { 'cache-control': 'no-store', 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' }, body: 'Temporarily unavailable' };
+}
+
+/**
+ * The click path (SPEC §4): resolve the token from memory, route with the pure engine, store the
+ * click durably, then answer. No database read happens here, and nothing is answered with a
+ * redirect before its click is committed.
+ */
+export function registerClickPath(app: FastifyInstance, deps: ClickPathDeps): void {
+  app.get('/sl/:token', { schema: { hide: true } }, async (request, reply) => {
+    const started = performance.now();
+    const link = deps.trackingLinks.get((request.params as { token: string }).token);
+    if (link === undefined) return send(reply, notFound());
+
+    const query = flatQuery(request.query);
+    for (const sub of SUBS) if (query[sub] === undefined && link[sub] !== null) query[sub] = link[sub] ?? undefined;
+    const ctx = deps.contexts.build({
+      transaction_id: randomBytes(16).toString('hex'),
+      time_ms: deps.now(),
+      ip: request.ip ?? null,
+      user_agent: request.headers['user-agent'] ?? null,
+      accept_language: request.headers['accept-language'] ?? null,
+      query,
+      offer_cookies: readOfferCookies(request.headers.cookie),
+    });
+    const snapshot = deps.snapshot();
+    const decision = decide(snapshot, link.smart_link_id, link.partner_id, ctx, deps.state(), deps.rng);
+    if (decision === null) return send(reply, notFound());
+
+    try {
+      await deps.writer.write(toClickRecord(decision, ctx, link));
+    } catch (err) {
+      // Without a stored click there is no redirect: the visitor may retry, nothing is lost silently.
+      request.log.error({ err, transaction_id: ctx.transaction_id }, 'click could not be stored');
+      deps.metrics.clicks.inc({ outcome: 'unstored', reason: '' });
+      return send(reply, unavailable());
+    }
+
+    const answer =
+      decision.destination_url === null
+        ? blankPage()
+        : redirectTo(decision.destination_url, decision.redirect_mode, (to) => deps.signer.path(to));
+    const offer = decision.offer_id === null ? undefined : snapshot.offers.get(decision.offer_id);
+    if (offer !== undefined) {
+      reply.header('set-cookie', offerCookie(offer.id, ctx.transaction_id, offer.attributionWindowDays, request.protocol === 'https'));
+    }
+    deps.metrics.clicks.inc({ outcome: decision.outcome, reason: String(decision.reason ?? '') });
+    deps.metrics.clickLatency.observe((performance.now() - started) / 1000);
+    return send(reply, answer);
+  });
+
+  app.get(BOUNCE_PATH, { schema: { hide: true } }, async (request, reply) => {
+    const { to, sig } = flatQuery(request.query);
+    if (to === undefined || sig === undefined || !deps.signer.verify(to, sig)) return send(reply, notFound());
+    return send(reply, bouncePage(to));
+  });
+}
