@@ -9,6 +9,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { ClickWriter } from '../ports/click-writer.js';
 import type { Store } from '../ports/store.js';
 import { registerAdvertisers } from './api/advertisers.js';
+import { registerClicks } from './api/clicks.js';
 import type { ApiDeps, EngineDeps } from './api/deps.js';
 import { registerExplain } from './api/explain.js';
 import { registerOfferAccess } from './api/offer-access.js';
@@ -109,6 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerSettings(api, apiDeps);
       registerTrackingLinks(api, apiDeps);
       registerExplain(api, { ...apiDeps, engine });
+      registerClicks(api, apiDeps);
     },
     { prefix: API_PREFIX },
   );

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ContextBuilder } from '../../context/index.js';
 import { decide, type Rng, type Snapshot, type StateView } from '../../engine/index.js';
@@ -8,6 +7,7 @@ import type { ClickWriter } from '../../ports/click-writer.js';
 import { blankPage, bouncePage, notFound, redirectTo, type Answer } from './answer.js';
 import { BOUNCE_PATH, type BounceSigner } from './bounce-signer.js';
 import { toClickRecord } from './click-record.js';
+import { newTransactionId } from './transaction-id.js';
 import { offerCookie, readOfferCookies } from './offer-cookie.js';
 
 export interface ClickPathDeps {
@@ -55,9 +55,10 @@ export function registerClickPath(app: FastifyInstance, deps: ClickPathDeps): vo
 
     const query = flatQuery(request.query);
     for (const sub of SUBS) if (query[sub] === undefined && link[sub] !== null) query[sub] = link[sub] ?? undefined;
+    const now = deps.now();
     const ctx = deps.contexts.build({
-      transaction_id: randomBytes(16).toString('hex'),
-      time_ms: deps.now(),
+      transaction_id: newTransactionId(now),
+      time_ms: now,
       ip: request.ip ?? null,
       user_agent: request.headers['user-agent'] ?? null,
       accept_language: request.headers['accept-language'] ?? null,
