@@ -26,14 +26,15 @@ interface Load {
   non2xx3xx: number;
 }
 
-function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; output: () => string }> {
+/** Starts a node child; resolves once its output matches `ready` (null: at once). */
+function startChild(args: string[], env: Record<string, string>, ready: RegExp | null): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => {
-      if (ready.test(output)) {
+      if (ready === null || ready.test(output)) {
         clearInterval(timer);
         resolve({ child, output: () => output });
       } else if (child.exitCode !== null) {
@@ -114,7 +115,7 @@ async function startSwitchyard(dataDir: string, synchronous: 'full' | 'normal') 
   const server = await startChild([MAIN], {
     DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SWITCHYARD_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'warn',
     SQLITE_SYNCHRONOUS: synchronous, PUBLIC_URL: base,
-  }, /./);
+  }, null);
   for (let i = 0; i < 200; i++) {
     if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -133,7 +134,9 @@ export async function main(args: string[]): Promise<void> {
   const seconds = option(args, 'seconds', 8);
   const repeats = option(args, 'repeats', 3);
   const memoryClicks = option(args, 'memory-clicks', 1_000_000);
-  const root = fs.mkdtempSync(path.join(path.resolve(process.env.DATA_DIR ?? './data'), 'bench-redirect-'));
+  const dataRoot = path.resolve(process.env.DATA_DIR ?? './data');
+  fs.mkdirSync(dataRoot, { recursive: true });
+  const root = fs.mkdtempSync(path.join(dataRoot, 'bench-redirect-'));
   try {
     const fsync = syncLatenciesMs(root);
     const fsyncP50 = round(percentile(fsync, 50));
