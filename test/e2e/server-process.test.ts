@@ -10,8 +10,8 @@ afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
 
-function startProcess(env: Record<string, string>) {
-  const child = spawn(process.execPath, [MAIN], {
+function startProcess(env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, [MAIN, ...args], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -60,5 +60,20 @@ describe('the server process', () => {
     const [code] = await once(bad.child, 'exit');
     expect(code).toBe(1);
     expect(bad.output()).toMatch(/invalid configuration[\s\S]*PORT/);
+  });
+
+  it('--demo seeds the example network and prints a tracking URL that routes each platform to its offer', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const demo = startProcess({ DATA_DIR: tempDir(), PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}` }, ['--demo']);
+    const output = await demo.waitFor(/Tracking URL: +\S+/);
+    const trackingUrl = /Tracking URL: +(\S+)/.exec(output)?.[1];
+    expect(trackingUrl, output).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/sl/[A-Za-z0-9_-]+$`));
+    expect(output).toMatch(/Admin API key: +sy_\d+_/);
+    const landing = async (userAgent: string) =>
+      (await fetch(trackingUrl as string, { redirect: 'manual', headers: { 'user-agent': userAgent } })).headers.get('location');
+    expect(await landing('Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1')).toMatch(/^https:\/\/example\.com\/ios\/creative-[abc]\?/);
+    expect(await landing('Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36')).toMatch(/^https:\/\/example\.com\/android\/creative-[abc]\?/);
+    expect(await landing('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36')).toMatch(/^https:\/\/example\.com\/desktop\/creative-[abc]\?/);
+    expect(await landing('curl/8.5')).toMatch(/^https:\/\/example\.com\/everything-else\?/);
   });
 });
