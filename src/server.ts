@@ -43,7 +43,15 @@ export async function openServer(config: Config): Promise<Server> {
     store,
     clickWriter,
     async close() {
-      await server.close();
+      // close() ends only idle keep-alive connections; one still carrying a click goes idle after
+      // its answer and would otherwise hold shutdown open until the keep-alive timeout.
+      const closing = server.close();
+      const sweep = setInterval(() => server.server.closeIdleConnections(), 25);
+      try {
+        await closing;
+      } finally {
+        clearInterval(sweep);
+      }
       await clickWriter.close();
       await store.close();
     },

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
@@ -24,6 +25,7 @@ import { TrackingLinkIndex } from '../live/tracking-link-index.js';
 import { authenticate } from './auth.js';
 import { installErrorHandling } from './error-handler.js';
 import { registerMetrics, registerOps } from './ops.js';
+import { notFound } from './redirect/answer.js';
 import { BounceSigner } from './redirect/bounce-signer.js';
 import { registerClickPath } from './redirect/click-route.js';
 import { ajvFormats, validatorCompiler } from './validation.js';
@@ -41,6 +43,18 @@ export interface AppDeps {
 
 export const API_PREFIX = '/api/v1';
 
+/**
+ * A path the router cannot match (bad percent-encoding, a parameter over its length limit): a 404
+ * with the click path's headers, or the API's error body elsewhere — never a framework page.
+ */
+function answerUnroutable(_path: string, req: IncomingMessage, res: ServerResponse): void {
+  const isApi = req.url?.startsWith(API_PREFIX) ?? false;
+  const answer = isApi
+    ? { status: 404, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: JSON.stringify({ error: { code: 'not_found', message: 'no such path' } }) }
+    : notFound();
+  res.writeHead(answer.status, answer.headers).end(answer.body);
+}
+
 /** Builds the HTTP server: operations endpoints, the OpenAPI document and the management API. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store } = deps;
@@ -52,6 +66,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     serializerOpts: { ajv: { formats: ajvFormats } },
     return503OnClosing: true,
+    // Malformed or absurdly long paths never reach a route; answer them like an unknown link.
+    routerOptions: { onBadUrl: answerUnroutable, onMaxParamLength: answerUnroutable },
   });
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
