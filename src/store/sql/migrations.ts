@@ -110,6 +110,56 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
         await sql`create index clicks_smart_link_time on clicks (smart_link_id, time)`.execute(db);
       },
     },
+    '0003_conversions': {
+      // Money columns hold integer micros (millionths of the currency unit): exact, never floats.
+      // `event_key`/`order_key` are the event and order ids with absence stored as '' so that the
+      // unique index treats two absent values as equal (SQL NULLs never collide).
+      async up(db) {
+        await sql`create table conversions (
+          id ${pk},
+          transaction_id text not null,
+          event_key text not null,
+          order_key text not null,
+          time text not null,
+          click_time text not null,
+          offer_id integer not null,
+          partner_id integer not null,
+          advertiser_id integer not null,
+          smart_link_id integer not null,
+          entry_id integer,
+          offer_url_id integer,
+          method text not null,
+          status text not null,
+          status_reason text,
+          amount_micros ${sql.raw(traits.bigint)},
+          payout_micros ${sql.raw(traits.bigint)} not null,
+          revenue_micros ${sql.raw(traits.bigint)} not null,
+          adv1 text,
+          adv2 text,
+          adv3 text,
+          adv4 text,
+          adv5 text
+        )`.execute(db);
+        await sql`create unique index conversions_identity on conversions (transaction_id, event_key, order_key)`.execute(db);
+        await sql`create index conversions_time on conversions (time)`.execute(db);
+        await sql`create index conversions_offer_time on conversions (offer_id, time)`.execute(db);
+        // The durable outbox of partner postbacks: a row is written in the same transaction as its
+        // approved conversion, and deleted or marked once delivered or given up.
+        await sql`create table partner_postbacks (
+          id ${pk},
+          conversion_id ${sql.raw(traits.bigint)} not null,
+          partner_id integer not null,
+          url text not null,
+          state text not null,
+          attempts integer not null,
+          next_attempt_at text not null,
+          last_error text,
+          created_at text not null,
+          delivered_at text
+        )`.execute(db);
+        await sql`create index partner_postbacks_due on partner_postbacks (state, next_attempt_at)`.execute(db);
+      },
+    },
   };
 }
 
