@@ -4,10 +4,12 @@ import type {
 import type { Cap, FailTraffic } from '../domain/schemas/offer.js';
 import { compileDeepLinkPolicy } from './deep-link.js';
 import { compileTemplate } from './macros.js';
-import { compileRuleset } from './ruleset.js';
+import { rulesetCompiler } from './ruleset.js';
 import type {
   AccessView, EntryView, FailTrafficView, OfferUrlView, OfferView, SmartLinkView, Snapshot,
 } from './snapshot.js';
+
+type CompileRuleset = ReturnType<typeof rulesetCompiler>;
 
 /** Every configuration record the engine routes with, as the store returns them. */
 export interface SnapshotData {
@@ -36,7 +38,7 @@ function failTrafficView(failTraffic: FailTraffic | null): FailTrafficView | nul
   };
 }
 
-function offerView(offer: OfferRecord): OfferView {
+function offerView(offer: OfferRecord, compileRuleset: CompileRuleset): OfferView {
   const filter = offer.duplicate_filter;
   const expiresAtMs = offer.expires_at === null ? null : Date.parse(offer.expires_at);
   return {
@@ -71,11 +73,13 @@ function offerUrlView(url: OfferUrlRecord): OfferUrlView {
   };
 }
 
-function smartLinkView(link: SmartLinkRecord): SmartLinkView {
+function smartLinkView(link: SmartLinkRecord, offers: ReadonlyMap<number, OfferView>, compileRuleset: CompileRuleset): SmartLinkView {
   const entries: EntryView[] = link.entries.map((entry, position) => ({
     id: entry.id,
     position,
     offerId: entry.offer_id,
+    // Resolved once here rather than by a Map read per entry per decision (the snapshot is immutable).
+    offer: offers.get(entry.offer_id),
     offerUrlId: entry.offer_url_id,
     routingValue: entry.routing_value,
     ruleset: compileRuleset(entry.ruleset, 'entry_ruleset'),
@@ -108,9 +112,11 @@ const byId = <R extends { id: number }, V>(records: readonly R[], view: (record:
 /** Builds the immutable, pre-indexed snapshot the engine routes with. Pure: same data, same snapshot. */
 export function buildSnapshot(data: SnapshotData): Snapshot {
   const global = data.settings.global_fail_redirect_url;
+  const compileRuleset = rulesetCompiler();
+  const offers = byId(data.offers, (offer) => offerView(offer, compileRuleset));
   return {
-    smartLinks: byId(data.smartLinks, smartLinkView),
-    offers: byId(data.offers, offerView),
+    smartLinks: byId(data.smartLinks, (link) => smartLinkView(link, offers, compileRuleset)),
+    offers,
     offerUrls: byId(data.offerUrls, offerUrlView),
     partners: byId(data.partners, (p) => ({ id: p.id, status: p.status })),
     access: accessIndex(data.offerAccess),

@@ -23,6 +23,22 @@ export function compileRuleset(ruleset: Ruleset | null | undefined, check: Check
   };
 }
 
+/**
+ * A compileRuleset that hands out one shared compiled ruleset for equal rulesets (one per snapshot
+ * build). Catalogues repeat targeting ("US, mobile"), and a link's decision touches every entry's
+ * rulesets: fewer distinct objects keep a large link's working set inside the CPU caches, and
+ * sharing is safe because a compiled ruleset is immutable.
+ */
+export function rulesetCompiler(): (ruleset: Ruleset | null | undefined, check: CheckName) => CompiledRuleset {
+  const compiled = new Map<string, CompiledRuleset>();
+  return (ruleset, check) => {
+    const key = `${check}:${JSON.stringify(ruleset ?? null)}`;
+    let result = compiled.get(key);
+    if (result === undefined) compiled.set(key, (result = compileRuleset(ruleset, check)));
+    return result;
+  };
+}
+
 /** The trace record of the first failing check, or `passed`. */
 export function evaluateRuleset(ruleset: CompiledRuleset, input: MatchInput): CheckResult {
   const { checks } = ruleset;

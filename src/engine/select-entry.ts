@@ -17,6 +17,7 @@ const evaluateEntry = (scope: RouteScope, entry: EntryView): CandidateTrace =>
   evaluateTarget(scope, {
     entryId: entry.id,
     offerId: entry.offerId,
+    offer: entry.offer,
     offerUrlId: entry.offerUrlId,
     entryRuleset: entry.ruleset,
     waiveApproval: false,
@@ -44,19 +45,26 @@ function selectByPriority(scope: RouteScope, link: SmartLinkView): EntrySelectio
  */
 function selectByWeight(scope: RouteScope, link: SmartLinkView): EntrySelection {
   const selection: EntrySelection = { winner: null, order: [], candidates: [], skipped: [], draw: null };
+  // The pool, its weights and the draw's trace are filled in the one pass over the entries, so a
+  // decision walks the list once and allocates nothing per entry beyond what the trace keeps.
   const pool: EntryView[] = [];
+  const weights: number[] = [];
+  const drawn: WeightDraw['weights'] = [];
   for (const entry of link.entries) {
     selection.order.push(entry.id);
     const trace = evaluateEntry(scope, entry);
     selection.candidates.push(trace);
     if (!trace.eligible) selection.skipped.push({ entry_id: entry.id, reason: trace.reason ?? 0 });
-    else if (entry.routingValue > 0) pool.push(entry);
+    else if (entry.routingValue > 0) {
+      pool.push(entry);
+      weights.push(entry.routingValue);
+      drawn.push({ entry_id: entry.id, weight: entry.routingValue });
+    }
   }
   if (pool.length === 0) return selection;
-  const weights = pool.map((entry) => entry.routingValue);
   const { index, roll, total } = drawIndex(weights, scope.rng);
   selection.winner = pool[index] ?? null;
-  selection.draw = { weights: pool.map((e) => ({ entry_id: e.id, weight: e.routingValue })), total_weight: total, roll };
+  selection.draw = { weights: drawn, total_weight: total, roll };
   return selection;
 }
 

@@ -54,6 +54,8 @@ export interface EntryView {
   /** Position in the link's entry list: the tie-breaker of priority routing. */
   readonly position: number;
   readonly offerId: number;
+  /** The entry's offer, resolved when the snapshot is built (undefined if it is missing). */
+  readonly offer: OfferView | undefined;
   readonly offerUrlId: number | null;
   readonly routingValue: number;
   readonly ruleset: CompiledRuleset;

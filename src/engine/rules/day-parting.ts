@@ -3,13 +3,9 @@ import type { MatchInput } from '../match-input.js';
 import { REASON } from '../reasons.js';
 import type { RuleCheck } from './rule-check.js';
 
-interface LocalTime {
-  day: number;
-  minute: number;
-}
-
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
+const DAY_MINUTES = 1440;
 // Zone offsets change only at transitions, which fall on quarter hours: within one UTC quarter
 // hour a zone's offset is fixed, so it is computed once per zone and quarter hour.
 const QUARTER_HOUR_MS = 900_000;
@@ -50,14 +46,18 @@ function offsetMs(timeMs: number, zone: string): number | null {
   return offset;
 }
 
-/** Day of week (0 = Sunday) and minute of day at `timeMs` in `zone`; null for an unknown zone. */
-function localTime(timeMs: number, zone: string): LocalTime | null {
+/**
+ * Minute of the week (0 = Sunday 00:00) at `timeMs` in `zone`; null for an unknown zone. A single
+ * number rather than a {day, minute} object: this runs once per entry with day parting per decision.
+ */
+function weekMinute(timeMs: number, zone: string): number | null {
   const offset = offsetMs(timeMs, zone);
   if (offset === null) return null;
   const wall = timeMs + offset;
   const days = Math.floor(wall / DAY_MS);
   // 1970-01-01 was a Thursday (4).
-  return { day: (((days + 4) % 7) + 7) % 7, minute: Math.floor((wall - days * DAY_MS) / MINUTE_MS) };
+  const day = (((days + 4) % 7) + 7) % 7;
+  return day * DAY_MINUTES + Math.floor((wall - days * DAY_MS) / MINUTE_MS);
 }
 
 const toMinutes = (clock: string): number => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3, 5));
@@ -69,10 +69,10 @@ const toMinutes = (clock: string): number => Number(clock.slice(0, 2)) * 60 + Nu
  */
 export function compileDayParting(dayParting: DayParting | null | undefined): RuleCheck | null {
   if (!dayParting || dayParting.windows.length === 0) return null;
-  // byDay[d] lists the [start, end) minute ranges open on weekday d.
-  const byDay: [number, number][][] = Array.from({ length: 7 }, () => []);
+  // byDay[d] lists the [start, end) minute ranges open on weekday d, flattened to start, end pairs.
+  const byDay: number[][] = Array.from({ length: 7 }, () => []);
   for (const window of dayParting.windows) {
-    for (const day of window.days) byDay[day]?.push([toMinutes(window.start), toMinutes(window.end)]);
+    for (const day of window.days) byDay[day]?.push(toMinutes(window.start), toMinutes(window.end));
   }
   const fixedZone = dayParting.timezone ?? null;
   return {
@@ -80,9 +80,14 @@ export function compileDayParting(dayParting: DayParting | null | undefined): Ru
     reason: REASON.DAY_PARTING,
     test(input: MatchInput) {
       const zone = fixedZone ?? input.timeZone;
-      const local = zone === null ? null : localTime(input.timeMs, zone);
+      const local = zone === null ? null : weekMinute(input.timeMs, zone);
       if (local === null) return false;
-      return (byDay[local.day] ?? []).some(([start, end]) => local.minute >= start && local.minute < end);
+      const ranges = byDay[Math.floor(local / DAY_MINUTES)] ?? [];
+      const minute = local % DAY_MINUTES;
+      for (let i = 0; i < ranges.length; i += 2) {
+        if (minute >= (ranges[i] ?? 0) && minute < (ranges[i + 1] ?? 0)) return true;
+      }
+      return false;
     },
   };
 }

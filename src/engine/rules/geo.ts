@@ -40,14 +40,21 @@ export function compileGeo(rules: readonly Rule[]): RuleCheck[] {
   levels.forEach((level, index) => {
     if (!level.hasIncludes && level.excluded.size === 0) return;
     const moreSpecific = levels.slice(index + 1).filter((l) => l.hasIncludes);
+    const { dimension, reason, read, included, excluded, hasIncludes } = level;
+    // Include-only levels (the usual "these countries") skip the empty exclude set: on links with
+    // hundreds of entries every extra object a check reads is a likely cache miss.
+    if (excluded.size === 0) {
+      checks.push({ dimension, reason, test: (input) => { const v = read(input); return v !== null && included.has(v); } });
+      return;
+    }
     checks.push({
-      dimension: level.dimension,
-      reason: level.reason,
+      dimension,
+      reason,
       test(input) {
-        const value = level.read(input);
-        if (value === null) return !level.hasIncludes;
-        if (level.hasIncludes && !level.included.has(value)) return false;
-        return !level.excluded.has(value) || moreSpecific.some((l) => includedAt(l, input));
+        const value = read(input);
+        if (value === null) return !hasIncludes;
+        if (hasIncludes && !included.has(value)) return false;
+        return !excluded.has(value) || moreSpecific.some((l) => includedAt(l, input));
       },
     });
   });

@@ -1,5 +1,5 @@
 import type { Rule } from '../../domain/schemas/ruleset.js';
-import { networkContains, parseNetwork, type IpNetwork } from '../ip-address.js';
+import { networkContains, parseNetwork, type IpAddress, type IpNetwork } from '../ip-address.js';
 import { REASON } from '../reasons.js';
 import { rulesFor, type RuleCheck } from './rule-check.js';
 
@@ -22,8 +22,17 @@ export function compileIp(rules: readonly Rule[]): RuleCheck | null {
     test(input) {
       const ip = input.ip;
       if (ip === null) return !hasIncludes;
-      if (excluded.some((network) => networkContains(network, ip))) return false;
-      return !hasIncludes || included.some((network) => networkContains(network, ip));
+      if (excluded.length > 0 && anyContains(excluded, ip)) return false;
+      return !hasIncludes || anyContains(included, ip);
     },
   };
+}
+
+// A plain loop rather than `.some(closure)`: this runs once per entry on every decision.
+function anyContains(list: readonly IpNetwork[], ip: IpAddress): boolean {
+  for (let i = 0; i < list.length; i++) {
+    const network = list[i];
+    if (network !== undefined && networkContains(network, ip)) return true;
+  }
+  return false;
 }
