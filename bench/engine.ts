@@ -9,18 +9,12 @@ import type { OfferRecord, SmartLinkRecord } from '../src/domain/records.js';
 import type { Ruleset } from '../src/domain/schemas/ruleset.js';
 import { createContextBuilder, createUserAgentParser, openGeoLookup } from '../src/context/index.js';
 import { allClear, buildSnapshot, decide, seededRng, type ClickContext, type Snapshot } from '../src/engine/index.js';
+import { median, option, round } from './support.js';
 
 const META = { version: 1, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' };
 const COUNTRIES = ['US', 'DE', 'FR', 'GB', 'ES', 'IT', 'NL', 'BR', 'IN', 'JP'];
 const OSES = ['iOS', 'Android', 'Windows', 'macOS'];
 const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1';
-
-function option(args: string[], name: string, fallback: number): number {
-  const index = args.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(args[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
-  return value;
-}
 
 /** Offer i targets three countries and an OS; every third entry adds its own device and day-parting rules. */
 function offerRuleset(i: number): Ruleset {
@@ -75,11 +69,10 @@ function medianUs(repeats: number, iterations: number, fn: (i: number) => unknow
     for (let i = 0; i < iterations; i++) fn(i);
     rounds.push(Number(process.hrtime.bigint() - started) / 1000 / iterations);
   }
-  rounds.sort((a, b) => a - b);
-  return rounds[Math.floor(rounds.length / 2)] ?? 0;
+  return median(rounds);
 }
 
-const fixed = (value: number, digits = 2) => Number(value.toFixed(digits));
+const fixed = (value: number, digits = 2) => round(value, digits);
 
 export async function main(args: string[]): Promise<void> {
   const repeats = option(args, 'repeats', 7);
