@@ -19,6 +19,8 @@ const ConfigSchema = Type.Object({
   CLICK_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 50, default: 0 }),
   GEOIP_DB: Type.Optional(Type.String({ minLength: 1 })),
   TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
+  API_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 6000 }),
+  POSTBACK_ALLOW_LOOPBACK: Type.Boolean({ default: false }),
 });
 type RawConfig = Static<typeof ConfigSchema>;
 
@@ -41,6 +43,13 @@ export interface Config {
   readonly clickBatchWaitMs: number;
   readonly geoipDb: string | undefined;
   readonly trustProxy: string | undefined;
+  /** Management API requests one client address may make per minute before 429. */
+  readonly apiRateLimitPerMinute: number;
+  /**
+   * TEST ONLY: lets partner postbacks reach loopback addresses (a receiver on 127.0.0.1). Never set
+   * it in production: it opens the server's own loopback services to whoever controls a postback URL.
+   */
+  readonly postbackAllowLoopback: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -73,5 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     clickBatchWaitMs: raw.CLICK_BATCH_WAIT_MS,
     geoipDb: raw.GEOIP_DB,
     trustProxy: raw.TRUST_PROXY,
+    apiRateLimitPerMinute: raw.API_RATE_LIMIT_PER_MINUTE,
+    postbackAllowLoopback: raw.POSTBACK_ALLOW_LOOPBACK,
   });
 }

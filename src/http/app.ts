@@ -1,16 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
+import { AppError } from '../domain/errors.js';
 import type { ContextBuilder } from '../context/index.js';
 import { allClear, type StateView } from '../engine/index.js';
 import { createSnapshotHolder } from '../live/snapshot-holder.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ClickWriter } from '../ports/click-writer.js';
+import type { ConversionWriter } from '../ports/conversion-writer.js';
 import type { Store } from '../ports/store.js';
 import { registerAdvertisers } from './api/advertisers.js';
 import { registerClicks } from './api/clicks.js';
+import { registerConversions } from './api/conversions.js';
 import type { ApiDeps, EngineDeps } from './api/deps.js';
 import { registerExplain } from './api/explain.js';
 import { registerOfferAccess } from './api/offer-access.js';
@@ -23,6 +27,7 @@ import { registerTrackingDomains } from './api/tracking-domains.js';
 import { registerTrackingLinks } from './api/tracking-links.js';
 import { TrackingLinkIndex } from '../live/tracking-link-index.js';
 import { authenticate } from './auth.js';
+import { registerConversionPaths } from './conversion/conversion-routes.js';
 import { installErrorHandling } from './error-handler.js';
 import { registerMetrics, registerOps } from './ops.js';
 import { notFound } from './redirect/answer.js';
@@ -35,10 +40,14 @@ export interface AppDeps {
   config: Config;
   store: Store;
   clickWriter: ClickWriter;
+  /** Usually the same writer as clicks: conversions share its thread and its commits. */
+  conversionWriter: ConversionWriter;
   contexts: ContextBuilder;
   metrics: Metrics;
   /** Live counters and duplicate memory; until they exist, nothing is capped or remembered. */
   stateView?: () => StateView;
+  /** The clock conversions are stamped and judged by (attribution window); Date.now by default. */
+  now?: () => number;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -111,10 +120,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     signer: new BounceSigner(signingKey),
     now: Date.now,
   });
+  await registerConversionPaths(app, { store, writer: deps.conversionWriter, now: deps.now ?? Date.now });
   await app.register(
     async (api) => {
-      api.addHook('onRequest', async (request) => {
+      // Per client address, before authentication, so guessing keys is throttled too.
+      await api.register(rateLimit, {
+        max: config.apiRateLimitPerMinute,
+        timeWindow: 60_000,
+        errorResponseBuilder: (_request, context) =>
+          new AppError('rate_limited', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),
+      });
+      // preParsing runs after the rate limit (a route-level onRequest hook) and before the body is read.
+      api.addHook('preParsing', async (request, _reply, payload) => {
         request.principal = await authenticate(request, store, config.adminKey);
+        return payload;
       });
       registerAdvertisers(api, apiDeps);
       registerOffers(api, apiDeps);
@@ -127,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerTrackingLinks(api, apiDeps);
       registerExplain(api, { ...apiDeps, engine });
       registerClicks(api, apiDeps);
+      registerConversions(api, apiDeps);
     },
     { prefix: API_PREFIX },
   );

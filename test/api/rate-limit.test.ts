@@ -1,0 +1,24 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/api-server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer({ env: { API_RATE_LIMIT_PER_MINUTE: '5' } });
+});
+afterAll(async () => server.close());
+
+describe('API rate limit', () => {
+  it('a client over its per-minute budget gets 429 rate_limited with Retry-After, keys or not', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await server.call('GET', '/api/v1/advertisers', undefined, { key: i % 2 ? null : undefined })).status);
+    expect(statuses).toEqual([200, 401, 200, 401, 200]);
+    const limited = await server.call('GET', '/api/v1/advertisers');
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('rate_limited');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('operations endpoints are not limited', async () => {
+    for (let i = 0; i < 10; i++) expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+});
