@@ -20,6 +20,7 @@ const ConfigSchema = Type.Object({
   GEOIP_DB: Type.Optional(Type.String({ minLength: 1 })),
   TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
   API_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 6000 }),
+  POSTBACK_CONCURRENCY: Type.Integer({ minimum: 0, maximum: 256, default: 8 }),
   POSTBACK_ALLOW_LOOPBACK: Type.Boolean({ default: false }),
 });
 type RawConfig = Static<typeof ConfigSchema>;
@@ -45,6 +46,8 @@ export interface Config {
   readonly trustProxy: string | undefined;
   /** Management API requests one client address may make per minute before 429. */
   readonly apiRateLimitPerMinute: number;
+  /** Partner postbacks sent at once by this process; 0 means this process sends none. */
+  readonly postbackConcurrency: number;
   /**
    * TEST ONLY: lets partner postbacks reach loopback addresses (a receiver on 127.0.0.1). Never set
    * it in production: it opens the server's own loopback services to whoever controls a postback URL.
@@ -83,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     geoipDb: raw.GEOIP_DB,
     trustProxy: raw.TRUST_PROXY,
     apiRateLimitPerMinute: raw.API_RATE_LIMIT_PER_MINUTE,
+    postbackConcurrency: raw.POSTBACK_CONCURRENCY,
     postbackAllowLoopback: raw.POSTBACK_ALLOW_LOOPBACK,
   });
 }

@@ -1,0 +1,183 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ClaimedPostback, OutboxRepo } from '../ports/outbox.js';
+import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+
+/** The outcome of one delivery attempt; the shape `SafeHttpClient#get` returns. */
+export type SendOutcome = { ok: true; status: number } | { ok: false; error: string; retryable: boolean };
+
+/** Calls one postback URL. Must not throw (a throw counts as a retryable failure anyway). */
+export type Send = (url: string) => Promise<SendOutcome>;
+
+/** Hooks for metrics and logs. */
+export interface DispatcherObserver {
+  onDelivered?: (postback: ClaimedPostback) => void;
+  /** A retryable failure; the next attempt is due in `delayMs`. */
+  onRetry?: (postback: ClaimedPostback, error: string, delayMs: number) => void;
+  /** Given up: a permanent failure, or the last allowed attempt failed. */
+  onFailed?: (postback: ClaimedPostback, error: string) => void;
+  /** After each poll: rows pending or sending. */
+  onQueueDepth?: (depth: number) => void;
+  /** Another dispatcher took the row over (this one overran its lease); its outcome was dropped. */
+  onLeaseLost?: (postback: ClaimedPostback) => void;
+  /** An infrastructure failure (a database error); the affected rows are retried after their lease. */
+  onError?: (err: Error) => void;
+}
+
+export interface DispatcherOptions extends DispatcherObserver {
+  repo: OutboxRepo;
+  send: Send;
+  clock?: () => Date;
+  /** Waits `ms` or until `signal` aborts; never rejects. Injected so tests control time. */
+  wait?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** In [0, 1), for backoff jitter. */
+  random?: () => number;
+  /** Time between polls of an idle outbox. Default 1 s. */
+  pollIntervalMs?: number;
+  /** Sends in flight at once. Default 8. */
+  concurrency?: number;
+  /** How long a claim holds before another dispatcher may take the row over. Must exceed a send's total timeout. Default 60 s. */
+  leaseMs?: number;
+  /** Attempts before a postback is marked failed. Default 10. */
+  maxAttempts?: number;
+  backoff?: BackoffPolicy;
+}
+
+const defaultWait = (ms: number, signal: AbortSignal) =>
+  delay(ms, undefined, { signal, ref: false }).catch(() => undefined);
+
+const errorOf = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
+
+/**
+ * Delivers the outbox: polls for due rows, sends them with bounded concurrency and records each
+ * outcome (delivered, retried later with backoff, or failed). Runs beside the click path, never on
+ * it. Delivery is at least once: a process that dies after the partner answered but before the
+ * outcome was stored sends again after its lease expires.
+ */
+export class PostbackDispatcher {
+  private readonly repo: OutboxRepo;
+  private readonly send: Send;
+  private readonly clock: () => Date;
+  private readonly wait: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
+  private readonly pollIntervalMs: number;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly maxAttempts: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly observer: DispatcherObserver;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(options: DispatcherOptions) {
+    this.repo = options.repo;
+    this.send = options.send;
+    this.clock = options.clock ?? (() => new Date());
+    this.wait = options.wait ?? defaultWait;
+    this.random = options.random ?? Math.random;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.concurrency = options.concurrency ?? 8;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.maxAttempts = options.maxAttempts ?? 10;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.observer = options;
+  }
+
+  /** Sends in flight right now. */
+  get sending(): number {
+    return this.inFlight.size;
+  }
+
+  /** Starts polling on a timer. Idempotent; a no-op after close(). */
+  start(): void {
+    if (this.loop || this.stopping.signal.aborted) return;
+    this.loop = this.run();
+  }
+
+  /**
+   * One poll: claims as many due rows as there are free slots, sends them, and resolves once those
+   * sends are recorded. Returns how many rows it claimed. Tests drive the dispatcher with this.
+   */
+  async runOnce(): Promise<number> {
+    const started = await this.claimAndLaunch();
+    await Promise.all(started);
+    return started.length;
+  }
+
+  /** Stops polling, then waits for every send in flight to finish and be recorded. Idempotent. */
+  async close(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      const free = this.concurrency - this.inFlight.size;
+      let claimed = 0;
+      try {
+        claimed = (await this.claimAndLaunch()).length;
+        this.observer.onQueueDepth?.(await this.repo.depth());
+      } catch (err) {
+        this.observer.onError?.(errorOf(err));
+      }
+      if (signal.aborted) break;
+      // All slots taken, or a full claim (more rows are probably due): go again as soon as a send
+      // finishes instead of waiting out the poll interval.
+      const saturated = free <= 0 || (claimed === free && claimed > 0);
+      const slotFreed = saturated && this.inFlight.size > 0 ? Promise.race(this.inFlight) : undefined;
+      await Promise.race([this.wait(this.pollIntervalMs, signal), ...(slotFreed ? [slotFreed] : [])]);
+    }
+  }
+
+  private async claimAndLaunch(): Promise<Promise<void>[]> {
+    const free = this.concurrency - this.inFlight.size;
+    if (free <= 0 || this.stopping.signal.aborted) return [];
+    const now = this.clock();
+    const claims = await this.repo.claimDue(now, new Date(now.getTime() + this.leaseMs), free);
+    return claims.map((claim) => {
+      const task = this.deliver(claim).catch((err: unknown) => this.observer.onError?.(errorOf(err)));
+      this.inFlight.add(task);
+      void task.finally(() => this.inFlight.delete(task));
+      return task;
+    });
+  }
+
+  private async deliver(claim: ClaimedPostback): Promise<void> {
+    // Attempts count claims, so a row whose sender keeps dying (a crash loop) still runs out.
+    if (claim.attempts > this.maxAttempts) {
+      const error = 'gave up: the last attempt never reported back';
+      await this.settle(claim, () => this.repo.markFailed(claim, error), 'failed', error);
+      return;
+    }
+    let outcome: SendOutcome;
+    try {
+      outcome = await this.send(claim.url);
+    } catch (err) {
+      outcome = { ok: false, error: errorOf(err).message, retryable: true };
+    }
+    if (outcome.ok) {
+      await this.settle(claim, () => this.repo.markDelivered(claim, this.clock()), 'delivered');
+    } else if (!outcome.retryable || claim.attempts >= this.maxAttempts) {
+      await this.settle(claim, () => this.repo.markFailed(claim, outcome.error), 'failed', outcome.error);
+    } else {
+      const delayMs = backoffDelayMs(claim.attempts, this.random, this.backoff);
+      const next = new Date(this.clock().getTime() + delayMs);
+      await this.settle(claim, () => this.repo.reschedule(claim, next, outcome.error), 'retry', outcome.error, delayMs);
+    }
+  }
+
+  private async settle(
+    claim: ClaimedPostback, write: () => Promise<boolean>, kind: 'delivered' | 'failed' | 'retry',
+    error = '', delayMs = 0,
+  ): Promise<void> {
+    if (!(await write())) {
+      this.observer.onLeaseLost?.(claim);
+      return;
+    }
+    if (kind === 'delivered') this.observer.onDelivered?.(claim);
+    else if (kind === 'failed') this.observer.onFailed?.(claim, error);
+    else this.observer.onRetry?.(claim, error, delayMs);
+  }
+}

@@ -1,0 +1,4 @@
+export { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+export {
+  PostbackDispatcher, type DispatcherObserver, type DispatcherOptions, type Send, type SendOutcome,
+} from './dispatcher.js';
