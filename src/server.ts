@@ -5,6 +5,7 @@ import { buildApp } from './http/app.js';
 import { openSqliteClickWriter } from './ingest/index.js';
 import { Metrics } from './observability/metrics.js';
 import type { ClickWriter } from './ports/click-writer.js';
+import type { ConversionWriter } from './ports/conversion-writer.js';
 import type { Store } from './ports/store.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 
@@ -12,6 +13,8 @@ export interface Server {
   app: FastifyInstance;
   store: Store;
   clickWriter: ClickWriter;
+  /** The same writer thread as clicks (one queue, one commit per batch). */
+  conversionWriter: ConversionWriter;
   /** Stops accepting requests, lets in-flight clicks finish, flushes the click log, closes storage. */
   close(): Promise<void>;
 }
@@ -36,12 +39,13 @@ export async function openServer(config: Config): Promise<Server> {
     onError: (err) => app?.log.error({ err }, 'click writer failure'),
   });
   const contexts = await openContextBuilder({ cityDbPath: config.geoipDb });
-  app = await buildApp({ config, store, clickWriter, contexts, metrics });
+  app = await buildApp({ config, store, clickWriter, conversionWriter: clickWriter, contexts, metrics });
   const server = app;
   return {
     app: server,
     store,
     clickWriter,
+    conversionWriter: clickWriter,
     async close() {
       // close() ends only idle keep-alive connections; one still carrying a click goes idle after
       // its answer and would otherwise hold shutdown open until the keep-alive timeout.

@@ -35,6 +35,14 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   return ajv.compile(schema as object) as ValidateFunction;
 };
 
+/**
+ * A validator for input a handler assembles itself (e.g. query and body merged), checked exactly
+ * as a JSON body is: no coercion, no defaults.
+ */
+export function compileValidator(schema: object): ValidateFunction {
+  return bodyAjv.compile(schema);
+}
+
 /** Turns Ajv's errors into `{path, message}` pairs with paths like `entries[0].offer_id`. */
 export function toErrorDetails(errors: readonly Partial<ErrorObject>[], prefix: string): ErrorDetail[] {
   const details = errors.map((error) => {

@@ -1,1 +1,1 @@
-export { openSqliteClickWriter, type SqliteClickWriterOptions } from './sqlite-click-writer.js';
+export { openSqliteClickWriter, type SqliteClickWriterOptions, type SqliteWriter } from './sqlite-click-writer.js';

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { ClickWriter, ClickWriterObserver } from '../ports/click-writer.js';
+import type { ConversionWriter } from '../ports/conversion-writer.js';
 import { DATABASE_FILE } from '../store/sqlite/index.js';
 import { SqliteWriterClient, threadError } from './sqlite-writer-client.js';
 import type { CheckpointWorkerData, SqliteConnectionSettings, WriterWorkerData } from './sqlite-writer-protocol.js';
@@ -43,11 +44,15 @@ function whenReady(worker: Worker, port: MessagePort): Promise<void> {
   });
 }
 
+/** The one SQLite writer: clicks and conversions share its thread, its queue and its commits. */
+export type SqliteWriter = ClickWriter & ConversionWriter;
+
 /**
- * Starts the SQLite click writer: a writer thread that group-commits clicks and a checkpointer
- * thread, each with its own connection to the store's database. Resolves once clicks can be written.
+ * Starts the SQLite writer: a writer thread that group-commits clicks and conversions, and a
+ * checkpointer thread, each with its own connection to the store's database. Resolves once writes
+ * can be sent.
  */
-export async function openSqliteClickWriter(options: SqliteClickWriterOptions): Promise<ClickWriter> {
+export async function openSqliteClickWriter(options: SqliteClickWriterOptions): Promise<SqliteWriter> {
   const connection: SqliteConnectionSettings = {
     file: path.join(options.dataDir, DATABASE_FILE),
     synchronous: options.synchronous,

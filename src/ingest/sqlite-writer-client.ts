@@ -1,7 +1,8 @@
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { ClickRecord } from '../domain/click.js';
 import type { ClickWriter, ClickWriterObserver } from '../ports/click-writer.js';
-import type { FromCheckpointer, FromWriter } from './sqlite-writer-protocol.js';
+import type { ConversionWrite, ConversionWriteResult, ConversionWriter } from '../ports/conversion-writer.js';
+import type { FromCheckpointer, FromWriter, WriteItem } from './sqlite-writer-protocol.js';
 
 /**
  * An error thrown in a thread reaches this one structured-cloned: a plain Error keeps its message,
@@ -12,31 +13,41 @@ export function threadError(thread: string, value: unknown): Error {
   return new Error(`${thread} failed: ${JSON.stringify(value)}`);
 }
 
+/** What an acknowledged write resolves with: a conversion's result, nothing for a click. */
+type Acknowledgement = ConversionWriteResult | undefined;
+
 interface Pending {
-  promise: Promise<void>;
-  resolve: () => void;
+  promise: Promise<Acknowledgement>;
+  resolve: (ack: Acknowledgement) => void;
   reject: (err: Error) => void;
 }
 
 function pendingWrite(): Pending {
-  let resolve = () => {};
+  let resolve: (ack: Acknowledgement) => void = () => {};
   let reject: (err: Error) => void = () => {};
-  const promise = new Promise<void>((res, rej) => {
+  const promise = new Promise<Acknowledgement>((res, rej) => {
     resolve = res;
     reject = rej;
   });
   return { promise, resolve, reject };
 }
 
+const ignoreAck = (): void => undefined;
+
+function conversionResult(ack: Acknowledgement): ConversionWriteResult {
+  if (ack === undefined) throw new Error('the writer acknowledged a conversion without its result');
+  return ack;
+}
+
 /**
- * The main thread's half of the SQLite click writer: assigns each write a sequence number, ships
- * writes to the writer thread and settles them from its acknowledgements. It never touches the
- * database itself, so no commit or fsync ever runs on the event loop.
+ * The main thread's half of the SQLite writer: assigns each write (click or conversion) a sequence
+ * number, ships writes to the writer thread and settles them from its acknowledgements. It never
+ * touches the database itself, so no commit or fsync ever runs on the event loop.
  */
-export class SqliteWriterClient implements ClickWriter {
+export class SqliteWriterClient implements ClickWriter, ConversionWriter {
   private nextSeq = 0;
   private readonly pending = new Map<number, Pending>();
-  private outbox: ClickRecord[] = [];
+  private outbox: WriteItem[] = [];
   private outboxFirstSeq = 0;
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
@@ -64,6 +75,15 @@ export class SqliteWriterClient implements ClickWriter {
   }
 
   write(click: ClickRecord): Promise<void> {
+    return this.enqueue({ type: 'click', click }).then(ignoreAck);
+  }
+
+  /** Conversions share the clicks' queue and commits: one writer, one order, one fsync per batch. */
+  writeConversion(write: ConversionWrite): Promise<ConversionWriteResult> {
+    return this.enqueue({ type: 'conversion', write }).then(conversionResult);
+  }
+
+  private enqueue(item: WriteItem): Promise<Acknowledgement> {
     if (this.closing) return Promise.reject(new Error('click writer is closed'));
     if (this.failure) return Promise.reject(this.failure);
     const seq = this.nextSeq++;
@@ -71,11 +91,11 @@ export class SqliteWriterClient implements ClickWriter {
     this.pending.set(seq, write);
     if (this.outbox.length === 0) {
       this.outboxFirstSeq = seq;
-      // Clicks issued in the same turn of the event loop travel in one message: one structured clone
-      // and one wake-up of the writer instead of one per click.
+      // Writes issued in the same turn of the event loop travel in one message: one structured clone
+      // and one wake-up of the writer instead of one per write.
       setImmediate(() => this.sendOutbox());
     }
-    this.outbox.push(click);
+    this.outbox.push(item);
     return write.promise;
   }
 
@@ -104,7 +124,7 @@ export class SqliteWriterClient implements ClickWriter {
 
   private sendOutbox(): void {
     if (this.outbox.length === 0 || this.failure) return;
-    this.port.postMessage({ kind: 'write', firstSeq: this.outboxFirstSeq, clicks: this.outbox });
+    this.port.postMessage({ kind: 'write', firstSeq: this.outboxFirstSeq, items: this.outbox });
     this.outbox = [];
   }
 
@@ -115,24 +135,35 @@ export class SqliteWriterClient implements ClickWriter {
       this.observer.onError?.(err);
     } else if (message.kind === 'committed') {
       const rejected = new Map(message.rejected.map((r) => [r.seq, r.message]));
-      this.settle(message.fromSeq, message.toSeq, (seq) => {
-        const reason = rejected.get(seq);
-        return reason === undefined ? undefined : new Error(`click not stored: ${reason}`);
-      });
+      const results = new Map(message.conversions.map((c) => [c.seq, c.result]));
+      this.settle(
+        message.fromSeq,
+        message.toSeq,
+        (seq) => {
+          const reason = rejected.get(seq);
+          return reason === undefined ? undefined : new Error(`not stored: ${reason}`);
+        },
+        (seq) => results.get(seq),
+      );
       this.observer.onBatch?.(message.toSeq - message.fromSeq + 1, message.commitMs);
     } else if (message.kind === 'checkpoint-failed') {
       this.observer.onError?.(new Error(`WAL checkpoint failed: ${message.message}`));
     }
   }
 
-  private settle(fromSeq: number, toSeq: number, errorOf: (seq: number) => Error | undefined): void {
+  private settle(
+    fromSeq: number,
+    toSeq: number,
+    errorOf: (seq: number) => Error | undefined,
+    ackOf: (seq: number) => Acknowledgement = () => undefined,
+  ): void {
     for (let seq = fromSeq; seq <= toSeq; seq++) {
       const write = this.pending.get(seq);
       if (!write) continue;
       this.pending.delete(seq);
       const err = errorOf(seq);
       if (err) write.reject(err);
-      else write.resolve();
+      else write.resolve(ackOf(seq));
     }
   }
 

@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ClickRecord } from '../domain/click.js';
+import type { ConversionWrite, ConversionWriteResult } from '../ports/conversion-writer.js';
 
 /** The SQLite connection settings both background threads open their connection with. */
 export interface SqliteConnectionSettings {
@@ -18,19 +19,32 @@ export interface WriterWorkerData extends SqliteConnectionSettings {
   checkpointPort: MessagePort;
 }
 
+/** One write the writer thread commits: a click, or a conversion with its partner postback. */
+export type WriteItem = { type: 'click'; click: ClickRecord } | { type: 'conversion'; write: ConversionWrite };
+
 /**
  * Main → writer. Sequence numbers are assigned in write order and every chunk carries a contiguous
  * run of them, so a batch taken from the front of the queue is always a contiguous range.
  */
 export type ToWriter =
-  | { kind: 'write'; firstSeq: number; clicks: ClickRecord[] }
+  | { kind: 'write'; firstSeq: number; items: WriteItem[] }
   | { kind: 'close' };
 
 /** Writer → main. */
 export type FromWriter =
   | { kind: 'ready' }
-  /** Every seq in [fromSeq, toSeq] is committed except those listed in `rejected`. */
-  | { kind: 'committed'; fromSeq: number; toSeq: number; commitMs: number; rejected: { seq: number; message: string }[] }
+  /**
+   * Every seq in [fromSeq, toSeq] is committed except those listed in `rejected`; each conversion's
+   * seq is listed in `conversions` with whether it was new or a duplicate.
+   */
+  | {
+      kind: 'committed';
+      fromSeq: number;
+      toSeq: number;
+      commitMs: number;
+      rejected: { seq: number; message: string }[];
+      conversions: { seq: number; result: ConversionWriteResult }[];
+    }
   /** The batch's transaction failed: nothing in [fromSeq, toSeq] is acknowledged. */
   | { kind: 'failed'; fromSeq: number; toSeq: number; message: string }
   /** A checkpoint the writer ran between batches failed; clicks are unaffected, the WAL keeps growing. */

@@ -1,16 +1,22 @@
 /**
- * The click writer's thread: owns one SQLite connection and commits clicks in groups. It is started
- * by sqlite-click-writer.ts; see README.md for the protocol and its invariants.
+ * The writer's thread: owns one SQLite connection and commits clicks and conversions in groups. It
+ * is started by sqlite-click-writer.ts; see README.md for the protocol and its invariants.
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
-import type { ClickRecord } from '../domain/click.js';
+import type { ConversionWriteResult } from '../ports/conversion-writer.js';
 import { CLICK_COLUMNS, clickToRow } from '../store/sql/click-row.js';
 import { openConnection } from './sqlite-connection.js';
-import type { FromWriter, ToWriter, WriterWorkerData } from './sqlite-writer-protocol.js';
+import { prepareConversionInsert } from './sqlite-conversion-insert.js';
+import type { FromWriter, ToWriter, WriteItem, WriterWorkerData } from './sqlite-writer-protocol.js';
 
 interface Queued {
   seq: number;
-  click: ClickRecord;
+  item: WriteItem;
+}
+
+interface BatchOutcome {
+  rejected: { seq: number; message: string }[];
+  conversions: { seq: number; result: ConversionWriteResult }[];
 }
 
 const settings = workerData as WriterWorkerData;
@@ -18,7 +24,7 @@ const { port, checkpointPort, batchMax, batchWaitMs } = settings;
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** Opens the connection and compiles the insert; a database without the clicks table fails here. */
+/** Opens the connection and compiles the inserts; a database without the clicks table fails here. */
 function prepare() {
   const db = openConnection(settings);
   // `on conflict do nothing` turns a duplicate id into `changes === 0` for that row alone, instead
@@ -27,13 +33,17 @@ function prepare() {
     `insert into clicks (${CLICK_COLUMNS.join(', ')}) values (${CLICK_COLUMNS.map((c) => `@${c}`).join(', ')})
      on conflict (transaction_id) do nothing`,
   );
-  /** Inserts every click; returns the ones refused one by one. Throws when the transaction itself fails. */
-  const insertAll = db.transaction((batch: Queued[]) => {
-    const rejected: { seq: number; message: string }[] = [];
-    for (const { seq, click } of batch) {
+  const insertConversion = prepareConversionInsert(db);
+  /** Inserts every item; returns the ones refused one by one. Throws when the transaction itself fails. */
+  const insertAll = db.transaction((batch: Queued[]): BatchOutcome => {
+    const outcome: BatchOutcome = { rejected: [], conversions: [] };
+    const { rejected } = outcome;
+    for (const { seq, item } of batch) {
       try {
-        if (insert.run(clickToRow(click)).changes === 0) {
-          rejected.push({ seq, message: `duplicate transaction_id ${click.transaction_id}` });
+        if (item.type === 'conversion') {
+          outcome.conversions.push({ seq, result: insertConversion(item.write) });
+        } else if (insert.run(clickToRow(item.click)).changes === 0) {
+          rejected.push({ seq, message: `duplicate transaction_id ${item.click.transaction_id}` });
         }
       } catch (err) {
         // A failed statement normally leaves the transaction open; if SQLite rolled it back (I/O
@@ -42,7 +52,7 @@ function prepare() {
         rejected.push({ seq, message: messageOf(err) });
       }
     }
-    return rejected;
+    return outcome;
   });
   return { db, insertAll };
 }
@@ -69,7 +79,7 @@ function enqueue(message: ToWriter): void {
     closing = true;
     return;
   }
-  message.clicks.forEach((click, i) => queue.push({ seq: message.firstSeq + i, click }));
+  message.items.forEach((item, i) => queue.push({ seq: message.firstSeq + i, item }));
 }
 
 /** Moves every message already waiting on the port into the queue, without yielding. */
@@ -84,8 +94,8 @@ function commit(batch: Queued[]): void {
   const toSeq = (batch[batch.length - 1] as Queued).seq;
   const startedMs = performance.now();
   try {
-    const rejected = insertAll.immediate(batch);
-    send({ kind: 'committed', fromSeq, toSeq, rejected, commitMs: performance.now() - startedMs });
+    const { rejected, conversions } = insertAll.immediate(batch);
+    send({ kind: 'committed', fromSeq, toSeq, rejected, conversions, commitMs: performance.now() - startedMs });
   } catch (err) {
     send({ kind: 'failed', fromSeq, toSeq, message: messageOf(err) });
   }

@@ -1,4 +1,5 @@
 import type { ClickRecord } from '../domain/click.js';
+import type { ConversionRecord, ConversionStatus } from '../domain/conversion.js';
 import type {
   AdvertiserRecord, ApiKeyRecord, Body, OfferAccessRecord, OfferRecord, OfferUrlRecord, PartnerRecord,
   SettingsRecord, SmartLinkBody, SmartLinkRecord, TrackingDomainRecord, TrackingLinkRecord,
@@ -80,6 +81,25 @@ export interface ClickReader {
   get(transactionId: string): Promise<ClickRecord | undefined>;
 }
 
+/** Filters of the conversion list; every one optional, times ISO 8601 UTC. */
+export interface ConversionQuery {
+  page: number;
+  pageSize: number;
+  offerId?: number;
+  partnerId?: number;
+  smartLinkId?: number;
+  status?: ConversionStatus;
+  /** Inclusive. */
+  from?: string;
+  /** Exclusive. */
+  to?: string;
+}
+
+/** Reads of stored conversions, newest first; conversions are written only through the ConversionWriter port. */
+export interface ConversionReader {
+  list(query: ConversionQuery): Promise<ListResult<ConversionRecord>>;
+}
+
 /** Everything one transaction can touch. */
 export interface StoreTx {
   advertisers: ResourceRepo<AdvertiserRecord>;
@@ -95,6 +115,7 @@ export interface StoreTx {
   secrets: SecretRepo;
   references: ReferenceQueries;
   clicks: ClickReader;
+  conversions: ConversionReader;
 }
 
 /**

@@ -1,15 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openSqliteClickWriter, type SqliteClickWriterOptions } from '../../src/ingest/index.js';
-import type { ClickWriter } from '../../src/ports/click-writer.js';
+import { openSqliteClickWriter, type SqliteClickWriterOptions, type SqliteWriter } from '../../src/ingest/index.js';
 import type { Store } from '../../src/ports/store.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 
 export interface WriterFixture {
   dataDir: string;
   store: Store;
-  writer: ClickWriter;
+  writer: SqliteWriter;
   batches: number[];
   errors: Error[];
   close(): Promise<void>;

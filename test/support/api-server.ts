@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/index.js';
 import type { Store } from '../../src/ports/store.js';
-import { openServer } from '../../src/server.js';
+import { openServer, type Server } from '../../src/server.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 
@@ -20,6 +20,9 @@ export interface TestServer {
   dataDir: string;
   store: Store;
   app: FastifyInstance;
+  /** The server's writers, for tests that store a click directly (e.g. one with an old time). */
+  clickWriter: Server['clickWriter'];
+  conversionWriter: Server['conversionWriter'];
   /** Calls the API with the admin key unless `key` is given (null = no key). */
   call<T = any>(method: string, path: string, body?: unknown, options?: { key?: string | null; headers?: Record<string, string> }): Promise<Response<T>>;
   close(): Promise<void>;
@@ -43,6 +46,8 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
     dataDir,
     store,
     app,
+    clickWriter: server.clickWriter,
+    conversionWriter: server.conversionWriter,
     async call(method, route, body, callOptions = {}) {
       const key = callOptions.key === undefined ? ADMIN_KEY : callOptions.key;
       const headers: Record<string, string> = { ...callOptions.headers };

@@ -58,9 +58,20 @@ async function checkLink(tx: StoreTx, link: SmartLinkBody, existing: SmartLinkRe
 /** Problems worth telling the operator that do not make the link invalid. */
 async function warningsFor(tx: StoreTx, link: SmartLinkRecord): Promise<string[]> {
   const warnings: string[] = [];
+  const cookieOffers = new Set<number>();
   for (const entry of link.entries) {
     const offer = await tx.offers.get(entry.offer_id);
     if (offer && offer.status !== 'active') warnings.push(`entry ${entry.id}: offer ${offer.id} is ${offer.status} and receives no traffic`);
+    if (offer?.conversion_method === 'cookie') cookieOffers.add(offer.id);
+  }
+  // SPEC §10.2: the browser sends the offer cookie only to the host that set it, so the pixel must
+  // be served from the link's tracking domain. Offers carry no conversion domain to compare with;
+  // what we can see is a link whose host is not pinned to a tracking domain at all.
+  if (cookieOffers.size > 0 && link.tracking_domain_id === null) {
+    warnings.push(
+      `offers ${[...cookieOffers].join(', ')} convert by cookie pixel, but this link has no tracking domain: ` +
+        'the pixel converts only on the host that served the click, so give the link the tracking domain the advertiser places the pixel on',
+    );
   }
   if (link.routing === 'weight' && link.entries.every((e) => e.routing_value === 0)) {
     warnings.push('every entry has weight 0, so no entry receives traffic');

@@ -113,13 +113,16 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
     '0003_conversions': {
       // Money columns hold integer micros (millionths of the currency unit): exact, never floats.
       // `event_key`/`order_key` are the event and order ids with absence stored as '' so that the
-      // unique index treats two absent values as equal (SQL NULLs never collide).
+      // unique index treats two absent values as equal (SQL NULLs never collide). `order_key` is not
+      // always the order id (base conversions of offers without duplicates key on '' whatever the
+      // order id; see src/domain/conversion.ts), so the order id itself is kept in `order_id`.
       async up(db) {
         await sql`create table conversions (
           id ${pk},
           transaction_id text not null,
           event_key text not null,
           order_key text not null,
+          order_id text,
           time text not null,
           click_time text not null,
           offer_id integer not null,
@@ -143,6 +146,8 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
         await sql`create unique index conversions_identity on conversions (transaction_id, event_key, order_key)`.execute(db);
         await sql`create index conversions_time on conversions (time)`.execute(db);
         await sql`create index conversions_offer_time on conversions (offer_id, time)`.execute(db);
+        await sql`create index conversions_partner_time on conversions (partner_id, time)`.execute(db);
+        await sql`create index conversions_smart_link_time on conversions (smart_link_id, time)`.execute(db);
         // The durable outbox of partner postbacks: a row is written in the same transaction as its
         // approved conversion, and deleted or marked once delivered or given up.
         await sql`create table partner_postbacks (

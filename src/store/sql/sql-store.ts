@@ -4,6 +4,7 @@ import type {
 } from '../../domain/records.js';
 import type { Store, StoreTx } from '../../ports/store.js';
 import { clickReader } from './click-reader.js';
+import { conversionReader } from './conversion-reader.js';
 import type { Clock, Db, Executor, SqlDialectTraits } from './dialect.js';
 import { DocumentRepo } from './document-repo.js';
 import { migrationProvider } from './migrations.js';
@@ -38,6 +39,7 @@ function repositories(db: Executor, clock: Clock): StoreTx {
     secrets: secretRepo(db),
     references: referenceQueries(db),
     clicks: clickReader(db),
+    conversions: conversionReader(db),
   };
 }
 

@@ -1,0 +1,3 @@
+/** Recording conversions; see README.md. */
+export { postbackUrlPieces, type PostbackFacts } from './postback-url.js';
+export { recordConversion, type ConversionReport, type RecordDeps, type RecordResult } from './record-conversion.js';

@@ -1,0 +1,118 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ClickRecord } from '../domain/click.js';
+import {
+  REJECTION, amountFor, identityOf, withinAttributionWindow, type ConversionMethod, type ConversionStatus, type NewConversion,
+} from '../domain/conversion.js';
+import { AppError } from '../domain/errors.js';
+import type { OfferRecord } from '../domain/records.js';
+import type { ConversionWriter, QueuedPartnerPostback } from '../ports/conversion-writer.js';
+import type { StoreTx } from '../ports/store.js';
+import { postbackUrlPieces } from './postback-url.js';
+
+/** A conversion report, parsed and validated at the edge (postback or pixel). */
+export interface ConversionReport {
+  transactionId: string;
+  method: ConversionMethod;
+  amountMicros: number | null;
+  eventId: string | null;
+  orderId: string | null;
+  adv: readonly [string | null, string | null, string | null, string | null, string | null];
+  /** Checked against the offer's postback secret on server postbacks; pixels cannot carry one. */
+  verificationToken: string | null;
+}
+
+export interface RecordDeps {
+  /** Reads the click, its offer and its partner; never used to decide duplicates. */
+  store: Pick<StoreTx, 'clicks' | 'offers' | 'partners'>;
+  writer: ConversionWriter;
+  now: () => number;
+}
+
+export interface RecordResult {
+  status: ConversionStatus | 'duplicate';
+  conversion_id: number;
+}
+
+function tokenMatches(token: string | null, secretHashHex: string): boolean {
+  const expected = Buffer.from(secretHashHex, 'hex');
+  // Hashing first gives both sides the same length, so the comparison time says nothing about the token.
+  const presented = createHash('sha256').update(token ?? '').digest();
+  return token !== null && expected.length === presented.length && timingSafeEqual(presented, expected);
+}
+
+/** Refuses what must not convert; throws the AppError the caller answers with. */
+function checkAllowed(report: ConversionReport, offer: OfferRecord): void {
+  if (report.method === 'server_postback' && offer.postback_secret_hash !== null && !tokenMatches(report.verificationToken, offer.postback_secret_hash)) {
+    throw new AppError('forbidden', 'verification_token is missing or wrong for this offer');
+  }
+  // A pixel cannot carry the secret and any visitor holding the cookie can fire it, so only offers
+  // that chose cookie conversions accept it.
+  if (report.method === 'cookie' && offer.conversion_method !== 'cookie') {
+    throw new AppError('forbidden', 'this offer does not accept cookie (pixel) conversions');
+  }
+}
+
+function money(offer: OfferRecord, amountMicros: number | null): { payout: number; revenue: number } {
+  const payout = amountFor(offer.payout, amountMicros);
+  const revenue = amountFor(offer.revenue, amountMicros);
+  if (payout === undefined || revenue === undefined) {
+    throw AppError.invalid([{ path: 'amount', message: 'the payout or revenue for this amount is too large to store' }]);
+  }
+  return { payout, revenue };
+}
+
+async function partnerPostback(deps: RecordDeps, click: ClickRecord, conversion: NewConversion, timeMs: number): Promise<QueuedPartnerPostback | null> {
+  // SPEC §10.4: partners hear about approved conversions only.
+  if (conversion.status !== 'approved') return null;
+  const partner = await deps.store.partners.get(click.partner_id);
+  if (!partner?.postback_url) return null;
+  const facts = { click, payoutMicros: conversion.payout_micros, eventId: conversion.event_id, timeMs };
+  return { partner_id: partner.id, url_pieces: postbackUrlPieces(partner.postback_url, facts) };
+}
+
+/**
+ * Records one conversion (SPEC §10.1–§10.3): attributes it to its click, checks the offer's secret,
+ * computes payout and revenue exactly, rejects it outside the attribution window, and stores it
+ * durably through the writer, with its partner postback in the same transaction. Resolves only
+ * once it (or the earlier conversion it duplicates) is committed.
+ */
+export async function recordConversion(deps: RecordDeps, report: ConversionReport): Promise<RecordResult> {
+  const click = await deps.store.clicks.get(report.transactionId);
+  if (click === undefined) throw AppError.notFound('transaction_id');
+  if (click.offer_id === null) throw new AppError('not_found', 'the click with this transaction_id reached no offer');
+  const offer = await deps.store.offers.get(click.offer_id);
+  if (offer === undefined) throw AppError.notFound('offer');
+  checkAllowed(report, offer);
+
+  const { payout, revenue } = money(offer, report.amountMicros);
+  const timeMs = deps.now();
+  const inWindow = withinAttributionWindow(Date.parse(click.time), offer.attribution_window_days, timeMs);
+  const [adv1, adv2, adv3, adv4, adv5] = report.adv;
+  const conversion: NewConversion = {
+    transaction_id: click.transaction_id,
+    time: new Date(timeMs).toISOString(),
+    click_time: click.time,
+    offer_id: offer.id,
+    partner_id: click.partner_id,
+    advertiser_id: click.advertiser_id ?? offer.advertiser_id,
+    smart_link_id: click.smart_link_id,
+    entry_id: click.entry_id,
+    offer_url_id: click.offer_url_id,
+    method: report.method,
+    // Pending is for conversions over a hard cap (SPEC §8), which a later change adds.
+    status: inWindow ? 'approved' : 'rejected',
+    status_reason: inWindow ? null : REJECTION.outsideAttributionWindow,
+    event_id: report.eventId,
+    order_id: report.orderId,
+    amount_micros: report.amountMicros,
+    payout_micros: payout,
+    revenue_micros: revenue,
+    adv1, adv2, adv3, adv4, adv5,
+  };
+  const result = await deps.writer.writeConversion({
+    conversion,
+    ...identityOf(report.eventId, report.orderId, offer.allow_duplicate_conversions),
+    partner_postback: await partnerPostback(deps, click, conversion, timeMs),
+  });
+  return { status: result.inserted ? conversion.status : 'duplicate', conversion_id: result.id };
+}

@@ -1,0 +1,101 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { recordConversion, type RecordDeps } from '../../conversions/index.js';
+import { AppError } from '../../domain/errors.js';
+import { PixelInput, PostbackAnswer, PostbackInput } from '../../domain/schemas/conversion.js';
+import { ErrorBody } from '../../domain/schemas/common.js';
+import { readOfferCookies } from '../redirect/offer-cookie.js';
+import { compileValidator } from '../validation.js';
+import { checkInput, collectParams, toReport } from './report-input.js';
+
+/** 1×1 transparent GIF. */
+const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
+const validatePostback = compileValidator(PostbackInput);
+const validatePixel = compileValidator(PixelInput);
+
+// Query and body are merged before validation, so the schemas below are for the OpenAPI document
+// only; the handlers check the merged input once, against the same schemas.
+const documentedOnly = () => () => true;
+// These GETs record conversions; a HEAD (link checkers, prefetchers) must not.
+const exposeHeadRoute = false;
+
+/** Advertisers' servers often POST forms; the first value of a repeated field wins, as in queries. */
+function parseForm(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [key, value] of new URLSearchParams(body)) if (!(key in fields)) fields[key] = value;
+  done(null, fields);
+}
+
+async function answerPostback(deps: RecordDeps, request: FastifyRequest, reply: FastifyReply) {
+  const input = checkInput<PostbackInput>(validatePostback, collectParams(request.query, request.body));
+  const report = toReport(input, input.transaction_id, 'server_postback', input.verification_token ?? null);
+  const result = await recordConversion(deps, report);
+  return reply.header('cache-control', 'no-store').send(result);
+}
+
+function sendPixel(reply: FastifyReply): FastifyReply {
+  return reply
+    .code(200)
+    .headers({ 'content-type': 'image/gif', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+    .send(PIXEL_GIF);
+}
+
+/** Records a pixel conversion if there is one to record; every failure is logged and swallowed. */
+async function convertFromPixel(deps: RecordDeps, request: FastifyRequest): Promise<void> {
+  try {
+    const input = checkInput<PixelInput>(validatePixel, collectParams(request.query));
+    const transactionId = readOfferCookies(request.headers.cookie).get(Number(input.offer_id));
+    if (transactionId === undefined) return;
+    await recordConversion(deps, toReport(input, transactionId, 'cookie', null));
+  } catch (err) {
+    if (err instanceof AppError) request.log.debug({ err }, 'pixel conversion refused');
+    else request.log.error({ err }, 'pixel conversion failed');
+  }
+}
+
+/**
+ * The conversion endpoints (SPEC §10.1, §10.2): server postbacks answer JSON; the cookie pixel
+ * always answers a GIF, whatever happened, because a browser shows whatever it gets.
+ */
+export async function registerConversionPaths(app: FastifyInstance, deps: RecordDeps): Promise<void> {
+  await app.register(async (scope) => {
+    // Form bodies are accepted here only; the management API stays JSON-only.
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseForm);
+    const tags = ['conversions'];
+    const response = { 200: PostbackAnswer, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+    const description =
+      'A 2xx answer means the conversion is stored durably. A replay of the same (transaction_id, event_id, order_id) answers `duplicate`.';
+    scope.get('/postback', {
+      schema: { tags, summary: 'Server postback: record a conversion', description, querystring: PostbackInput, response, security: [] },
+      validatorCompiler: documentedOnly,
+      exposeHeadRoute,
+      handler: (request, reply) => answerPostback(deps, request, reply),
+    });
+    scope.post('/postback', {
+      schema: {
+        tags,
+        summary: 'Server postback in a form or JSON body (query parameters are merged in; the body wins)',
+        description,
+        body: PostbackInput,
+        response,
+        security: [],
+      },
+      validatorCompiler: documentedOnly,
+      handler: (request, reply) => answerPostback(deps, request, reply),
+    });
+    scope.get('/pixel', {
+      schema: { tags, summary: "Cookie pixel: converts the click whose offer cookie this browser holds; always a 1×1 GIF", querystring: PixelInput, security: [] },
+      validatorCompiler: documentedOnly,
+      exposeHeadRoute,
+      // Even a failure before the handler (a body the parser refuses) answers the GIF.
+      errorHandler: (err, request, reply) => {
+        request.log.debug({ err }, 'pixel request refused');
+        return sendPixel(reply);
+      },
+      handler: async (request, reply) => {
+        await convertFromPixel(deps, request);
+        return sendPixel(reply);
+      },
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import type { ValidateFunction } from 'ajv';
+import type { ConversionReport } from '../../conversions/index.js';
+import type { ConversionMethod } from '../../domain/conversion.js';
+import { AppError } from '../../domain/errors.js';
+import { parseMicros } from '../../domain/money.js';
+import type { PixelInput, PostbackInput } from '../../domain/schemas/conversion.js';
+import { toErrorDetails } from '../validation.js';
+
+/** One parameter's value as text: a repeated parameter keeps its first value, a JSON number its shortest text. */
+function asText(value: unknown): unknown {
+  const first = Array.isArray(value) ? (value as unknown[])[0] : value;
+  // String(n) is the shortest text that reads back as the same double: for an amount like 19.99 it
+  // is exactly what the sender wrote, so JSON amounts are as exact as query-string ones.
+  if (typeof first === 'number' && Number.isFinite(first)) return String(first);
+  return first;
+}
+
+/**
+ * Merges parameter sources (query string, then form or JSON body; later ones win) into one object
+ * for the input schema. Empty values count as absent: postback templates often leave a macro unfilled.
+ */
+export function collectParams(...sources: unknown[]): Record<string, unknown> {
+  // No prototype: a parameter named `__proto__` stays a plain key.
+  const params = Object.create(null) as Record<string, unknown>;
+  for (const source of sources) {
+    if (source === null || typeof source !== 'object' || Array.isArray(source)) continue;
+    for (const [key, value] of Object.entries(source)) {
+      const text = asText(value);
+      if (text !== '' && text !== undefined) params[key] = text;
+    }
+  }
+  return params;
+}
+
+/** Checks `params` against a compiled input schema; throws validation_failed listing every problem. */
+export function checkInput<T>(validate: ValidateFunction, params: Record<string, unknown>): T {
+  if (!validate(params)) throw AppError.invalid(toErrorDetails(validate.errors ?? [], ''));
+  return params as T;
+}
+
+/** The exact amount in micros; the schema already allowed only ≤ 4 decimal places. */
+function amountMicros(amount: string | undefined): number | null {
+  if (amount === undefined) return null;
+  const micros = parseMicros(amount);
+  if (micros === undefined) throw AppError.invalid([{ path: 'amount', message: 'is too large' }]);
+  return micros;
+}
+
+/** The validated input as a conversion report for `transactionId`. */
+export function toReport(
+  input: PostbackInput | PixelInput,
+  transactionId: string,
+  method: ConversionMethod,
+  verificationToken: string | null,
+): ConversionReport {
+  return {
+    transactionId,
+    method,
+    amountMicros: amountMicros(input.amount),
+    eventId: input.event_id ?? null,
+    orderId: input.order_id ?? null,
+    adv: [input.adv1 ?? null, input.adv2 ?? null, input.adv3 ?? null, input.adv4 ?? null, input.adv5 ?? null],
+    verificationToken,
+  };
+}

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/api-server.js';
+import { CookieJar, browserGet, type BrowserAnswer } from '../support/browser.js';
+import { transactionIdIn } from '../support/clicks.js';
+import { convertingOffer, countConversions, storedConversions, type ConvertingOffer } from '../support/conversions.js';
+import { create } from '../support/fixtures.js';
+
+/**
+ * The cookie pixel (SPEC §10.2) driven like a browser with a host-scoped cookie jar. Two host names
+ * (`127.0.0.1` and `localhost`) reach the same server, standing for two tracking domains.
+ */
+
+const HOST_A = '127.0.0.1';
+const HOST_B = 'localhost';
+const GIF_HEADER = 'GIF89a';
+
+let server: TestServer;
+let cookieOffer: ConvertingOffer;
+let postbackOnly: ConvertingOffer;
+
+beforeAll(async () => {
+  server = await startServer();
+  const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Acme' })).id;
+  const partnerId = (await create(server, '/api/v1/partners', { name: 'Traffic Co' })).id;
+  cookieOffer = await convertingOffer(server, advertiserId, partnerId, {
+    conversion_method: 'cookie',
+    payout: { type: 'percent', value: 10 },
+  });
+  postbackOnly = await convertingOffer(server, advertiserId, partnerId);
+});
+afterAll(async () => server?.close());
+
+/** A click on `host` in a browser with `jar`; returns the click's transaction id. */
+async function clickAs(host: string, jar: CookieJar, offer: ConvertingOffer): Promise<string> {
+  const answer = await browserGet(server.url, host, `/sl/${offer.token}`, jar);
+  expect(answer.status).toBe(302);
+  return transactionIdIn(String(answer.headers.location));
+}
+
+function expectGif(answer: BrowserAnswer): void {
+  expect(answer.status).toBe(200);
+  expect(answer.headers['content-type']).toBe('image/gif');
+  expect(answer.headers['cache-control']).toBe('no-store');
+  expect(answer.body.subarray(0, 6).toString('latin1')).toBe(GIF_HEADER);
+  expect(answer.body.length).toBeLessThan(64);
+}
+
+describe('cookie pixel', () => {
+  it('a pixel on the host that served the click converts it, with method cookie and the amount exact', async () => {
+    const jar = new CookieJar();
+    const tid = await clickAs(HOST_A, jar, cookieOffer);
+    const answer = await browserGet(server.url, HOST_A, `/pixel?offer_id=${cookieOffer.offerId}&amount=12.34&order_id=o-1`, jar);
+    expectGif(answer);
+    expect(storedConversions(server, tid)).toEqual([
+      expect.objectContaining({ method: 'cookie', status: 'approved', amount_micros: 12_340_000, payout_micros: 1_234_000, order_id: 'o-1' }),
+    ]);
+    // The browser reloading the thank-you page converts nothing new.
+    expectGif(await browserGet(server.url, HOST_A, `/pixel?offer_id=${cookieOffer.offerId}&amount=12.34&order_id=o-1`, jar));
+    expect(storedConversions(server, tid)).toHaveLength(1);
+  });
+
+  it('a pixel on another host gets no cookie, converts nothing, and still answers the GIF', async () => {
+    const jar = new CookieJar();
+    const tid = await clickAs(HOST_A, jar, cookieOffer);
+    expectGif(await browserGet(server.url, HOST_B, `/pixel?offer_id=${cookieOffer.offerId}&amount=5`, jar));
+    expect(storedConversions(server, tid)).toEqual([]);
+  });
+
+  it('answers the GIF and stores nothing for bad input, unknown offers, forged cookies and postback-only offers', async () => {
+    const jar = new CookieJar();
+    await clickAs(HOST_A, jar, cookieOffer);
+    const postbackTid = await clickAs(HOST_A, jar, postbackOnly);
+    const before = countConversions(server);
+    const paths = [
+      '/pixel',
+      '/pixel?offer_id=abc',
+      `/pixel?offer_id=${cookieOffer.offerId}&amount=-3`,
+      `/pixel?offer_id=${cookieOffer.offerId}&amount=1.23456`,
+      `/pixel?offer_id=${cookieOffer.offerId}&event_id=${'x'.repeat(600)}`,
+      '/pixel?offer_id=999999',
+      // The offer converts by server postback only: its cookie must not convert through the pixel.
+      `/pixel?offer_id=${postbackOnly.offerId}`,
+    ];
+    for (const path of paths) expectGif(await browserGet(server.url, HOST_A, path, jar));
+
+    const forged = new CookieJar();
+    forged.store(HOST_A, [`sy_o${cookieOffer.offerId}=0123456789abcdef0123456789abcdef`]);
+    expectGif(await browserGet(server.url, HOST_A, `/pixel?offer_id=${cookieOffer.offerId}`, forged));
+    expect(countConversions(server)).toBe(before);
+    expect(storedConversions(server, postbackTid)).toEqual([]);
+  });
+
+  it('answers the GIF even when storage fails', async () => {
+    const jar = new CookieJar();
+    const tid = await clickAs(HOST_A, jar, cookieOffer);
+    const writer = server.conversionWriter;
+    const original = writer.writeConversion;
+    writer.writeConversion = () => Promise.reject(new Error('disk on fire'));
+    try {
+      expectGif(await browserGet(server.url, HOST_A, `/pixel?offer_id=${cookieOffer.offerId}`, jar));
+    } finally {
+      writer.writeConversion = original;
+    }
+    expect(storedConversions(server, tid)).toEqual([]);
+  });
+});

@@ -1,0 +1,246 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/api-server.js';
+import {
+  clickTid, convertingOffer, countConversions, outboxRowsFor, postback, storeClickAt, storedConversions, type ConvertingOffer,
+} from '../support/conversions.js';
+import { create } from '../support/fixtures.js';
+
+/**
+ * Server postbacks (SPEC §10.1, §10.3, §10.4) against a real server on a real port: every
+ * conversion is checked where it is stored, and every refused one is checked to have stored nothing.
+ */
+
+let server: TestServer;
+let advertiserId: number;
+let partnerId: number;
+/** payout fixed 1.1, revenue 12.5 % of the amount. */
+let sale: ConvertingOffer;
+/** payout fixed 0.1, revenue fixed 0.2. */
+let cents: ConvertingOffer;
+let secret: ConvertingOffer;
+let repeatable: ConvertingOffer;
+let shortWindow: ConvertingOffer;
+
+const PARTNER_POSTBACK =
+  'https://partner.example/pb?tid={transaction_id}&cid={conversion_id}&pay={payout}&ev={event_id}&s1={sub1}&o={offer_id}&sl={smart_link_id}&x={not_a_macro}';
+const SECRET = 'verify-me-0123';
+
+beforeAll(async () => {
+  server = await startServer();
+  advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Acme' })).id;
+  partnerId = (await create(server, '/api/v1/partners', { name: 'Traffic Co', postback_url: PARTNER_POSTBACK })).id;
+  const offer = (body: Record<string, unknown>) => convertingOffer(server, advertiserId, partnerId, body);
+  sale = await offer({ payout: { type: 'fixed', value: 1.1 }, revenue: { type: 'percent', value: 12.5 } });
+  cents = await offer({ payout: { type: 'fixed', value: 0.1 }, revenue: { type: 'fixed', value: 0.2 } });
+  secret = await offer({ postback_secret: SECRET });
+  repeatable = await offer({ allow_duplicate_conversions: true });
+  shortWindow = await offer({ attribution_window_days: 1 });
+});
+afterAll(async () => server?.close());
+
+describe('attribution and money', () => {
+  it('a postback converts its click under the offer, partner, advertiser, smart link and entry, with exact payout and revenue', async () => {
+    const tid = await clickTid(server, sale.token);
+    const res = await postback(server, { transaction_id: tid, amount: '19.99', adv1: 'basket-7' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'approved', conversion_id: expect.any(Number) });
+
+    const list = await server.call('GET', `/api/v1/conversions?offer_id=${sale.offerId}`);
+    expect(list.status).toBe(200);
+    const click = await server.store.clicks.get(tid);
+    expect(list.body.data).toEqual([
+      expect.objectContaining({
+        id: res.body.conversion_id,
+        transaction_id: tid,
+        click_time: click?.time,
+        offer_id: sale.offerId,
+        partner_id: partnerId,
+        advertiser_id: advertiserId,
+        smart_link_id: sale.smartLinkId,
+        entry_id: sale.entryId,
+        offer_url_id: null,
+        method: 'server_postback',
+        status: 'approved',
+        event_id: null,
+        amount: 19.99,
+        payout: 1.1,
+        // 12.5 % of 19.99 is exactly 2.49875: kept to the micro, never a float product.
+        revenue: 2.49875,
+        adv1: 'basket-7',
+      }),
+    ]);
+    expect(storedConversions(server, tid)[0]).toMatchObject({ amount_micros: 19_990_000, payout_micros: 1_100_000, revenue_micros: 2_498_750 });
+  });
+
+  it('a percent revenue is rounded half up to the micro (12.5 % of 0.0001 = 12.5 micros → 13)', async () => {
+    const tid = await clickTid(server, sale.token);
+    expect((await postback(server, { transaction_id: tid, amount: '0.0001' })).status).toBe(200);
+    expect(storedConversions(server, tid)[0]?.revenue_micros).toBe(13);
+  });
+
+  it('fixed amounts add up exactly: three events of payout 0.1 and revenue 0.2 sum to 0.3 and 0.6', async () => {
+    const tid = await clickTid(server, cents.token);
+    for (const event of ['a', 'b', 'c']) {
+      expect((await postback(server, { transaction_id: tid, event_id: event })).body.status).toBe('approved');
+    }
+    const rows = storedConversions(server, tid);
+    expect(rows.reduce((sum, r) => sum + r.payout_micros, 0)).toBe(300_000);
+    expect(rows.reduce((sum, r) => sum + r.revenue_micros + r.payout_micros, 0)).toBe(900_000);
+    const listed = (await server.call('GET', `/api/v1/conversions?offer_id=${cents.offerId}`)).body.data as { payout: number; revenue: number }[];
+    expect(listed.map((c) => [c.payout, c.revenue])).toEqual([[0.1, 0.2], [0.1, 0.2], [0.1, 0.2]]);
+  });
+
+  it('POST accepts a form body and a JSON body; a JSON number amount is taken exactly as written', async () => {
+    const formTid = await clickTid(server, sale.token);
+    const form = await fetch(`${server.url}/postback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ transaction_id: formTid, amount: '10.01' }).toString(),
+    });
+    expect(form.status).toBe(200);
+    const jsonTid = await clickTid(server, sale.token);
+    const json = await server.call('POST', '/postback?event_id=sale', { transaction_id: jsonTid, amount: 0.3 }, { key: null });
+    expect(json.status, JSON.stringify(json.body)).toBe(200);
+    expect(storedConversions(server, formTid)[0]?.amount_micros).toBe(10_010_000);
+    expect(storedConversions(server, jsonTid)[0]).toMatchObject({ amount_micros: 300_000, event_key: 'sale' });
+  });
+});
+
+describe('postbacks that store nothing', () => {
+  const long = 'x'.repeat(513);
+  it.each([
+    ['no transaction_id', {}, 400],
+    ['an empty transaction_id', { transaction_id: '' }, 400],
+    ['a garbage transaction_id', { transaction_id: 'not-a-transaction' }, 400],
+    ['an upper-case transaction_id', { transaction_id: 'ABCDEF0123456789ABCDEF0123456789' }, 400],
+    ['an unknown transaction_id', { transaction_id: '0123456789abcdef0123456789abcdef' }, 404],
+  ])('%s answers %i', async (_what, params: Record<string, string>, status) => {
+    const before = countConversions(server);
+    const res = await postback(server, params);
+    expect(res.status).toBe(status);
+    expect(res.body.error.code).toBe(status === 404 ? 'not_found' : 'validation_failed');
+    expect(countConversions(server)).toBe(before);
+  });
+
+  it.each([
+    ['a negative amount', { amount: '-1' }],
+    ['a non-numeric amount', { amount: 'ten' }],
+    ['an amount with 5 decimals', { amount: '1.00001' }],
+    ['an amount in exponent form', { amount: '1e3' }],
+    ['an amount beyond the storable range', { amount: '99999999999999' }],
+    ['an event_id over 512 characters', { event_id: long }],
+    ['an order_id over 512 characters', { order_id: long }],
+    ['an adv5 over 512 characters', { adv5: long }],
+  ])('%s on a real click answers 400 validation_failed', async (_what, params: Record<string, string>) => {
+    const tid = await clickTid(server, sale.token);
+    const res = await postback(server, { transaction_id: tid, ...params });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect(storedConversions(server, tid)).toEqual([]);
+  });
+
+  it('a HEAD request (link checker, prefetch) never converts', async () => {
+    const tid = await clickTid(server, sale.token);
+    const res = await fetch(`${server.url}/postback?transaction_id=${tid}`, { method: 'HEAD' });
+    expect(res.status).toBe(404);
+    expect(storedConversions(server, tid)).toEqual([]);
+  });
+
+  it('an offer with a postback secret refuses a missing or wrong verification_token (403) and takes the right one', async () => {
+    const tid = await clickTid(server, secret.token);
+    for (const token of [undefined, 'wrong-token', `${SECRET}x`]) {
+      const res = await postback(server, { transaction_id: tid, ...(token ? { verification_token: token } : {}) });
+      expect(res.status).toBe(403);
+      expect(res.body.error.code).toBe('forbidden');
+    }
+    expect(storedConversions(server, tid)).toEqual([]);
+    expect((await postback(server, { transaction_id: tid, verification_token: SECRET })).body.status).toBe('approved');
+  });
+});
+
+describe('idempotency', () => {
+  it('the same postback replayed 100 times concurrently stores exactly one conversion', async () => {
+    const tid = await clickTid(server, sale.token);
+    const params = { transaction_id: tid, event_id: 'purchase', order_id: 'order-1', amount: '5' };
+    const answers = await Promise.all(Array.from({ length: 100 }, () => postback(server, params)));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    const statuses = answers.map((a) => a.body.status);
+    expect(statuses.filter((s) => s === 'approved')).toHaveLength(1);
+    expect(statuses.filter((s) => s === 'duplicate')).toHaveLength(99);
+    expect(new Set(answers.map((a) => a.body.conversion_id)).size).toBe(1);
+    expect(storedConversions(server, tid)).toHaveLength(1);
+  });
+
+  it('a second base conversion for one click is a duplicate, whatever its order_id, unless the offer allows duplicates', async () => {
+    const tid = await clickTid(server, sale.token);
+    expect((await postback(server, { transaction_id: tid, order_id: 'A' })).body.status).toBe('approved');
+    expect((await postback(server, { transaction_id: tid, order_id: 'B' })).body.status).toBe('duplicate');
+    expect((await postback(server, { transaction_id: tid })).body.status).toBe('duplicate');
+    const rows = storedConversions(server, tid);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.order_id).toBe('A');
+  });
+
+  it('an offer allowing duplicate conversions converts each new order once', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    const statuses = [];
+    for (const order of ['A', 'B', 'A']) statuses.push((await postback(server, { transaction_id: tid, order_id: order })).body.status);
+    expect(statuses).toEqual(['approved', 'approved', 'duplicate']);
+    expect(storedConversions(server, tid).map((r) => r.order_id)).toEqual(['A', 'B']);
+  });
+
+  it('events are keyed by (event_id, order_id): a new event or a new order of one event converts again', async () => {
+    const tid = await clickTid(server, sale.token);
+    const send = (params: Record<string, string>) => postback(server, { transaction_id: tid, ...params }).then((r) => r.body.status);
+    expect(await send({ event_id: 'signup' })).toBe('approved');
+    expect(await send({ event_id: 'signup' })).toBe('duplicate');
+    expect(await send({ event_id: 'purchase', order_id: '1' })).toBe('approved');
+    expect(await send({ event_id: 'purchase', order_id: '2' })).toBe('approved');
+    expect(await send({ event_id: 'purchase', order_id: '2' })).toBe('duplicate');
+    expect(storedConversions(server, tid)).toHaveLength(3);
+  });
+});
+
+describe('attribution window', () => {
+  it('a conversion after the window is stored rejected with its reason; one inside the window is approved', async () => {
+    const real = await clickTid(server, shortWindow.token);
+    const dayMs = 86_400_000;
+    const old = await storeClickAt(server, real, new Date(Date.now() - dayMs - 60_000));
+    const recent = await storeClickAt(server, real, new Date(Date.now() - dayMs + 60_000));
+
+    const late = await postback(server, { transaction_id: old });
+    expect(late.status).toBe(200);
+    expect(late.body).toEqual({ status: 'rejected', conversion_id: expect.any(Number) });
+    expect(storedConversions(server, old)).toEqual([expect.objectContaining({ status: 'rejected', status_reason: 'outside_attribution_window' })]);
+    expect(outboxRowsFor(server, late.body.conversion_id)).toEqual([]);
+    expect((await postback(server, { transaction_id: old })).body.status).toBe('duplicate');
+
+    expect((await postback(server, { transaction_id: recent })).body.status).toBe('approved');
+  });
+});
+
+describe('partner postback outbox', () => {
+  it('an approved conversion queues one pending partner postback with every macro expanded and URL-encoded', async () => {
+    const sub1 = 'a b&c=d/é';
+    const tid = await clickTid(server, sale.token, { sub1 });
+    const res = await postback(server, { transaction_id: tid, event_id: 'buy now', amount: '19.99' });
+    const id = res.body.conversion_id as number;
+    const rows = outboxRowsFor(server, id);
+    expect(rows).toEqual([expect.objectContaining({ partner_id: partnerId, state: 'pending', attempts: 0 })]);
+    expect(rows[0]?.url).toBe(
+      `https://partner.example/pb?tid=${tid}&cid=${id}&pay=1.1&ev=buy%20now&s1=${encodeURIComponent(sub1)}` +
+        `&o=${sale.offerId}&sl=${sale.smartLinkId}&x={not_a_macro}`,
+    );
+    expect(Date.parse(rows[0]?.next_attempt_at ?? '')).toBeLessThanOrEqual(Date.now());
+
+    expect((await postback(server, { transaction_id: tid, event_id: 'buy now', amount: '19.99' })).body.status).toBe('duplicate');
+    expect(outboxRowsFor(server, id)).toHaveLength(1);
+  });
+
+  it('a sub value that reads "{conversion_id}" is not expanded a second time', async () => {
+    const tid = await clickTid(server, sale.token, { sub1: '{conversion_id}' });
+    const id = (await postback(server, { transaction_id: tid })).body.conversion_id as number;
+    expect(outboxRowsFor(server, id)[0]?.url).toContain(`&cid=${id}&`);
+    expect(outboxRowsFor(server, id)[0]?.url).toContain('&s1=%7Bconversion_id%7D&');
+  });
+});
