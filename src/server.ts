@@ -7,7 +7,10 @@ import { Metrics } from './observability/metrics.js';
 import type { ClickWriter } from './ports/click-writer.js';
 import type { ConversionWriter } from './ports/conversion-writer.js';
 import type { Store } from './ports/store.js';
+import { SafeHttpClient } from './outbound/index.js';
+import { PostbackDispatcher } from './outbox/index.js';
 import { openSqliteStore } from './store/sqlite/index.js';
+import { openSqliteOutbox } from './store/sqlite/outbox.js';
 
 export interface Server {
   app: FastifyInstance;
@@ -17,6 +20,38 @@ export interface Server {
   conversionWriter: ConversionWriter;
   /** Stops accepting requests, lets in-flight clicks finish, flushes the click log, closes storage. */
   close(): Promise<void>;
+}
+
+/** Partner postbacks leave from the durable outbox, on their own connection and timer. */
+async function startPostbackDispatcher(config: Config, metrics: Metrics, app: FastifyInstance) {
+  const outbox = await openSqliteOutbox({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
+  if (config.postbackAllowLoopback) app.log.warn('POSTBACK_ALLOW_LOOPBACK=1: partner postbacks may reach loopback addresses (tests only)');
+  const client = new SafeHttpClient({ allowLoopback: config.postbackAllowLoopback });
+  // Logs carry ids only, never the URL: partners put their own keys in postback URLs.
+  const dispatcher = new PostbackDispatcher({
+    repo: outbox,
+    send: (url) => client.get(url),
+    concurrency: Math.max(1, config.postbackConcurrency),
+    onDelivered: () => metrics.postbacks.inc({ outcome: 'delivered' }),
+    onRetry: (postback, error, delayMs) => {
+      metrics.postbacks.inc({ outcome: 'retried' });
+      app.log.info({ postback_id: postback.id, conversion_id: postback.conversion_id, attempts: postback.attempts, error, delayMs }, 'partner postback will be retried');
+    },
+    onFailed: (postback, error) => {
+      metrics.postbacks.inc({ outcome: 'failed' });
+      app.log.warn({ postback_id: postback.id, conversion_id: postback.conversion_id, attempts: postback.attempts, error }, 'partner postback failed');
+    },
+    onLeaseLost: (postback) => app.log.warn({ postback_id: postback.id }, 'partner postback lease lost to another dispatcher'),
+    onQueueDepth: (depth) => metrics.postbackQueueDepth.set(depth),
+    onError: (err) => app.log.error({ err }, 'partner postback dispatcher failure'),
+  });
+  if (config.postbackConcurrency > 0) dispatcher.start();
+  return {
+    async close() {
+      await dispatcher.close();
+      await outbox.close();
+    },
+  };
 }
 
 /**
@@ -41,6 +76,7 @@ export async function openServer(config: Config): Promise<Server> {
   const contexts = await openContextBuilder({ cityDbPath: config.geoipDb });
   app = await buildApp({ config, store, clickWriter, conversionWriter: clickWriter, contexts, metrics });
   const server = app;
+  const postbacks = await startPostbackDispatcher(config, metrics, server);
   return {
     app: server,
     store,
@@ -56,6 +92,7 @@ export async function openServer(config: Config): Promise<Server> {
       } finally {
         clearInterval(sweep);
       }
+      await postbacks.close();
       await clickWriter.close();
       await store.close();
     },

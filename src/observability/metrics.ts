@@ -47,6 +47,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly postbacks = new Counter({
+    name: 'switchyard_partner_postbacks_total',
+    help: 'Partner postback outcomes: delivered, retried, failed',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly postbackQueueDepth = new Gauge({
+    name: 'switchyard_partner_postback_queue_depth',
+    help: 'Partner postbacks pending or being sent',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
   }

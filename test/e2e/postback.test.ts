@@ -26,7 +26,7 @@ const PARTNER_POSTBACK =
 const SECRET = 'verify-me-0123';
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer({ env: { POSTBACK_CONCURRENCY: '0' } }); // the outbox row is inspected before any delivery
   advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Acme' })).id;
   partnerId = (await create(server, '/api/v1/partners', { name: 'Traffic Co', postback_url: PARTNER_POSTBACK })).id;
   const offer = (body: Record<string, unknown>) => convertingOffer(server, advertiserId, partnerId, body);
