@@ -1,5 +1,6 @@
 import type { ClickRecord } from '../domain/click.js';
 import { microsToText } from '../domain/money.js';
+import { encodeControls, encodeValue, isMacroName, macroValue, type MacroFacts } from '../engine/macros.js';
 
 /** What a partner postback URL's macros (SPEC §10.4) are filled from. */
 export interface PostbackFacts {
@@ -12,45 +13,43 @@ export interface PostbackFacts {
 
 const CONVERSION_ID = 'conversion_id';
 
-// Control characters can only come from a stored URL edited behind the API's back; encoding them
-// keeps the outbound request line free of CR/LF whatever the database holds.
-const encodeControls = (text: string): string => text.replace(/[\u0000-\u001f\u007f]/g, (c) => encodeURIComponent(c));
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const encodeValue = (value: string): string => encodeURIComponent(value.replace(LONE_SURROGATE, '\uFFFD'));
-
-const idText = (id: number | null): string => (id === null ? '' : String(id));
+/** The click as the engine's macro facts, so postbacks fill click macros exactly as redirects do. */
+function clickMacroFacts({ click, timeMs }: PostbackFacts): MacroFacts {
+  return {
+    ctx: {
+      transaction_id: click.transaction_id,
+      time_ms: timeMs,
+      ip: click.ip,
+      user_agent: click.user_agent,
+      device: click.device,
+      is_bot: click.device.device_type === 'bot',
+      geo: { ...click.geo, time_zone: null },
+      sub1: click.sub1,
+      sub2: click.sub2,
+      sub3: click.sub3,
+      sub4: click.sub4,
+      sub5: click.sub5,
+      source_id: click.source_id,
+      deep_link: null,
+      // Clicks do not store advertising ids, so these known macros are empty here.
+      idfa: null,
+      gaid: null,
+      offer_cookies: new Map(),
+    },
+    smartLinkId: click.smart_link_id,
+    partnerId: click.partner_id,
+    offerId: click.offer_id,
+    offerUrlId: click.offer_url_id,
+    advertiserId: click.advertiser_id,
+    isUnique: click.is_unique,
+  };
+}
 
 /** The value of a known macro, or undefined for a name that is not a macro (left as written). */
-function macroValue(name: string, facts: PostbackFacts): string | undefined {
-  const { click } = facts;
-  switch (name) {
-    case 'transaction_id': return click.transaction_id;
-    case 'offer_id': return idText(click.offer_id);
-    case 'offer_url_id': return idText(click.offer_url_id);
-    case 'advertiser_id': return idText(click.advertiser_id);
-    case 'partner_id':
-    case 'affiliate_id': return String(click.partner_id);
-    case 'smart_link_id': return String(click.smart_link_id);
-    case 'sub1':
-    case 'sub2':
-    case 'sub3':
-    case 'sub4':
-    case 'sub5':
-    case 'source_id': return click[name] ?? '';
-    case 'country': return click.geo.country ?? '';
-    case 'device_type': return click.device.device_type ?? '';
-    case 'os': return click.device.os ?? '';
-    case 'unique_click': return click.is_unique ? '1' : '0';
-    case 'timestamp': return String(Math.floor(facts.timeMs / 1000));
-    case 'date': return new Date(facts.timeMs).toISOString().slice(0, 10);
-    // Clicks do not store advertising ids, so these known macros are empty here.
-    case 'idfa':
-    case 'gaid': return '';
-    case 'payout': return microsToText(facts.payoutMicros);
-    case 'event_id': return facts.eventId ?? '';
-    default: return undefined;
-  }
+function postbackMacroValue(name: string, facts: PostbackFacts, click: MacroFacts): string | undefined {
+  if (name === 'payout') return microsToText(facts.payoutMicros);
+  if (name === 'event_id') return facts.eventId ?? '';
+  return isMacroName(name) ? macroValue(name, click) : undefined;
 }
 
 /**
@@ -59,12 +58,13 @@ function macroValue(name: string, facts: PostbackFacts): string | undefined {
  * conversion is inserted, so the result is split where it stands: join the pieces with the id.
  */
 export function postbackUrlPieces(url: string, facts: PostbackFacts): string[] {
+  const click = clickMacroFacts(facts);
   const pieces: string[] = [];
   let current = '';
   let last = 0;
   for (const match of url.matchAll(/\{([a-z0-9_]+)\}/g)) {
     const name = match[1] ?? '';
-    const value = name === CONVERSION_ID ? '' : macroValue(name, facts);
+    const value = name === CONVERSION_ID ? '' : postbackMacroValue(name, facts, click);
     if (value === undefined) continue;
     current += encodeControls(url.slice(last, match.index));
     if (name === CONVERSION_ID) {

@@ -32,9 +32,9 @@ export interface MacroFacts {
 
 // Control characters can only come from a stored URL edited behind the API's back; encoding them
 // here keeps "no CR/LF in a Location header" true whatever the database holds.
-const encodeControls = (text: string): string => text.replace(/[\u0000-\u001f\u007f]/g, (c) => encodeURIComponent(c));
+export const encodeControls = (text: string): string => text.replace(/[\u0000-\u001f\u007f]/g, (c) => encodeURIComponent(c));
 
-const isMacroName = (name: string): name is MacroName => KNOWN.has(name);
+export const isMacroName = (name: string): name is MacroName => KNOWN.has(name);
 
 export function compileTemplate(url: string): Template {
   const literals: string[] = [];
@@ -64,7 +64,8 @@ export function encodeValue(value: string): string {
 
 const idText = (id: number | null): string => (id === null ? '' : String(id));
 
-function macroValue(name: MacroName, facts: MacroFacts): string {
+/** The text a known macro stands for in this click, before URL-encoding; empty when it has no value. */
+export function macroValue(name: MacroName, facts: MacroFacts): string {
   const { ctx } = facts;
   switch (name) {
     case 'transaction_id': return ctx.transaction_id;
