@@ -24,7 +24,7 @@ function benchClick(): ClickRecord {
     user_agent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148',
     device: { os: 'iOS', os_version: '17.4', device_type: 'mobile', browser: 'Mobile Safari', brand: 'Apple', language: 'en-US' },
     geo: { country: 'US', region: 'CA', city: 'San Francisco' },
-    sub1: 'campaign-42', sub2: null, sub3: null, sub4: null, sub5: null, source_id: 'feed-9',
+    sub1: 'campaign-42', sub2: null, sub3: null, sub4: null, sub5: null, source_id: 'feed-9', idfa: null, gaid: null,
     destination: 'https://advertiser.example/landing?tid=abc', kpi_run_id: null,
   };
 }

@@ -3,6 +3,8 @@ import type { Config } from './config/index.js';
 import { openContextBuilder } from './context/index.js';
 import { buildApp } from './http/app.js';
 import { openSqliteClickWriter } from './ingest/index.js';
+import { createSnapshotHolder } from './live/snapshot-holder.js';
+import { MemoryLiveState, rebuildLiveState } from './live/state/index.js';
 import { Metrics } from './observability/metrics.js';
 import type { ClickWriter } from './ports/click-writer.js';
 import type { ConversionWriter } from './ports/conversion-writer.js';
@@ -11,6 +13,18 @@ import { SafeHttpClient } from './outbound/index.js';
 import { PostbackDispatcher } from './outbox/index.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import { openSqliteOutbox } from './store/sqlite/outbox.js';
+
+/** Hooks for tests; production passes none. */
+export interface ServerOptions {
+  /**
+   * The clock of clicks, conversions, explain and the live state's periods and windows, so tests
+   * can travel in time instead of sleeping. Date.now by default.
+   */
+  now?: () => number;
+}
+
+/** How often the live state forgets past periods and expired duplicate windows. */
+const LIVE_STATE_PRUNE_MS = 60_000;
 
 export interface Server {
   app: FastifyInstance;
@@ -58,10 +72,24 @@ async function startPostbackDispatcher(config: Config, metrics: Metrics, app: Fa
  * The composition root: the only place that chooses concrete adapters (today the embedded SQLite
  * store and its click writer). main.ts and the tests both start Switchyard through here.
  */
-export async function openServer(config: Config): Promise<Server> {
+export async function openServer(config: Config, options: ServerOptions = {}): Promise<Server> {
+  const now = options.now ?? Date.now;
   const store = await openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
   const metrics = new Metrics();
   let app: FastifyInstance | undefined;
+  const snapshots = await createSnapshotHolder(store);
+  const live = new MemoryLiveState({
+    snapshot: () => snapshots.current(),
+    onNotification: (notification, dedupeKey) => {
+      app?.log.warn({ notification }, 'soft cap reached');
+      metrics.capNotifications.inc({ scope: notification.scope, metric: notification.metric, period: notification.period });
+      store.notifications.insert(notification, dedupeKey).catch((err: unknown) => app?.log.error({ err, notification }, 'notification could not be stored'));
+    },
+  });
+  // Before any click is served: counters and memory as the stored clicks and conversions imply.
+  await rebuildLiveState(live, store.liveHistory, snapshots.current(), now());
+  const pruning = setInterval(() => live.prune(now()), LIVE_STATE_PRUNE_MS);
+  pruning.unref();
   const clickWriter = await openSqliteClickWriter({
     dataDir: config.dataDir,
     synchronous: config.sqliteSynchronous,
@@ -74,7 +102,7 @@ export async function openServer(config: Config): Promise<Server> {
     onError: (err) => app?.log.error({ err }, 'click writer failure'),
   });
   const contexts = await openContextBuilder({ cityDbPath: config.geoipDb });
-  app = await buildApp({ config, store, clickWriter, conversionWriter: clickWriter, contexts, metrics });
+  app = await buildApp({ config, store, clickWriter, conversionWriter: clickWriter, contexts, metrics, snapshots, live, now });
   const server = app;
   const postbacks = await startPostbackDispatcher(config, metrics, server);
   return {
@@ -85,6 +113,7 @@ export async function openServer(config: Config): Promise<Server> {
     async close() {
       // close() ends only idle keep-alive connections; one still carrying a click goes idle after
       // its answer and would otherwise hold shutdown open until the keep-alive timeout.
+      clearInterval(pruning);
       const closing = server.close();
       const sweep = setInterval(() => server.server.closeIdleConnections(), 25);
       try {

@@ -31,9 +31,8 @@ function clickMacroFacts({ click, timeMs }: PostbackFacts): MacroFacts {
       sub5: click.sub5,
       source_id: click.source_id,
       deep_link: null,
-      // Clicks do not store advertising ids, so these known macros are empty here.
-      idfa: null,
-      gaid: null,
+      idfa: click.idfa,
+      gaid: click.gaid,
       offer_cookies: new Map(),
     },
     smartLinkId: click.smart_link_id,

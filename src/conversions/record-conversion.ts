@@ -5,7 +5,8 @@ import {
 } from '../domain/conversion.js';
 import { AppError } from '../domain/errors.js';
 import type { OfferRecord } from '../domain/records.js';
-import type { ConversionWriter, QueuedPartnerPostback } from '../ports/conversion-writer.js';
+import type { ConversionWriteResult, ConversionWriter, QueuedPartnerPostback } from '../ports/conversion-writer.js';
+import type { LiveState, Reservation } from '../ports/live-state.js';
 import type { StoreTx } from '../ports/store.js';
 import { postbackUrlPieces } from './postback-url.js';
 
@@ -25,12 +26,32 @@ export interface RecordDeps {
   /** Reads the click, its offer and its partner; never used to decide duplicates. */
   store: Pick<StoreTx, 'clicks' | 'offers' | 'partners'>;
   writer: ConversionWriter;
+  /** Caps counters (hard caps make a conversion pending) and already-converted memory. */
+  live: LiveState;
   now: () => number;
 }
 
 export interface RecordResult {
   status: ConversionStatus | 'duplicate';
   conversion_id: number;
+}
+
+function conversionStatus(inWindow: boolean, overHardCap: boolean): ConversionStatus {
+  if (!inWindow) return 'rejected';
+  return overHardCap ? 'pending' : 'approved';
+}
+
+/** Runs the write; keeps the reservation only when a new conversion was stored. */
+async function settle(reservation: Reservation | null, write: () => Promise<ConversionWriteResult>): Promise<ConversionWriteResult> {
+  try {
+    const result = await write();
+    if (result.inserted) reservation?.confirm();
+    else reservation?.release();
+    return result;
+  } catch (err) {
+    reservation?.release();
+    throw err;
+  }
 }
 
 function tokenMatches(token: string | null, secretHashHex: string): boolean {
@@ -87,6 +108,14 @@ export async function recordConversion(deps: RecordDeps, report: ConversionRepor
   const { payout, revenue } = money(offer, report.amountMicros);
   const timeMs = deps.now();
   const inWindow = withinAttributionWindow(Date.parse(click.time), offer.attribution_window_days, timeMs);
+  // Check and count in one synchronous step, so concurrent conversions cannot all slip under a hard
+  // cap; pending ones count too (SPEC §8). Undone below if nothing new is stored.
+  const counted = inWindow
+    ? deps.live.reserveConversion({
+        offerId: offer.id, partnerId: click.partner_id, timeMs, base: report.eventId === null, payoutMicros: payout, revenueMicros: revenue,
+      })
+    : null;
+  const status = conversionStatus(inWindow, counted?.overHardCap ?? false);
   const [adv1, adv2, adv3, adv4, adv5] = report.adv;
   const conversion: NewConversion = {
     transaction_id: click.transaction_id,
@@ -99,9 +128,8 @@ export async function recordConversion(deps: RecordDeps, report: ConversionRepor
     entry_id: click.entry_id,
     offer_url_id: click.offer_url_id,
     method: report.method,
-    // Pending is for conversions over a hard cap (SPEC §8), which a later change adds.
-    status: inWindow ? 'approved' : 'rejected',
-    status_reason: inWindow ? null : REJECTION.outsideAttributionWindow,
+    status,
+    status_reason: status === 'rejected' ? REJECTION.outsideAttributionWindow : status === 'pending' ? REJECTION.overHardCap : null,
     event_id: report.eventId,
     order_id: report.orderId,
     amount_micros: report.amountMicros,
@@ -109,10 +137,16 @@ export async function recordConversion(deps: RecordDeps, report: ConversionRepor
     revenue_micros: revenue,
     adv1, adv2, adv3, adv4, adv5,
   };
-  const result = await deps.writer.writeConversion({
-    conversion,
-    ...identityOf(report.eventId, report.orderId, offer.allow_duplicate_conversions),
-    partner_postback: await partnerPostback(deps, click, conversion, timeMs),
-  });
+  const result = await settle(counted?.reservation ?? null, async () =>
+    deps.writer.writeConversion({
+      conversion,
+      ...identityOf(report.eventId, report.orderId, offer.allow_duplicate_conversions),
+      partner_postback: await partnerPostback(deps, click, conversion, timeMs),
+    }),
+  );
+  if (result.inserted && counted !== null && report.eventId === null) {
+    // SPEC §9: this visitor converted on the offer, under every identifier its click carried.
+    deps.live.markConverted(offer.id, { transactionId: click.transaction_id, ip: click.ip, userAgent: click.user_agent, gaid: click.gaid, idfa: click.idfa });
+  }
   return { status: result.inserted ? conversion.status : 'duplicate', conversion_id: result.id };
 }

@@ -52,6 +52,9 @@ export interface ClickRecord {
   sub4: string | null;
   sub5: string | null;
   source_id: string | null;
+  /** Device advertising ids from the tracking URL (`idfa=`, `gaid=`): duplicate-filter identifiers. */
+  idfa: string | null;
+  gaid: string | null;
   /** Where the visitor was sent; null for a blank page. */
   destination: string | null;
   kpi_run_id: number | null;

@@ -3,8 +3,8 @@ import { numberToMicros, percentOf } from './money.js';
 export type ConversionStatus = 'approved' | 'pending' | 'rejected';
 export type ConversionMethod = 'server_postback' | 'cookie';
 
-/** Why a conversion was stored as rejected. */
-export const REJECTION = { outsideAttributionWindow: 'outside_attribution_window' } as const;
+/** Why a conversion was stored as rejected (or as pending: over a hard cap, SPEC §8). */
+export const REJECTION = { outsideAttributionWindow: 'outside_attribution_window', overHardCap: 'over_hard_cap' } as const;
 
 /** One stored conversion, attributed to everything its click was (SPEC §2, §10.3). */
 export interface ConversionRecord {

@@ -1,12 +1,13 @@
 import type {
   OfferAccessRecord, OfferRecord, OfferUrlRecord, PartnerRecord, SettingsRecord, SmartLinkRecord, TrackingDomainRecord,
 } from '../domain/records.js';
+import { numberToMicros } from '../domain/money.js';
 import type { Cap, FailTraffic } from '../domain/schemas/offer.js';
 import { compileDeepLinkPolicy } from './deep-link.js';
 import { compileTemplate } from './macros.js';
 import { rulesetCompiler } from './ruleset.js';
 import type {
-  AccessView, EntryView, FailTrafficView, OfferUrlView, OfferView, SmartLinkView, Snapshot,
+  AccessView, CapView, EntryView, FailTrafficView, OfferUrlView, OfferView, SmartLinkView, Snapshot,
 } from './snapshot.js';
 
 type CompileRuleset = ReturnType<typeof rulesetCompiler>;
@@ -24,6 +25,18 @@ export interface SnapshotData {
 
 // Caps without a mode default to hard (the schema's default), so a missing mode still blocks.
 const hasHardCap = (caps: readonly Cap[] | undefined): boolean => (caps ?? []).some((cap) => (cap.mode ?? 'hard') === 'hard');
+
+const MONEY_METRICS: ReadonlySet<string> = new Set(['payout', 'revenue']);
+
+/** Money limits become micros so counters compare integers; an unstorable limit never caps. */
+function capViews(caps: readonly Cap[] | undefined): CapView[] {
+  return (caps ?? []).map((cap) => ({
+    metric: cap.metric,
+    period: cap.period,
+    limit: MONEY_METRICS.has(cap.metric) ? (numberToMicros(cap.limit) ?? Number.MAX_SAFE_INTEGER) : cap.limit,
+    mode: cap.mode ?? 'hard',
+  }));
+}
 
 function failTrafficView(failTraffic: FailTraffic | null): FailTrafficView | null {
   if (failTraffic === null) return null;
@@ -49,6 +62,8 @@ function offerView(offer: OfferRecord, compileRuleset: CompileRuleset): OfferVie
     visibility: offer.visibility,
     ruleset: compileRuleset(offer.ruleset, 'offer_ruleset'),
     hasHardCaps: hasHardCap(offer.caps),
+    caps: capViews(offer.caps),
+    capsTimeZone: offer.caps_timezone ?? 'UTC',
     duplicateFilter: {
       enabled: filter.enabled ?? false,
       identifier: filter.identifier ?? 'cookie',
@@ -101,7 +116,7 @@ function accessIndex(records: readonly OfferAccessRecord[]): Map<number, Map<num
   for (const record of records) {
     let byPartner = index.get(record.offer_id);
     if (!byPartner) index.set(record.offer_id, (byPartner = new Map()));
-    byPartner.set(record.partner_id, { state: record.state, hasHardCaps: hasHardCap(record.caps) });
+    byPartner.set(record.partner_id, { state: record.state, hasHardCaps: hasHardCap(record.caps), caps: capViews(record.caps) });
   }
   return index;
 }

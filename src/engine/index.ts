@@ -11,5 +11,6 @@ export { MACROS, compileTemplate, renderTemplate, type MacroFacts, type MacroNam
 export { REASON, type ReasonCode } from './reasons.js';
 export { MAX_FAIL_TRAFFIC_HOPS } from './resolution.js';
 export { seededRng, type Rng } from './rng.js';
-export type { Snapshot, SmartLinkView, OfferView, RedirectMode } from './snapshot.js';
+export type { AccessView, CapView, Snapshot, SmartLinkView, OfferView, RedirectMode } from './snapshot.js';
 export { allClear, type StateView } from './state-view.js';
+export { VISITOR_IDENTIFIERS, rememberedKey, visitorKey, type VisitorFacts, type VisitorIdentifier } from './visitor-key.js';

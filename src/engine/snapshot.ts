@@ -21,6 +21,14 @@ export interface FailTrafficView {
   readonly destinations: readonly FailDestinationView[];
 }
 
+/** One cap (SPEC §8), normalised: `limit` counts clicks or conversions, or micros for money. */
+export interface CapView {
+  readonly metric: 'clicks' | 'conversions' | 'payout' | 'revenue';
+  readonly period: 'daily' | 'weekly' | 'monthly' | 'global';
+  readonly limit: number;
+  readonly mode: 'hard' | 'soft';
+}
+
 export interface OfferView {
   readonly id: number;
   readonly advertiserId: number;
@@ -30,6 +38,10 @@ export interface OfferView {
   readonly ruleset: CompiledRuleset;
   /** Whether any offer-level cap is hard: only then is the state view asked. */
   readonly hasHardCaps: boolean;
+  /** Every offer-level cap; counted by the live state, not by the engine. */
+  readonly caps: readonly CapView[];
+  /** IANA zone whose calendar sets the daily, weekly (from Monday) and monthly periods. */
+  readonly capsTimeZone: string;
   readonly duplicateFilter: { readonly enabled: boolean; readonly identifier: VisitorIdentifier; readonly windowHours: number };
   readonly blockAlreadyConverted: boolean;
   readonly redirectMode: RedirectMode;
@@ -76,6 +88,8 @@ export interface AccessView {
   readonly state: AccessState;
   /** Whether this partner has a hard cap on the offer. */
   readonly hasHardCaps: boolean;
+  /** This partner's caps on the offer. */
+  readonly caps: readonly CapView[];
 }
 
 export interface TrackingDomainView {

@@ -3,6 +3,25 @@ import type { ClickContext } from './context.js';
 
 export type VisitorIdentifier = NonNullable<DuplicateFilter['identifier']>;
 
+/** Every identifier kind, in the order the duplicate filter lists them. */
+export const VISITOR_IDENTIFIERS: readonly VisitorIdentifier[] = ['cookie', 'ip', 'ip_user_agent', 'gaid', 'idfa'];
+
+/** What identifies a routed click's visitor later on: its own transaction id (the cookie it sets) and its device ids. */
+export interface VisitorFacts {
+  transactionId: string;
+  ip: string | null;
+  userAgent: string | null;
+  gaid: string | null;
+  idfa: string | null;
+}
+
+// One formatting per kind, shared by the check (visitorKey) and the memory (rememberedKey), so a
+// key remembered at one click is exactly the key asked for at the next.
+const cookieKey = (transactionId: string) => `cookie:${transactionId}`;
+const ipKey = (ip: string | null) => (ip === null ? null : `ip:${ip}`);
+const ipUaKey = (ip: string | null, ua: string | null) => (ip === null || ua === null ? null : `ip_ua:${ip} ${ua}`);
+const deviceKey = (kind: 'gaid' | 'idfa', id: string | null) => (id === null ? null : `${kind}:${id.toLowerCase()}`);
+
 /**
  * The key that identifies "the same visitor" for an offer's duplicate and already-converted
  * memory, prefixed by its kind so an IP can never collide with a device id. Null when the click
@@ -12,15 +31,35 @@ export function visitorKey(identifier: VisitorIdentifier, ctx: ClickContext, off
   switch (identifier) {
     case 'cookie': {
       const cookie = ctx.offer_cookies.get(offerId);
-      return cookie === undefined ? null : `cookie:${cookie}`;
+      return cookie === undefined ? null : cookieKey(cookie);
     }
     case 'ip':
-      return ctx.ip === null ? null : `ip:${ctx.ip}`;
+      return ipKey(ctx.ip);
     case 'ip_user_agent':
-      return ctx.ip === null || ctx.user_agent === null ? null : `ip_ua:${ctx.ip} ${ctx.user_agent}`;
+      return ipUaKey(ctx.ip, ctx.user_agent);
     case 'gaid':
-      return ctx.gaid === null ? null : `gaid:${ctx.gaid.toLowerCase()}`;
+      return deviceKey('gaid', ctx.gaid);
     case 'idfa':
-      return ctx.idfa === null ? null : `idfa:${ctx.idfa.toLowerCase()}`;
+      return deviceKey('idfa', ctx.idfa);
+  }
+}
+
+/**
+ * The key a routed click is remembered under, so that the visitor's next click finds it through
+ * `visitorKey`. For `cookie` that is the click's own transaction id: the offer cookie set on this
+ * click's answer carries it, and the browser sends it back on the next click.
+ */
+export function rememberedKey(identifier: VisitorIdentifier, facts: VisitorFacts): string | null {
+  switch (identifier) {
+    case 'cookie':
+      return cookieKey(facts.transactionId);
+    case 'ip':
+      return ipKey(facts.ip);
+    case 'ip_user_agent':
+      return ipUaKey(facts.ip, facts.userAgent);
+    case 'gaid':
+      return deviceKey('gaid', facts.gaid);
+    case 'idfa':
+      return deviceKey('idfa', facts.idfa);
   }
 }

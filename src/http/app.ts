@@ -6,11 +6,11 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { AppError } from '../domain/errors.js';
 import type { ContextBuilder } from '../context/index.js';
-import { allClear, type StateView } from '../engine/index.js';
-import { createSnapshotHolder } from '../live/snapshot-holder.js';
+import { createSnapshotHolder, type SnapshotHolder } from '../live/snapshot-holder.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ClickWriter } from '../ports/click-writer.js';
 import type { ConversionWriter } from '../ports/conversion-writer.js';
+import type { LiveState } from '../ports/live-state.js';
 import type { Store } from '../ports/store.js';
 import { registerAdvertisers } from './api/advertisers.js';
 import { registerClicks } from './api/clicks.js';
@@ -19,6 +19,7 @@ import type { ApiDeps, EngineDeps } from './api/deps.js';
 import { registerExplain } from './api/explain.js';
 import { registerOfferAccess } from './api/offer-access.js';
 import { registerOfferUrls } from './api/offer-urls.js';
+import { registerNotifications } from './api/notifications.js';
 import { registerOffers } from './api/offers.js';
 import { registerPartners } from './api/partners.js';
 import { registerSettings } from './api/settings.js';
@@ -44,9 +45,11 @@ export interface AppDeps {
   conversionWriter: ConversionWriter;
   contexts: ContextBuilder;
   metrics: Metrics;
-  /** Live counters and duplicate memory; until they exist, nothing is capped or remembered. */
-  stateView?: () => StateView;
-  /** The clock conversions are stamped and judged by (attribution window); Date.now by default. */
+  /** The routing snapshot; built here from the store when not given. */
+  snapshots?: SnapshotHolder;
+  /** Caps counters, duplicate and already-converted memory (SPEC §8, §9). */
+  live: LiveState;
+  /** The clock of clicks, conversions and explain (tests move it); Date.now by default. */
   now?: () => number;
 }
 
@@ -97,15 +100,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerOps(app, store);
 
-  const snapshots = await createSnapshotHolder(store);
+  const snapshots = deps.snapshots ?? (await createSnapshotHolder(store));
   const trackingLinks = await TrackingLinkIndex.load(store);
-  const stateView = deps.stateView ?? (() => allClear);
+  const now = deps.now ?? Date.now;
+  const { live } = deps;
   const onChange = async () => {
     // The write is committed either way; a failed rebuild keeps the previous snapshot and is retried by the next change.
     await snapshots.rebuild().catch((err: unknown) => app.log.error({ err }, 'snapshot rebuild failed'));
   };
   const apiDeps: ApiDeps = { config, store, trackingLinks, onChange };
-  const engine: EngineDeps = { settledSnapshot: () => snapshots.settled(), contextBuilder: deps.contexts, stateView };
+  const engine: EngineDeps = { settledSnapshot: () => snapshots.settled(), contextBuilder: deps.contexts, live, now };
   const signingKey = await store.secrets.getOrCreate('bounce-signing-key', () => randomBytes(32).toString('base64url'));
 
   registerMetrics(app, deps.metrics, { clickWriter: deps.clickWriter, snapshots });
@@ -114,13 +118,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trackingLinks,
     contexts: deps.contexts,
     writer: deps.clickWriter,
-    state: stateView,
+    live,
     rng: { next: Math.random },
     metrics: deps.metrics,
     signer: new BounceSigner(signingKey),
-    now: Date.now,
+    now,
   });
-  await registerConversionPaths(app, { store, writer: deps.conversionWriter, now: deps.now ?? Date.now });
+  await registerConversionPaths(app, { store, writer: deps.conversionWriter, live, now });
   await app.register(
     async (api) => {
       // Per client address, before authentication, so guessing keys is throttled too.
@@ -147,6 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerExplain(api, { ...apiDeps, engine });
       registerClicks(api, apiDeps);
       registerConversions(api, apiDeps);
+      registerNotifications(api, apiDeps);
     },
     { prefix: API_PREFIX },
   );

@@ -60,6 +60,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly capNotifications = new Counter({
+    name: 'switchyard_cap_notifications_total',
+    help: 'Soft caps reached (one notification per cap and period), by scope, metric and period',
+    labelNames: ['scope', 'metric', 'period'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
   }

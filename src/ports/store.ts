@@ -1,5 +1,6 @@
 import type { ClickRecord } from '../domain/click.js';
 import type { ConversionRecord, ConversionStatus } from '../domain/conversion.js';
+import type { CapNotification, NotificationRecord } from '../domain/notification.js';
 import type {
   AdvertiserRecord, ApiKeyRecord, Body, OfferAccessRecord, OfferRecord, OfferUrlRecord, PartnerRecord,
   SettingsRecord, SmartLinkBody, SmartLinkRecord, TrackingDomainRecord, TrackingLinkRecord,
@@ -100,6 +101,56 @@ export interface ConversionReader {
   list(query: ConversionQuery): Promise<ListResult<ConversionRecord>>;
 }
 
+/** Stored soft-cap notifications (SPEC §8), newest first. */
+export interface NotificationRepo {
+  /** Stores it unless one with the same key (cap and period) is stored; true when stored. */
+  insert(notification: CapNotification, dedupeKey: string): Promise<boolean>;
+  list(query: { page: number; pageSize: number }): Promise<ListResult<NotificationRecord>>;
+}
+
+/** Routed clicks (or approved and pending conversions) of one offer and partner. */
+export interface HistoryTotal {
+  offerId: number;
+  partnerId: number;
+  clicks: number;
+  /** Base conversions only; events count toward money caps, not conversion caps. */
+  conversions: number;
+  payoutMicros: number;
+  revenueMicros: number;
+}
+
+/** The same sums over one UTC minute (`YYYY-MM-DDTHH:MM`): fine enough for any zone's midnight. */
+export interface HistoryBucket extends HistoryTotal {
+  minute: string;
+}
+
+/** A stored click's visitor identifiers, for duplicate and already-converted memory. */
+export interface VisitorRow {
+  offerId: number;
+  transactionId: string;
+  /** ISO 8601 UTC. */
+  time: string;
+  ip: string | null;
+  userAgent: string | null;
+  idfa: string | null;
+  gaid: string | null;
+}
+
+/**
+ * What the live state (caps counters, visitor memory) is rebuilt from at start. Clicks count when
+ * they reached an offer (routed, catch_all, fail_traffic); conversions when approved or pending.
+ */
+export interface LiveHistoryReader {
+  /** All-time sums per offer and partner (global caps), computed by the database. */
+  totals(): Promise<HistoryTotal[]>;
+  /** Per-minute sums since `since` (ISO UTC), for the daily, weekly and monthly periods. */
+  bucketsSince(since: string): Promise<HistoryBucket[]>;
+  /** Counted clicks on the offer since `since`, oldest first. */
+  visitorsSince(offerId: number, since: string): Promise<VisitorRow[]>;
+  /** The clicks whose base conversion is approved or pending. */
+  convertedVisitors(): Promise<VisitorRow[]>;
+}
+
 /** Everything one transaction can touch. */
 export interface StoreTx {
   advertisers: ResourceRepo<AdvertiserRecord>;
@@ -116,6 +167,8 @@ export interface StoreTx {
   references: ReferenceQueries;
   clicks: ClickReader;
   conversions: ConversionReader;
+  notifications: NotificationRepo;
+  liveHistory: LiveHistoryReader;
 }
 
 /**

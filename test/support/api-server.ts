@@ -32,10 +32,10 @@ export function tempDir(prefix = 'switchyard-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startServer(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startServer(options: { dataDir?: string; env?: Record<string, string>; now?: () => number } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
   const config = loadConfig({ DATA_DIR: dataDir, SWITCHYARD_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', PORT: '0', ...options.env });
-  const server = await openServer(config);
+  const server = await openServer(config, { now: options.now });
   const { app, store } = server;
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

@@ -31,6 +31,8 @@ export const Click = Type.Object({
   sub4: Text,
   sub5: Text,
   source_id: Text,
+  idfa: Text,
+  gaid: Text,
   destination: Text,
   kpi_run_id: MaybeId,
 });

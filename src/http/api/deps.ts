@@ -1,7 +1,8 @@
 import type { Config } from '../../config/index.js';
 import type { ContextBuilder } from '../../context/index.js';
-import type { Snapshot, StateView } from '../../engine/index.js';
+import type { Snapshot } from '../../engine/index.js';
 import type { TrackingLinkIndex } from '../../live/tracking-link-index.js';
+import type { LiveState } from '../../ports/live-state.js';
 import type { Store } from '../../ports/store.js';
 
 /** What the management API needs from the composition root. */
@@ -21,6 +22,8 @@ export interface EngineDeps {
   /** Resolves once configuration changes already committed are in the snapshot. */
   settledSnapshot: () => Promise<Snapshot>;
   contextBuilder: ContextBuilder;
-  /** Read-only counters and memory. */
-  stateView: () => StateView;
+  /** Counters and memory; explain only reads them. */
+  live: LiveState;
+  /** The default time of an explained click. */
+  now: () => number;
 }

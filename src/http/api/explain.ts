@@ -3,8 +3,10 @@ import net from 'node:net';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
-import { DateTime, ErrorBody, Id, IdParams, Nullable } from '../../domain/schemas/common.js';
-import { decide, seededRng, type ClickContext, type Decision } from '../../engine/index.js';
+import { DateTime, ErrorBody, Id, IdParams, Nullable, StringEnum } from '../../domain/schemas/common.js';
+import { microsToNumber } from '../../domain/money.js';
+import { decide, seededRng, visitorKey, type CandidateTrace, type ClickContext, type Decision, type Snapshot } from '../../engine/index.js';
+import type { LiveState } from '../../ports/live-state.js';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps, EngineDeps } from './deps.js';
 import { principalOf } from './helpers.js';
@@ -44,6 +46,28 @@ const Candidate = Type.Object({
   checks: Type.Array(
     Type.Object({ check: Type.String(), pass: Type.Boolean(), reason: Nullable(Type.Integer()), dimension: Type.Optional(Type.String()) }),
   ),
+  caps: Type.Array(
+    Type.Object({
+      scope: StringEnum(['offer', 'partner'] as const),
+      metric: Type.String(),
+      period: Type.String(),
+      period_key: Type.String({ description: "The current period in the offer's caps time zone." }),
+      mode: StringEnum(['hard', 'soft'] as const),
+      limit: Type.Number(),
+      used: Type.Number({ description: 'Counted so far in the current period (clicks, conversions, or money for payout and revenue).' }),
+    }),
+    { description: "The offer's caps and this partner's caps on it, with their usage now." },
+  ),
+  duplicate: Nullable(
+    Type.Object({
+      enabled: Type.Boolean(),
+      identifier: Type.String(),
+      window_hours: Type.Integer(),
+      identified: Type.Boolean({ description: 'The click carries this identifier (else it cannot be recognised and counts as new).' }),
+      seen: Type.Boolean({ description: 'The same visitor clicked the offer within the window (any partner).' }),
+      already_converted: Type.Boolean(),
+    }),
+  ),
 });
 
 const ExplainResponse = Type.Object({
@@ -73,7 +97,47 @@ function presentContext(ctx: ClickContext) {
   };
 }
 
-function presentDecision(decision: Decision, seed: number, ctx: ClickContext) {
+const MONEY: ReadonlySet<string> = new Set(['payout', 'revenue']);
+
+interface ExplainState {
+  snapshot: Snapshot;
+  live: LiveState;
+  partnerId: number;
+  ctx: ClickContext;
+}
+
+/** A candidate with its caps usage and visitor memory, read from the live state without changing it. */
+function withState(candidate: CandidateTrace, view: ExplainState): CandidateTrace & { caps: unknown[]; duplicate: unknown } {
+  const offer = view.snapshot.offers.get(candidate.offer_id);
+  const caps = view.live.capUsage(candidate.offer_id, view.partnerId, view.ctx.time_ms).map((usage) => ({
+    scope: usage.scope,
+    metric: usage.metric,
+    period: usage.period,
+    period_key: usage.periodKey,
+    mode: usage.mode,
+    limit: MONEY.has(usage.metric) ? microsToNumber(usage.limit) : usage.limit,
+    used: MONEY.has(usage.metric) ? microsToNumber(usage.used) : usage.used,
+  }));
+  if (offer === undefined) return { ...candidate, caps, duplicate: null };
+  const { enabled, identifier, windowHours } = offer.duplicateFilter;
+  const key = visitorKey(identifier, view.ctx, offer.id);
+  const state = view.live.viewAt(view.ctx.time_ms);
+  return {
+    ...candidate,
+    caps,
+    duplicate: {
+      enabled,
+      identifier,
+      window_hours: windowHours,
+      identified: key !== null,
+      seen: key !== null && state.isDuplicate(offer.id, key, windowHours),
+      already_converted: key !== null && state.alreadyConverted(offer.id, key),
+    },
+  };
+}
+
+
+function presentDecision(decision: Decision, seed: number, ctx: ClickContext, view: ExplainState) {
   const { trace, ...rest } = decision;
   return {
     seed,
@@ -81,8 +145,8 @@ function presentDecision(decision: Decision, seed: number, ctx: ClickContext) {
     routing: trace.routing,
     order: trace.order,
     draw: trace.draw,
-    candidates: trace.candidates,
-    catch_all: trace.catch_all,
+    candidates: trace.candidates.map((candidate) => withState(candidate, view)),
+    catch_all: trace.catch_all === null ? null : withState(trace.catch_all, view),
     fail_traffic: trace.fail_traffic,
     notes: trace.notes,
     decision: rest,
@@ -121,17 +185,17 @@ export function registerExplain(app: FastifyInstance, deps: ApiDeps & { engine: 
       }
       const ctx = engine.contextBuilder.build({
         transaction_id: EXPLAIN_TRANSACTION_ID,
-        time_ms: body.at === undefined ? Date.now() : Date.parse(body.at),
+        time_ms: body.at === undefined ? engine.now() : Date.parse(body.at),
         ip: checkedIp(body.ip),
         user_agent: body.user_agent ?? null,
         accept_language: body.accept_language ?? null,
         query: body.query ?? {},
       });
       const seed = body.seed ?? randomInt(0, 2 ** 32);
-      const state = engine.stateView();
+      const state = engine.live.viewAt(ctx.time_ms);
       const decision = decide(snapshot, id, body.partner_id, ctx, state, seededRng(seed), { traceAll: true });
       if (decision === null) throw AppError.notFound('smart link');
-      return presentDecision(decision, seed, ctx);
+      return presentDecision(decision, seed, ctx, { snapshot, live: engine.live, partnerId: body.partner_id, ctx });
     },
   });
 }

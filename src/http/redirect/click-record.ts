@@ -28,6 +28,8 @@ export function toClickRecord(decision: Decision, ctx: ClickContext, link: Track
     sub4: ctx.sub4,
     sub5: ctx.sub5,
     source_id: ctx.source_id,
+    idfa: ctx.idfa,
+    gaid: ctx.gaid,
     destination: decision.destination_url,
     kpi_run_id: null,
   };

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ContextBuilder } from '../../context/index.js';
-import { decide, type Rng, type Snapshot, type StateView } from '../../engine/index.js';
+import { decide, type Decision, type Rng, type Snapshot } from '../../engine/index.js';
 import type { TrackingLinkIndex } from '../../live/tracking-link-index.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { ClickWriter } from '../../ports/click-writer.js';
+import type { LiveState, Reservation } from '../../ports/live-state.js';
 import { blankPage, bouncePage, notFound, redirectTo, type Answer } from './answer.js';
 import { BOUNCE_PATH, type BounceSigner } from './bounce-signer.js';
 import { toClickRecord } from './click-record.js';
@@ -15,7 +16,8 @@ export interface ClickPathDeps {
   trackingLinks: TrackingLinkIndex;
   contexts: ContextBuilder;
   writer: ClickWriter;
-  state: () => StateView;
+  /** Caps counters and visitor memory: asked during decide, reserved right after it. */
+  live: LiveState;
   rng: Rng;
   metrics: Metrics;
   signer: BounceSigner;
@@ -37,6 +39,9 @@ function flatQuery(query: unknown): Record<string, string | undefined> {
   }
   return flat;
 }
+
+/** Clicks that reached an offer count toward its caps and its visitor memory (SPEC §8, §9). */
+const COUNTED: ReadonlySet<Decision['outcome']> = new Set(['routed', 'catch_all', 'fail_traffic']);
 
 function unavailable(): Answer {
   return { status: 503, headers: { 'cache-control': 'no-store', 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' }, body: 'Temporarily unavailable' };
@@ -66,12 +71,25 @@ export function registerClickPath(app: FastifyInstance, deps: ClickPathDeps): vo
       offer_cookies: readOfferCookies(request.headers.cookie),
     });
     const snapshot = deps.snapshot();
-    const decision = decide(snapshot, link.smart_link_id, link.partner_id, ctx, deps.state(), deps.rng);
+    const decision = decide(snapshot, link.smart_link_id, link.partner_id, ctx, deps.live.viewAt(now), deps.rng);
     if (decision === null) return send(reply, notFound());
+    // Same synchronous turn as decide: no other click can read the caps between the check and this
+    // increment, so a hard cap is never overshot on one node. Undone below if the write fails.
+    let reservation: Reservation | null = null;
+    if (decision.offer_id !== null && COUNTED.has(decision.outcome)) {
+      reservation = deps.live.reserveClick({
+        offerId: decision.offer_id,
+        partnerId: link.partner_id,
+        timeMs: now,
+        visitor: { transactionId: ctx.transaction_id, ip: ctx.ip, userAgent: ctx.user_agent, gaid: ctx.gaid, idfa: ctx.idfa },
+      });
+    }
 
     try {
       await deps.writer.write(toClickRecord(decision, ctx, link));
+      reservation?.confirm();
     } catch (err) {
+      reservation?.release();
       // Without a stored click there is no redirect: the visitor may retry, nothing is lost silently.
       request.log.error({ err, transaction_id: ctx.transaction_id }, 'click could not be stored');
       deps.metrics.clicks.inc({ outcome: 'unstored', reason: '' });

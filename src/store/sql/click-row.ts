@@ -34,6 +34,8 @@ export interface ClickRow {
   source_id: string | null;
   destination: string | null;
   kpi_run_id: number | null;
+  idfa: string | null;
+  gaid: string | null;
 }
 
 export function clickToRow(click: ClickRecord): ClickRow {
@@ -71,6 +73,9 @@ export function clickToRow(click: ClickRecord): ClickRow {
     source_id: click.source_id,
     destination: click.destination,
     kpi_run_id: click.kpi_run_id,
+    // Tolerates records written before these fields existed (undefined is not a bindable value).
+    idfa: click.idfa ?? null,
+    gaid: click.gaid ?? null,
   };
 }
 
@@ -110,6 +115,8 @@ export function clickFromRow(row: ClickRow): ClickRecord {
     sub4: row.sub4,
     sub5: row.sub5,
     source_id: row.source_id,
+    idfa: row.idfa ?? null,
+    gaid: row.gaid ?? null,
     destination: row.destination,
     kpi_run_id: int(row.kpi_run_id),
   };
@@ -121,7 +128,7 @@ const columnSet: Record<keyof ClickRow, true> = {
   offer_id: true, offer_url_id: true, advertiser_id: true, outcome: true, reason: true, skipped: true, is_unique: true,
   ip: true, user_agent: true, os: true, os_version: true, device_type: true, browser: true, brand: true,
   language: true, country: true, region: true, city: true, sub1: true, sub2: true, sub3: true, sub4: true, sub5: true,
-  source_id: true, destination: true, kpi_run_id: true,
+  source_id: true, destination: true, kpi_run_id: true, idfa: true, gaid: true,
 };
 
 /** Every column of the `clicks` table; the single source for the insert statement. */

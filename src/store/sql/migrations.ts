@@ -165,6 +165,32 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
         await sql`create index partner_postbacks_due on partner_postbacks (state, next_attempt_at)`.execute(db);
       },
     },
+    '0004_live_state': {
+      // Live state (caps, duplicate memory) is rebuilt from clicks and conversions at start:
+      // clicks keep the device ids a duplicate filter may use, and the per-offer time index lets
+      // the rebuild read only the clicks inside each offer's duplicate window.
+      // Soft-cap notifications are stored once per cap and period: `dedupe_key` names both.
+      async up(db) {
+        await sql`alter table clicks add column idfa text`.execute(db);
+        await sql`alter table clicks add column gaid text`.execute(db);
+        await sql`create index clicks_offer_time on clicks (offer_id, time)`.execute(db);
+        await sql`create table notifications (
+          id ${pk},
+          dedupe_key text not null unique,
+          time text not null,
+          kind text not null,
+          scope text not null,
+          offer_id integer not null,
+          partner_id integer,
+          metric text not null,
+          period text not null,
+          period_key text not null,
+          limit_value ${sql.raw(traits.bigint)} not null,
+          used_value ${sql.raw(traits.bigint)} not null
+        )`.execute(db);
+        await sql`create index notifications_time on notifications (time)`.execute(db);
+      },
+    },
   };
 }
 

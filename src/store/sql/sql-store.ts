@@ -7,7 +7,9 @@ import { clickReader } from './click-reader.js';
 import { conversionReader } from './conversion-reader.js';
 import type { Clock, Db, Executor, SqlDialectTraits } from './dialect.js';
 import { DocumentRepo } from './document-repo.js';
+import { liveHistoryReader } from './live-history-reader.js';
 import { migrationProvider } from './migrations.js';
+import { notificationRepo } from './notification-repo.js';
 import { SmartLinkRepo } from './smart-link-repo.js';
 import { trackingLinkRepo } from './tracking-link-repo.js';
 import { apiKeyRepo, offerAccessRepo, referenceQueries, secretRepo, settingsRepo } from './small-repos.js';
@@ -40,6 +42,8 @@ function repositories(db: Executor, clock: Clock): StoreTx {
     references: referenceQueries(db),
     clicks: clickReader(db),
     conversions: conversionReader(db),
+    notifications: notificationRepo(db),
+    liveHistory: liveHistoryReader(db),
   };
 }
 

@@ -1,0 +1,237 @@
+import type { CapNotification } from '../../domain/notification.js';
+import {
+  VISITOR_IDENTIFIERS, rememberedKey, type CapView, type OfferView, type Snapshot, type StateView, type VisitorFacts,
+} from '../../engine/index.js';
+import type {
+  CapUsage, CountedClick, CountedConversion, LiveState, NotificationSink, Reservation,
+} from '../../ports/live-state.js';
+import { CapCounters, offerScope, partnerScope, type CapMetric } from './cap-counters.js';
+import { periodKeys, type PeriodKeys } from './period-key.js';
+
+const HOUR_MS = 3_600_000;
+const CLICK_METRICS: readonly CapMetric[] = ['clicks'];
+const CONVERSION_METRICS: readonly CapMetric[] = ['conversions', 'payout', 'revenue'];
+const settled: Reservation = Object.freeze({ confirm: () => undefined, release: () => undefined });
+
+export interface MemoryLiveStateOptions {
+  /** The current configuration: caps, their time zone, duplicate windows. */
+  snapshot: () => Snapshot;
+  onNotification?: NotificationSink;
+}
+
+/** A reservation that runs exactly one of its two endings, once. */
+function reservation(onConfirm: () => void, onRelease: () => void): Reservation {
+  let open = true;
+  return {
+    confirm() {
+      if (open) (open = false), onConfirm();
+    },
+    release() {
+      if (open) (open = false), onRelease();
+    },
+  };
+}
+
+/**
+ * The embedded LiveState: plain Maps in this process (SPEC §8, §9, single node). Node runs each
+ * click's synchronous part alone, so `decide` (which reads caps through `viewAt`) and
+ * `reserveClick` in the same turn form one atomic check-and-increment. Restarts rebuild it from
+ * stored clicks and conversions (see rebuild.ts).
+ */
+export class MemoryLiveState implements LiveState {
+  readonly counters = new CapCounters();
+  /** offer id → visitor key → time of its last counted click (ms). */
+  private readonly lastSeen = new Map<number, Map<string, number>>();
+  /** offer id → visitor keys that converted on it. */
+  private readonly converted = new Map<number, Set<string>>();
+  /** Soft caps already notified in their current period, by dedupe key → that period's key. */
+  private readonly notified = new Map<string, string>();
+
+  constructor(private readonly options: MemoryLiveStateOptions) {}
+
+  viewAt(nowMs: number): StateView {
+    return {
+      capReached: (offerId, partnerId) => this.capReached(offerId, partnerId, nowMs),
+      isDuplicate: (offerId, key, windowHours) => {
+        const last = this.lastSeen.get(offerId)?.get(key);
+        return last !== undefined && nowMs - last < windowHours * HOUR_MS;
+      },
+      alreadyConverted: (offerId, key) => this.converted.get(offerId)?.has(key) ?? false,
+    };
+  }
+
+  reserveClick(click: CountedClick): Reservation {
+    const offer = this.options.snapshot().offers.get(click.offerId);
+    if (offer === undefined) return settled;
+    const keys = periodKeys(click.timeMs, offer.capsTimeZone);
+    const scopes = [offerScope(click.offerId), partnerScope(click.offerId, click.partnerId)];
+    for (const scope of scopes) this.counters.add(scope, keys, 'clicks', 1);
+    const undoMemory = this.remember(offer, click);
+    return reservation(
+      () => this.notifySoftCaps(offer, click.partnerId, keys, CLICK_METRICS, click.timeMs),
+      () => {
+        for (const scope of scopes) this.counters.add(scope, keys, 'clicks', -1);
+        undoMemory();
+      },
+    );
+  }
+
+  reserveConversion(conversion: CountedConversion): { overHardCap: boolean; reservation: Reservation } {
+    const offer = this.options.snapshot().offers.get(conversion.offerId);
+    if (offer === undefined) return { overHardCap: false, reservation: settled };
+    const keys = periodKeys(conversion.timeMs, offer.capsTimeZone);
+    const amounts: Record<CapMetric, number> = {
+      clicks: 0,
+      conversions: conversion.base ? 1 : 0,
+      payout: conversion.payoutMicros,
+      revenue: conversion.revenueMicros,
+    };
+    const caps = this.capsOf(offer, conversion.partnerId);
+    // Over = the cap is already reached, or this conversion would take the counter past it.
+    const overHardCap = caps.some(({ scope, cap }) => {
+      if (cap.mode !== 'hard' || cap.metric === 'clicks') return false;
+      const used = this.counters.used(scope, keys[cap.period], cap.metric);
+      return used >= cap.limit || used + amounts[cap.metric] > cap.limit;
+    });
+    const scopes = [offerScope(conversion.offerId), partnerScope(conversion.offerId, conversion.partnerId)];
+    const apply = (sign: 1 | -1) => {
+      for (const scope of scopes) for (const metric of CONVERSION_METRICS) this.counters.add(scope, keys, metric, sign * amounts[metric]);
+    };
+    apply(1);
+    return {
+      overHardCap,
+      reservation: reservation(() => this.notifySoftCaps(offer, conversion.partnerId, keys, CONVERSION_METRICS, conversion.timeMs), () => apply(-1)),
+    };
+  }
+
+  markConverted(offerId: number, visitor: VisitorFacts): void {
+    let keys = this.converted.get(offerId);
+    if (keys === undefined) this.converted.set(offerId, (keys = new Set()));
+    for (const identifier of VISITOR_IDENTIFIERS) {
+      const key = rememberedKey(identifier, visitor);
+      if (key !== null) keys.add(key);
+    }
+  }
+
+  capUsage(offerId: number, partnerId: number, nowMs: number): CapUsage[] {
+    const offer = this.options.snapshot().offers.get(offerId);
+    if (offer === undefined) return [];
+    const keys = periodKeys(nowMs, offer.capsTimeZone);
+    return this.capsOf(offer, partnerId).map(({ scope, cap }) => ({
+      ...cap,
+      scope: scope.startsWith('o') ? 'offer' : 'partner',
+      periodKey: keys[cap.period],
+      used: this.counters.used(scope, keys[cap.period], cap.metric),
+    }));
+  }
+
+  /** Remembers a counted click's visitor at `timeMs` (restarts: the same from a stored click). */
+  rememberVisitor(offerId: number, key: string, timeMs: number): void {
+    let seen = this.lastSeen.get(offerId);
+    if (seen === undefined) this.lastSeen.set(offerId, (seen = new Map()));
+    if ((seen.get(key) ?? -Infinity) < timeMs) seen.set(key, timeMs);
+  }
+
+  /** Marks soft caps already reached as notified, so a restart does not announce them again. */
+  markReachedSoftCaps(nowMs: number): void {
+    const snapshot = this.options.snapshot();
+    for (const offer of snapshot.offers.values()) {
+      const keys = periodKeys(nowMs, offer.capsTimeZone);
+      for (const partnerId of [null, ...(snapshot.access.get(offer.id)?.keys() ?? [])]) {
+        for (const { scope, cap } of this.capsOf(offer, partnerId)) {
+          if (partnerId !== null && scope === offerScope(offer.id)) continue;
+          const periodKey = keys[cap.period];
+          if (cap.mode === 'soft' && this.counters.used(scope, periodKey, cap.metric) >= cap.limit) {
+            this.notified.set(notificationKey(scope, cap, periodKey), periodKey);
+          }
+        }
+      }
+    }
+  }
+
+  /** Forgets what no current period or window needs; run every minute or so. */
+  prune(nowMs: number): void {
+    const snapshot = this.options.snapshot();
+    for (const [offerId, seen] of this.lastSeen) {
+      const offer = snapshot.offers.get(offerId);
+      if (offer === undefined) {
+        this.lastSeen.delete(offerId);
+        continue;
+      }
+      const windowMs = offer.duplicateFilter.windowHours * HOUR_MS;
+      for (const [key, last] of seen) if (nowMs - last >= windowMs) seen.delete(key);
+    }
+    const zoneOf = (scope: string) => snapshot.offers.get(Number(/^[op](\d+)/.exec(scope)?.[1]))?.capsTimeZone;
+    this.counters.prune(nowMs, zoneOf);
+    for (const [key, periodKey] of this.notified) {
+      const scope = key.split('|')[0] ?? '';
+      const zone = zoneOf(scope);
+      const current = zone === undefined ? undefined : periodKeys(nowMs, zone);
+      if (periodKey !== 'global' && (current === undefined || !Object.values(current).includes(periodKey))) this.notified.delete(key);
+    }
+  }
+
+  private capReached(offerId: number, partnerId: number, nowMs: number): boolean {
+    const snapshot = this.options.snapshot();
+    const offer = snapshot.offers.get(offerId);
+    if (offer === undefined) return false;
+    const keys = periodKeys(nowMs, offer.capsTimeZone);
+    if (this.counters.hardCapReached(offerScope(offerId), offer.caps, keys)) return true;
+    const access = snapshot.access.get(offerId)?.get(partnerId);
+    return access !== undefined && this.counters.hardCapReached(partnerScope(offerId, partnerId), access.caps, keys);
+  }
+
+  /** The offer's caps and, with a partner, that partner's caps on it, each with its counter scope. */
+  private capsOf(offer: OfferView, partnerId: number | null): { scope: string; cap: CapView }[] {
+    const caps = offer.caps.map((cap) => ({ scope: offerScope(offer.id), cap }));
+    if (partnerId === null) return caps;
+    const access = this.options.snapshot().access.get(offer.id)?.get(partnerId);
+    for (const cap of access?.caps ?? []) caps.push({ scope: partnerScope(offer.id, partnerId), cap });
+    return caps;
+  }
+
+  /** Records the click's visitor under the offer's identifier; returns how to undo exactly that. */
+  private remember(offer: OfferView, click: CountedClick): () => void {
+    const key = rememberedKey(offer.duplicateFilter.identifier, click.visitor);
+    if (key === null) return () => undefined;
+    const previous = this.lastSeen.get(offer.id)?.get(key);
+    this.rememberVisitor(offer.id, key, click.timeMs);
+    return () => {
+      const seen = this.lastSeen.get(offer.id);
+      // Undo only our own mark: a later click of the same visitor keeps its memory.
+      if (seen?.get(key) !== click.timeMs) return;
+      if (previous === undefined) seen.delete(key);
+      else seen.set(key, previous);
+    };
+  }
+
+  private notifySoftCaps(offer: OfferView, partnerId: number, keys: PeriodKeys, metrics: readonly CapMetric[], timeMs: number): void {
+    const sink = this.options.onNotification;
+    for (const { scope, cap } of this.capsOf(offer, partnerId)) {
+      if (cap.mode !== 'soft' || !metrics.includes(cap.metric)) continue;
+      const periodKey = keys[cap.period];
+      const used = this.counters.used(scope, periodKey, cap.metric);
+      const dedupeKey = notificationKey(scope, cap, periodKey);
+      if (used < cap.limit || this.notified.has(dedupeKey)) continue;
+      this.notified.set(dedupeKey, periodKey);
+      const notification: CapNotification = {
+        kind: 'soft_cap_reached',
+        time: new Date(timeMs).toISOString(),
+        scope: scope === offerScope(offer.id) ? 'offer' : 'partner',
+        offer_id: offer.id,
+        partner_id: scope === offerScope(offer.id) ? null : partnerId,
+        metric: cap.metric,
+        period: cap.period,
+        period_key: periodKey,
+        limit: cap.limit,
+        used,
+      };
+      sink?.(notification, dedupeKey);
+    }
+  }
+}
+
+/** One soft cap in one period: the unit notified at most once. */
+function notificationKey(scope: string, cap: CapView, periodKey: string): string {
+  return `${scope}|${cap.metric}|${cap.period}|${cap.limit}|${periodKey}`;
+}

@@ -1,0 +1,67 @@
+import { rememberedKey, type Snapshot } from '../../engine/index.js';
+import type { HistoryTotal, LiveHistoryReader, VisitorRow } from '../../ports/store.js';
+import { offerScope, partnerScope, type CapMetric } from './cap-counters.js';
+import type { MemoryLiveState } from './memory-live-state.js';
+import { periodKeys, type PeriodKeys } from './period-key.js';
+
+const HOUR_MS = 3_600_000;
+/**
+ * How far back the daily, weekly and monthly periods can reach: a month of 31 days plus the widest
+ * gap between a zone's wall clock and UTC (±14 h), rounded up. Older rows matter only to global
+ * caps, which the database sums.
+ */
+const PERIOD_LOOKBACK_MS = 33 * 24 * HOUR_MS;
+
+const METRICS: readonly [CapMetric, (t: HistoryTotal) => number][] = [
+  ['clicks', (t) => t.clicks],
+  ['conversions', (t) => t.conversions],
+  ['payout', (t) => t.payoutMicros],
+  ['revenue', (t) => t.revenueMicros],
+];
+
+const factsOf = (row: VisitorRow) => ({ transactionId: row.transactionId, ip: row.ip, userAgent: row.userAgent, gaid: row.gaid, idfa: row.idfa });
+
+type Current = (zone: string) => PeriodKeys;
+
+function addTotals(state: MemoryLiveState, snapshot: Snapshot, total: HistoryTotal, atMs: number, periods: 'global' | 'calendar', current: Current): void {
+  const zone = snapshot.offers.get(total.offerId)?.capsTimeZone ?? 'UTC';
+  const keys = periodKeys(atMs, zone);
+  // A bucket counts toward a calendar period only if that period is still the current one.
+  const calendar = (['daily', 'weekly', 'monthly'] as const).filter((p) => keys[p] === current(zone)[p]);
+  const which = periods === 'global' ? (['global'] as const) : calendar;
+  if (which.length === 0) return;
+  for (const scope of [offerScope(total.offerId), partnerScope(total.offerId, total.partnerId)]) {
+    for (const [metric, amount] of METRICS) state.counters.add(scope, keys, metric, amount(total), which);
+  }
+}
+
+/**
+ * Rebuilds caps counters, duplicate memory and already-converted memory from what is stored, so
+ * they survive restarts (SPEC §8, §9, §12.1). Reservations of clicks that were never acknowledged
+ * died with the process; acknowledged clicks are stored; so afterwards every counter equals the
+ * count recomputed from stored rows. Reads: all-time sums per (offer, partner) from the database,
+ * per-minute sums of the last 33 days (to place them in each zone's current day, week and month),
+ * and the clicks inside each offer's duplicate window.
+ */
+export async function rebuildLiveState(state: MemoryLiveState, history: LiveHistoryReader, snapshot: Snapshot, nowMs: number): Promise<void> {
+  const currentByZone = new Map<string, PeriodKeys>();
+  const current: Current = (zone) => {
+    let keys = currentByZone.get(zone);
+    if (keys === undefined) currentByZone.set(zone, (keys = periodKeys(nowMs, zone)));
+    return keys;
+  };
+  for (const total of await history.totals()) addTotals(state, snapshot, total, nowMs, 'global', current);
+  const since = new Date(nowMs - PERIOD_LOOKBACK_MS).toISOString();
+  for (const bucket of await history.bucketsSince(since)) {
+    addTotals(state, snapshot, bucket, Date.parse(`${bucket.minute}:00.000Z`), 'calendar', current);
+  }
+  for (const offer of snapshot.offers.values()) {
+    const windowStart = new Date(nowMs - offer.duplicateFilter.windowHours * HOUR_MS).toISOString();
+    for (const row of await history.visitorsSince(offer.id, windowStart)) {
+      const key = rememberedKey(offer.duplicateFilter.identifier, factsOf(row));
+      if (key !== null) state.rememberVisitor(offer.id, key, Date.parse(row.time));
+    }
+  }
+  for (const row of await history.convertedVisitors()) state.markConverted(row.offerId, factsOf(row));
+  state.markReachedSoftCaps(nowMs);
+}
