@@ -42,7 +42,7 @@ function metaRefresh(url: string): Answer {
   };
 }
 
-export function blankPage(): Answer {
+function blankPage(): Answer {
   return { status: 200, headers: { ...BASE_HEADERS, 'content-type': 'text/html; charset=utf-8' }, body: '' };
 }
 

@@ -5,7 +5,7 @@ import type { TrackingLinkIndex } from '../../live/tracking-link-index.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { ClickWriter } from '../../ports/click-writer.js';
 import type { LiveState, Reservation } from '../../ports/live-state.js';
-import { blankPage, bouncePage, notFound, redirectTo, type Answer } from './answer.js';
+import { bouncePage, notFound, redirectTo, type Answer } from './answer.js';
 import { BOUNCE_PATH, type BounceSigner } from './bounce-signer.js';
 import { toClickRecord } from './click-record.js';
 import { newTransactionId } from './transaction-id.js';
@@ -96,10 +96,7 @@ export function registerClickPath(app: FastifyInstance, deps: ClickPathDeps): vo
       return send(reply, unavailable());
     }
 
-    const answer =
-      decision.destination_url === null
-        ? blankPage()
-        : redirectTo(decision.destination_url, decision.redirect_mode, (to) => deps.signer.path(to));
+    const answer = redirectTo(decision.destination_url, decision.redirect_mode, (to) => deps.signer.path(to));
     const offer = decision.offer_id === null ? undefined : snapshot.offers.get(decision.offer_id);
     if (offer !== undefined) {
       reply.header('set-cookie', offerCookie(offer.id, ctx.transaction_id, offer.attributionWindowDays, request.protocol === 'https'));
