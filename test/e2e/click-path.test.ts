@@ -335,6 +335,15 @@ describe('hostile and oversized input', () => {
     metaToken = await trackingToken((await smartLink({ entries: [{ offer_id: offers.meta.id }] })).id);
   });
 
+  it('X-Forwarded-For is ignored unless TRUST_PROXY names the proxy, so visitors cannot pick their own IP', async () => {
+    const mark = marker();
+    const answer = await click(token, { sub3: mark }, { 'x-forwarded-for': '8.8.8.8' });
+    expect(answer.status).toBe(302);
+    const stored = await storedClick(mark);
+    expect(stored.ip).not.toBe('8.8.8.8');
+    expect(stored.geo.country).toBeNull();
+  });
+
   it('query values over 512 characters are cut to 512 in the stored click, and the click is still served', async () => {
     const mark = marker();
     const answer = await click(token, { sub1: 'y'.repeat(600), sub2: 'é'.repeat(700), source_id: 'z'.repeat(5000), sub3: mark });
