@@ -28,20 +28,16 @@ const deviceKey = (kind: 'gaid' | 'idfa', id: string | null) => (id === null ? n
  * does not carry that identifier: such a visitor cannot be recognised and counts as new.
  */
 export function visitorKey(identifier: VisitorIdentifier, ctx: ClickContext, offerId: number): string | null {
-  switch (identifier) {
-    case 'cookie': {
-      const cookie = ctx.offer_cookies.get(offerId);
-      return cookie === undefined ? null : cookieKey(cookie);
-    }
-    case 'ip':
-      return ipKey(ctx.ip);
-    case 'ip_user_agent':
-      return ipUaKey(ctx.ip, ctx.user_agent);
-    case 'gaid':
-      return deviceKey('gaid', ctx.gaid);
-    case 'idfa':
-      return deviceKey('idfa', ctx.idfa);
-  }
+  // The offer cookie holds the transaction id of the visitor's earlier click: the key it was remembered under.
+  const earlierClick = ctx.offer_cookies.get(offerId);
+  if (identifier === 'cookie' && earlierClick === undefined) return null;
+  return rememberedKey(identifier, {
+    transactionId: earlierClick ?? '',
+    ip: ctx.ip,
+    userAgent: ctx.user_agent,
+    gaid: ctx.gaid,
+    idfa: ctx.idfa,
+  });
 }
 
 /**
