@@ -6,6 +6,7 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (args: string[]) => Promi
   engine: () => import('./engine.js'),
   redirect: () => import('./redirect.js'),
   'click-writer': () => import('./click-writer.js'),
+  reports: () => import('./reports.js'),
 };
 
 async function run(): Promise<void> {

@@ -21,6 +21,7 @@ import { registerOfferAccess } from './api/offer-access.js';
 import { registerOfferUrls } from './api/offer-urls.js';
 import { registerNotifications } from './api/notifications.js';
 import { registerOffers } from './api/offers.js';
+import { registerReports } from './api/reports.js';
 import { registerPartners } from './api/partners.js';
 import { registerSettings } from './api/settings.js';
 import { registerSmartLinks } from './api/smart-links.js';
@@ -152,6 +153,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerClicks(api, apiDeps);
       registerConversions(api, apiDeps);
       registerNotifications(api, apiDeps);
+      registerReports(api, { ...apiDeps, now });
     },
     { prefix: API_PREFIX },
   );

@@ -1,13 +1,14 @@
 import type Database from 'better-sqlite3';
 import type { ConversionWrite, ConversionWriteResult } from '../ports/conversion-writer.js';
 import { CONVERSION_COLUMNS, conversionToRow } from '../store/sql/conversion-row.js';
+import type { RollupUpdater } from './sqlite-rollups.js';
 
 /**
  * Compiles the writer thread's conversion statements. The returned function stores one conversion
- * and, when it is new and has one, its partner postback — both or neither, inside a savepoint of
+ * and, when it is new, its report rollups and (when it has one) its partner postback — both or neither, inside a savepoint of
  * the batch's transaction — and says whether it was new. It must run inside that transaction.
  */
-export function prepareConversionInsert(db: Database.Database): (write: ConversionWrite) => ConversionWriteResult {
+export function prepareConversionInsert(db: Database.Database, rollups: RollupUpdater): (write: ConversionWrite) => ConversionWriteResult {
   // The unique index decides duplicates inside the insert itself: `do nothing` + no returned row
   // means an earlier conversion (committed, or earlier in this batch) holds the key. Checking with
   // a read first would race with itself across batches and nodes.
@@ -26,13 +27,15 @@ export function prepareConversionInsert(db: Database.Database): (write: Conversi
   // postback insert undoes its conversion too, and the rest of the batch still commits.
   return db.transaction((write: ConversionWrite): ConversionWriteResult => {
     const { conversion, partner_postback: postback } = write;
-    const inserted = insert.get(conversionToRow(write));
+    const row = conversionToRow(write);
+    const inserted = insert.get(row);
     if (inserted === undefined) {
       const existing = holder.get(conversion.transaction_id, write.event_key, write.order_key);
       if (existing === undefined) throw new Error('conversion insert did nothing, yet no conversion holds its key');
       return { inserted: false, id: Number(existing.id) };
     }
     const id = Number(inserted.id);
+    rollups.addConversion(row);
     if (postback !== null) {
       queuePostback.run(id, postback.partner_id, postback.url_pieces.join(String(id)), conversion.time, conversion.time);
     }

@@ -7,6 +7,7 @@ import type { ConversionWriteResult } from '../ports/conversion-writer.js';
 import { CLICK_COLUMNS, clickToRow } from '../store/sql/click-row.js';
 import { openConnection } from './sqlite-connection.js';
 import { prepareConversionInsert } from './sqlite-conversion-insert.js';
+import { prepareRollups } from './sqlite-rollups.js';
 import type { FromWriter, ToWriter, WriteItem, WriterWorkerData } from './sqlite-writer-protocol.js';
 
 interface Queued {
@@ -33,7 +34,14 @@ function prepare() {
     `insert into clicks (${CLICK_COLUMNS.join(', ')}) values (${CLICK_COLUMNS.map((c) => `@${c}`).join(', ')})
      on conflict (transaction_id) do nothing`,
   );
-  const insertConversion = prepareConversionInsert(db);
+  const rollups = prepareRollups(db);
+  // A savepoint per click: its report rollup is stored with it or, should the upsert fail, neither is.
+  const insertClick = db.transaction((row: ReturnType<typeof clickToRow>): boolean => {
+    if (insert.run(row).changes === 0) return false;
+    rollups.addClick(row);
+    return true;
+  });
+  const insertConversion = prepareConversionInsert(db, rollups);
   /** Inserts every item; returns the ones refused one by one. Throws when the transaction itself fails. */
   const insertAll = db.transaction((batch: Queued[]): BatchOutcome => {
     const outcome: BatchOutcome = { rejected: [], conversions: [] };
@@ -42,7 +50,7 @@ function prepare() {
       try {
         if (item.type === 'conversion') {
           outcome.conversions.push({ seq, result: insertConversion(item.write) });
-        } else if (insert.run(clickToRow(item.click)).changes === 0) {
+        } else if (!insertClick(clickToRow(item.click))) {
           rejected.push({ seq, message: `duplicate transaction_id ${item.click.transaction_id}` });
         }
       } catch (err) {

@@ -1,6 +1,7 @@
 import type { ClickRecord } from '../domain/click.js';
 import type { ConversionRecord, ConversionStatus } from '../domain/conversion.js';
 import type { CapNotification, NotificationRecord } from '../domain/notification.js';
+import type { ReportReader } from './report-reader.js';
 import type {
   AdvertiserRecord, ApiKeyRecord, Body, OfferAccessRecord, OfferRecord, OfferUrlRecord, PartnerRecord,
   SettingsRecord, SmartLinkBody, SmartLinkRecord, TrackingDomainRecord, TrackingLinkRecord,
@@ -167,6 +168,7 @@ export interface StoreTx {
   references: ReferenceQueries;
   clicks: ClickReader;
   conversions: ConversionReader;
+  reports: ReportReader;
   notifications: NotificationRepo;
   liveHistory: LiveHistoryReader;
 }

@@ -9,6 +9,11 @@ export interface SqlDialectTraits {
   readonly autoIncrementPrimaryKey: string;
   /** Column type of a 64-bit integer. */
   readonly bigint: string;
+  /**
+   * Appended to `create table` of a table whose rows should be stored in primary-key order (SQLite's
+   * `without rowid`), so range scans over the key read consecutive pages; '' where unsupported.
+   */
+  readonly clusteredTableSuffix: string;
 }
 
 /** The tables are declared per query with `sql`; Kysely is used for its drivers, dialects and migrator. */

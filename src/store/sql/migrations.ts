@@ -1,5 +1,6 @@
 import { sql, type Migration, type MigrationProvider } from 'kysely';
 import type { SqlDialectTraits } from './dialect.js';
+import { ROLLUP_INT_KEYS as INT_KEYS, ROLLUP_KEY_COLUMNS, ROLLUP_REBUILD_SQL } from './rollup-row.js';
 
 /**
  * Versioned schema changes, applied in name order at start. Never edit one that has shipped:
@@ -189,6 +190,31 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
           used_value ${sql.raw(traits.bigint)} not null
         )`.execute(db);
         await sql`create index notifications_time on notifications (time)`.execute(db);
+      },
+    },
+    '0005_report_rollups': {
+      // Report sums per 15-minute UTC bucket × every reportable dimension (see rollup-row.ts), kept
+      // by the writer in the transaction of the clicks and conversions they count. The primary key over
+      // every key column is what the writer's upsert conflicts on; bucket first, and rows clustered in
+      // key order where the database can, so a date range is one sequential scan.
+      // Existing clicks and conversions are summed once here, so an upgraded database reports them.
+      async up(db) {
+        const keys = ROLLUP_KEY_COLUMNS.map((c) => `${c} ${c === 'bucket' || !INT_KEYS.has(c) ? 'text' : 'integer'} not null`);
+        await sql.raw(`create table report_rollups (
+          ${keys.join(',\n          ')},
+          clicks integer not null,
+          unique_clicks integer not null,
+          duplicate_clicks integer not null,
+          invalid_clicks integer not null,
+          conversions integer not null,
+          events integer not null,
+          revenue_micros ${traits.bigint} not null,
+          payout_micros ${traits.bigint} not null,
+          primary key (${ROLLUP_KEY_COLUMNS.join(', ')})
+        )${traits.clusteredTableSuffix}`).execute(db);
+        await sql`create index report_rollups_link on report_rollups (smart_link_id, bucket)`.execute(db);
+        await sql`create index report_rollups_partner on report_rollups (partner_id, bucket)`.execute(db);
+        for (const statement of ROLLUP_REBUILD_SQL) await sql.raw(statement).execute(db);
       },
     },
   };

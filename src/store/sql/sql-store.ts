@@ -10,6 +10,7 @@ import { DocumentRepo } from './document-repo.js';
 import { liveHistoryReader } from './live-history-reader.js';
 import { migrationProvider } from './migrations.js';
 import { notificationRepo } from './notification-repo.js';
+import { reportReader } from './report-reader.js';
 import { SmartLinkRepo } from './smart-link-repo.js';
 import { trackingLinkRepo } from './tracking-link-repo.js';
 import { apiKeyRepo, offerAccessRepo, referenceQueries, secretRepo, settingsRepo } from './small-repos.js';
@@ -42,6 +43,7 @@ function repositories(db: Executor, clock: Clock): StoreTx {
     references: referenceQueries(db),
     clicks: clickReader(db),
     conversions: conversionReader(db),
+    reports: reportReader(db),
     notifications: notificationRepo(db),
     liveHistory: liveHistoryReader(db),
   };

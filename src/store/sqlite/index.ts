@@ -9,6 +9,7 @@ import { createSqlStore, migrate } from '../sql/sql-store.js';
 export const sqliteTraits: SqlDialectTraits = {
   autoIncrementPrimaryKey: 'integer primary key autoincrement',
   bigint: 'integer',
+  clusteredTableSuffix: ' without rowid',
 };
 
 export interface SqliteOptions {

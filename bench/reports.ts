@@ -1,0 +1,127 @@
+/**
+ * Report latency over rollups (SPEC §11): bulk-loads N clicks (and ~3% conversions) over 30 days into
+ * a fresh database — raw rows and rollups in the same large transactions, as the writer would — then
+ * times a 30-day report by day × offer and one by smart_link × entry × country through the same code
+ * the API runs (p50 of 5). Baseline: the day × offer click count scanned from raw clicks, once.
+ * `--clicks N` (default 10M), `--runs N`; KEEP_BENCH_DB=1 keeps the database for inspection.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { prepareRollups } from '../src/ingest/sqlite-rollups.js';
+import { parseReportRequest } from '../src/reporting/report-request.js';
+import { runReport } from '../src/reporting/run-report.js';
+import { CLICK_COLUMNS, type ClickRow } from '../src/store/sql/click-row.js';
+import { CONVERSION_COLUMNS, type NewConversionRow } from '../src/store/sql/conversion-row.js';
+import { DATABASE_FILE, openSqliteStore } from '../src/store/sqlite/index.js';
+import { median, option, round } from './support.js';
+
+const DAY_MS = 86_400_000;
+const START_MS = Date.parse('2026-01-01T00:00:00.000Z');
+const COUNTRIES = ['US', 'DE', 'FR', 'GB', 'IN', 'BR', 'NP', 'JP', 'CA', 'AU', 'ES', 'IT', 'MX', 'NL', 'PL', 'SE', 'TR', 'ZA', 'KR', 'AR'];
+const DEVICES = ['mobile', 'desktop', 'tablet', 'other'];
+const OUTCOMES = ['routed', 'routed', 'routed', 'routed', 'routed', 'routed', 'catch_all', 'no_match'];
+
+/** A deterministic pseudo-random sequence, so runs load the same data. */
+function rng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+function clickRow(i: number, random: () => number, clicks: number): ClickRow {
+  const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)] as T;
+  const link = 1 + Math.floor(random() * 20);
+  const outcome = pick(OUTCOMES);
+  const routed = outcome !== 'no_match';
+  const offer = 1 + ((link * 7 + Math.floor(random() * 5)) % 50);
+  return {
+    transaction_id: i.toString(16).padStart(32, '0'), time: new Date(START_MS + Math.floor((i / clicks) * 30 * DAY_MS)).toISOString(),
+    smart_link_id: link, partner_id: 1 + Math.floor(random() * 10), tracking_token: `t${link}`,
+    entry_id: outcome === 'routed' ? link * 10 + (offer % 5) : null, offer_id: routed ? offer : null, offer_url_id: null,
+    advertiser_id: routed ? 1 + (offer % 8) : null, outcome, reason: outcome === 'no_match' ? 20 : null, skipped: '[]',
+    is_unique: random() < 0.8 ? 1 : 0, ip: null, user_agent: null, os: pick(['iOS', 'Android', 'Windows', 'macOS', 'Linux']),
+    os_version: null, device_type: pick(DEVICES), browser: pick(['Safari', 'Chrome', 'Firefox', 'Edge', 'Samsung']), brand: null,
+    language: null, country: pick(COUNTRIES), region: null, city: null, sub1: `s${Math.floor(random() * 200)}`, sub2: null, sub3: null,
+    sub4: null, sub5: null, source_id: null, destination: null, kpi_run_id: null, idfa: null, gaid: null,
+  };
+}
+
+function conversionRow(click: ClickRow, event: boolean): NewConversionRow {
+  return {
+    transaction_id: click.transaction_id, event_key: event ? 'deposit' : '', order_key: '', order_id: null,
+    time: new Date(Date.parse(click.time) + 3_600_000).toISOString(), click_time: click.time, offer_id: click.offer_id ?? 0,
+    partner_id: click.partner_id, advertiser_id: click.advertiser_id ?? 0, smart_link_id: click.smart_link_id, entry_id: click.entry_id,
+    offer_url_id: null, method: 'server_postback', status: 'approved', status_reason: null, amount_micros: null,
+    payout_micros: 2_000_000, revenue_micros: 3_500_000, adv1: null, adv2: null, adv3: null, adv4: null, adv5: null,
+  };
+}
+
+function load(file: string, clicks: number): number {
+  const db = new Database(file);
+  // A throwaway benchmark database: durability of the load itself does not matter.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  const insertClick = db.prepare(`insert into clicks (${CLICK_COLUMNS.join(', ')}) values (${CLICK_COLUMNS.map((c) => `@${c}`).join(', ')})`);
+  const insertConversion = db.prepare(`insert into conversions (${CONVERSION_COLUMNS.join(', ')}) values (${CONVERSION_COLUMNS.map((c) => `@${c}`).join(', ')})`);
+  const rollups = prepareRollups(db);
+  const random = rng(42);
+  const chunk = db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const row = clickRow(i, random, clicks);
+      insertClick.run(row);
+      rollups.addClick(row);
+      if (row.offer_id !== null && random() < 0.03) {
+        for (const event of random() < 0.3 ? [false, true] : [false]) {
+          const conversion = conversionRow(row, event);
+          insertConversion.run(conversion);
+          rollups.addConversion(conversion);
+        }
+      }
+    }
+  });
+  for (let from = 0; from < clicks; from += 200_000) chunk(from, Math.min(clicks, from + 200_000));
+  const rows = (db.prepare('select count(*) as n from report_rollups').get() as { n: number }).n;
+  db.close();
+  return rows;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const clicks = option(args, 'clicks', 10_000_000);
+  const runs = option(args, 'runs', 5);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-bench-reports-'));
+  try {
+    await (await openSqliteStore({ dataDir, synchronous: 'normal' })).close();
+    const loadStartedMs = performance.now();
+    const rollupRows = load(path.join(dataDir, DATABASE_FILE), clicks);
+    const loadMs = performance.now() - loadStartedMs;
+    const store = await openSqliteStore({ dataDir, synchronous: 'normal' });
+    const time = async (groupBy: string) => {
+      const request = parseReportRequest({ from: '2026-01-01', to: '2026-01-30', group_by: groupBy, page_size: 10_000 }, { admin: true }, START_MS);
+      const samples: number[] = [];
+      let rows = 0;
+      for (let i = 0; i < runs; i++) {
+        const startedMs = performance.now();
+        rows = (await runReport(store.reports, request)).total;
+        samples.push(performance.now() - startedMs);
+      }
+      return { p50Ms: round(median(samples), 1), rows };
+    };
+    const dayOffer = await time('day,offer');
+    const linkEntryCountry = await time('smart_link,entry,country');
+    await store.close();
+    const raw = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
+    const rawStartedMs = performance.now();
+    raw.prepare(`select substr(time, 1, 10) as day, offer_id, count(*) as n from clicks
+      where time >= '2026-01-01' and time < '2026-01-31' group by 1, 2`).all();
+    const rawMs = performance.now() - rawStartedMs;
+    raw.close();
+    process.stdout.write(`loaded ${clicks} clicks in ${round(loadMs / 1000, 1)} s; ${rollupRows} rollup rows\n`);
+    process.stdout.write(
+      `BENCH reports clicks=${clicks} rollup_rows=${rollupRows} day_offer_p50_ms=${dayOffer.p50Ms} day_offer_rows=${dayOffer.rows} ` +
+        `link_entry_country_p50_ms=${linkEntryCountry.p50Ms} link_entry_country_rows=${linkEntryCountry.rows} raw_scan_day_offer_ms=${round(rawMs, 1)}\n`,
+    );
+  } finally {
+    if (!process.env.KEEP_BENCH_DB) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}

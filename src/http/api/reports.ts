@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../domain/errors.js';
+import { ErrorBody } from '../../domain/schemas/common.js';
+import { ReportAnswer, ReportQuery, SmartLinkReportAnswer, SmartLinkReportParams, SmartLinkReportQuery } from '../../domain/schemas/report.js';
+import { csvStream, wantsCsv } from '../../reporting/csv.js';
+import { resolveRange } from '../../reporting/report-range.js';
+import { parseReportRequest, type RawReportQuery, type Viewer } from '../../reporting/report-request.js';
+import { runReport } from '../../reporting/run-report.js';
+import { entryColumns, runSmartLinkReport } from '../../reporting/smart-link-report.js';
+import type { ApiDeps } from './deps.js';
+import { found, principalOf } from './helpers.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+
+function viewerOf(request: FastifyRequest): Viewer {
+  const principal = principalOf(request);
+  return principal.role === 'admin' ? { admin: true } : { admin: false, partnerId: principal.partnerId };
+}
+
+function sendCsv(reply: FastifyReply, name: string, header: readonly string[], rows: Record<string, string | number | null>[]) {
+  return reply
+    .header('content-type', 'text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${name}.csv"`)
+    .send(csvStream(header, rows));
+}
+
+/** `GET /reports` and `GET /smart-links/:id/report` (SPEC §11), as JSON or CSV. */
+export function registerReports(app: FastifyInstance, deps: ApiDeps & { now: () => number }): void {
+  app.get('/reports', {
+    schema: {
+      tags: ['reports'],
+      summary: 'Clicks, conversions and money grouped by any dimensions, in any time zone',
+      description: 'Exact figures from rollups kept in the same transaction as raw clicks and conversions. `filter[<dimension>]=value` narrows to one value (not day/hour).',
+      querystring: ReportQuery,
+      response: { 200: ReportAnswer, ...errors },
+    },
+    handler: async (request, reply) => {
+      const query = request.query as RawReportQuery & { format?: string };
+      const report = await runReport(deps.store.reports, parseReportRequest(query, viewerOf(request), deps.now()));
+      if (wantsCsv(query.format, request.headers.accept)) return sendCsv(reply, 'report', report.header, report.rows);
+      return { rows: report.rows, totals: report.totals, page: report.page, page_size: report.pageSize, total: report.total };
+    },
+  });
+
+  app.get('/smart-links/:id/report', {
+    schema: {
+      tags: ['reports'],
+      summary: 'One smart link: entry rows, catch-all and no-match counts, skip reasons, KPI runs',
+      params: SmartLinkReportParams,
+      querystring: SmartLinkReportQuery,
+      response: { 200: SmartLinkReportAnswer, ...errors },
+    },
+    handler: async (request, reply) => {
+      const viewer = viewerOf(request);
+      const { id } = request.params as { id: number };
+      const query = request.query as { from?: string; to?: string; timezone?: string; format?: string };
+      const link = found(await deps.store.smartLinks.get(id), 'smart link');
+      // Partners see only links shown to partners, like the smart-link resource itself.
+      if (!viewer.admin && (!link.visible_to_partners || link.status === 'deleted')) throw AppError.notFound('smart link');
+      const timeZone = query.timezone ?? 'UTC';
+      const problems: { path: string; message: string }[] = [];
+      const range = resolveRange(query.from, query.to, timeZone, deps.now(), problems);
+      if (range === undefined) throw AppError.invalid(problems);
+      const report = await runSmartLinkReport(deps.store.reports, id, range, timeZone, viewer);
+      if (wantsCsv(query.format, request.headers.accept)) return sendCsv(reply, `smart-link-${id}`, entryColumns(viewer), report.entries);
+      return report;
+    },
+  });
+}

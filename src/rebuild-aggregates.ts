@@ -1,0 +1,27 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { loadConfig } from './config/index.js';
+import { rebuildRollups } from './ingest/sqlite-rollups.js';
+import { DATABASE_FILE, openSqliteStore } from './store/sqlite/index.js';
+
+/**
+ * `npm run rebuild-aggregates`: recomputes the report rollups of `DATA_DIR` from raw clicks and
+ * conversions in one transaction. Best run with the server stopped: the rebuild holds the write lock,
+ * and a running server's click batches fail once they have waited past their busy timeout.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  // Opening the store first applies any pending migration, so the rollup table exists.
+  await (await openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous })).close();
+  const db = new Database(path.join(config.dataDir, DATABASE_FILE));
+  try {
+    db.pragma('busy_timeout = 5000');
+    const startedMs = performance.now();
+    const { rows } = rebuildRollups(db);
+    process.stdout.write(`rebuilt ${rows} rollup rows in ${Math.round(performance.now() - startedMs)} ms\n`);
+  } finally {
+    db.close();
+  }
+}
+
+await main();

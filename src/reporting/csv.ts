@@ -1,0 +1,31 @@
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+
+type Cell = string | number | null;
+
+/**
+ * Neutralises spreadsheet formula injection (OWASP "CSV injection"): a text cell that a spreadsheet
+ * would evaluate — starting with = + - @, tab or carriage return — gets a leading apostrophe.
+ * Numbers are left alone: a negative profit is data, not a formula.
+ */
+export function neutralise(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/**
+ * Streams rows as RFC 4180 CSV with a header line, quoting as needed. Rows are pulled one at a time
+ * as the response drains (pipe keeps backpressure), so the CSV text is never held whole beside them.
+ */
+export function csvStream(header: readonly string[], rows: readonly Record<string, Cell>[]): Readable {
+  const stringifier = stringify({ header: true, columns: [...header], cast: { string: neutralise }, record_delimiter: 'windows' });
+  function* records() {
+    for (const row of rows) yield header.map((key) => row[key] ?? '');
+  }
+  return Readable.from(records()).pipe(stringifier);
+}
+
+/** Whether the caller asked for CSV (`format=csv`, or `Accept: text/csv`). */
+export function wantsCsv(format: string | undefined, accept: string | undefined): boolean {
+  if (format !== undefined) return format === 'csv';
+  return accept?.toLowerCase().includes('text/csv') ?? false;
+}

@@ -1,0 +1,49 @@
+import type { ErrorDetail } from '../domain/errors.js';
+import { localTime, nextDate, startOfLocalDay } from './time-zone.js';
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const QUARTER_HOUR_MS = 15 * 60_000;
+/** Longest report range; a bound on the work one request may ask for. */
+const MAX_RANGE_MS = 400 * 86_400_000;
+
+export interface ReportRange {
+  fromMs: number;
+  toMs: number;
+}
+
+/**
+ * Resolves `from`/`to`: a date `YYYY-MM-DD` is that local day in `timeZone` (`to` includes its whole
+ * day); a date-time with an offset is that instant (`to` exclusive) and must fall on a quarter hour,
+ * the granularity of the rollups. Without either: today in `timeZone`.
+ */
+export function resolveRange(from: string | undefined, to: string | undefined, timeZone: string, nowMs: number, problems: ErrorDetail[]): ReportRange | undefined {
+  const today = localTime(nowMs, timeZone);
+  const fromMs = from === undefined ? startOfLocalDay(today.year, today.month, today.day, timeZone) : bound(from, 'from', timeZone, problems);
+  const toMs = to === undefined ? dayAfter([today.year, today.month, today.day], timeZone) : bound(to, 'to', timeZone, problems);
+  if (fromMs === undefined || toMs === undefined) return undefined;
+  if (toMs <= fromMs) problems.push({ path: 'querystring.to', message: 'must be after from' });
+  else if (toMs - fromMs > MAX_RANGE_MS) problems.push({ path: 'querystring.to', message: 'the range may span at most 400 days' });
+  else return { fromMs, toMs };
+  return undefined;
+}
+
+const dayAfter = ([year, month, day]: [number, number, number], timeZone: string) => startOfLocalDay(...nextDate(year, month, day), timeZone);
+
+function bound(value: string, name: 'from' | 'to', timeZone: string, problems: ErrorDetail[]): number | undefined {
+  const date = DATE.exec(value);
+  if (date) {
+    const parts: [number, number, number] = [Number(date[1]), Number(date[2]), Number(date[3])];
+    const check = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2]));
+    if (check.getUTCMonth() + 1 !== parts[1] || check.getUTCDate() !== parts[2]) {
+      problems.push({ path: `querystring.${name}`, message: 'is not a calendar date' });
+      return undefined;
+    }
+    return name === 'from' ? startOfLocalDay(...parts, timeZone) : dayAfter(parts, timeZone);
+  }
+  const ms = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(ms) || ms % QUARTER_HOUR_MS !== 0) {
+    problems.push({ path: `querystring.${name}`, message: 'must be a date YYYY-MM-DD or a date-time with offset on a quarter hour' });
+    return undefined;
+  }
+  return ms;
+}

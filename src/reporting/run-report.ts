@@ -1,0 +1,134 @@
+import { ROLLUP_INT_KEYS, type RollupKeyColumn, type RollupSums } from '../domain/report.js';
+import type { ReportReader, RollupGroup } from '../ports/report-reader.js';
+import { DIMENSIONS, type Dimension } from './dimensions.js';
+import { addSums, columnsOf, emptySums, visibleColumns } from './metrics.js';
+import type { ReportRequest } from './report-request.js';
+import type { ReportRange } from './report-range.js';
+import { formatDate, formatHour, localTime, nextDate, startOfLocalDay } from './time-zone.js';
+
+export type Cell = string | number | null;
+export type ReportRow = Record<string, Cell>;
+
+export interface Report {
+  /** Output keys in order: dimension keys (with names), then the visible columns. */
+  header: string[];
+  rows: ReportRow[];
+  totals: ReportRow;
+  /** Rows before paging. */
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+/** A stored key value with its sentinel turned back into null. */
+const fromStored = (column: RollupKeyColumn, value: string | number | undefined): Cell =>
+  value === undefined || value === '' || (ROLLUP_INT_KEYS.has(column) && Number(value) === 0) ? null : ROLLUP_INT_KEYS.has(column) ? Number(value) : value;
+
+/**
+ * Runs a report: the database sums rollups per requested key column (and per bucket when day or hour
+ * is asked for); here buckets become local days or hours — each local day/hour is an exact union of
+ * quarter-hour buckets — groups that land on the same local key are merged, and ratios are computed.
+ */
+export async function runReport(reader: ReportReader, request: ReportRequest): Promise<Report> {
+  const dimensions = request.groupBy.map((name) => [name, DIMENSIONS[name]] as [string, Dimension]);
+  // Local days are summed by the database over per-day bucket ranges; local hours (and day with hour)
+  // come back per bucket and are mapped here.
+  const byDayInSql = request.groupBy.includes('day') && !request.groupBy.includes('hour');
+  const columns = [...new Set(dimensions.map(([, d]) => d.column))].filter((c) => !(byDayInSql && c === 'bucket'));
+  const groups = await reader.rollups({
+    fromBucket: new Date(request.range.fromMs).toISOString(),
+    toBucket: new Date(request.range.toMs).toISOString(),
+    groupBy: columns,
+    filters: request.filters,
+    ...(byDayInSql ? { periods: localDays(request.range, request.timeZone) } : {}),
+  });
+  const merged = mergeGroups(groups, dimensions, request.timeZone);
+  const names = await lookUpNames(reader, dimensions, [...merged.values()].map((m) => m.keys));
+  const visible = visibleColumns(request.viewer.admin);
+  const header = dimensions.flatMap(([, d]) => [d.key, ...(d.entity ? [d.entity.nameKey] : [])]).concat(visible);
+  const totals = emptySums();
+  const rows = [...merged.values()].map(({ keys, sums }) => {
+    addSums(totals, sums);
+    const row: ReportRow = {};
+    for (const [, d] of dimensions) {
+      row[d.key] = keys[d.key] ?? null;
+      if (d.entity) row[d.entity.nameKey] = names.get(d.entity.table)?.get(Number(keys[d.key])) ?? null;
+    }
+    return project(row, columnsOf(sums), visible);
+  });
+  // Ties on the sort column fall back to every key, so pages are stable from one request to the next.
+  sortRows(rows, request.sort ? [request.sort, ...header] : header, request.descending);
+  const start = (request.page - 1) * request.pageSize;
+  return { header, rows: rows.slice(start, start + request.pageSize), totals: project({}, columnsOf(totals), visible), total: rows.length, page: request.page, pageSize: request.pageSize };
+}
+
+function project(row: ReportRow, all: Record<string, number>, visible: string[]): ReportRow {
+  for (const column of visible) row[column] = all[column] ?? 0;
+  return row;
+}
+
+function mergeGroups(groups: RollupGroup[], dimensions: [string, Dimension][], timeZone: string) {
+  const localKeys = new Map<string, { day: string; hour: string }>();
+  const local = (bucket: string) => {
+    let found = localKeys.get(bucket);
+    if (!found) {
+      const time = localTime(Date.parse(bucket), timeZone);
+      found = { day: formatDate(time), hour: formatHour(time) };
+      localKeys.set(bucket, found);
+    }
+    return found;
+  };
+  const merged = new Map<string, { keys: Record<string, Cell>; sums: RollupSums }>();
+  for (const group of groups) {
+    const keys: Record<string, Cell> = {};
+    for (const [name, d] of dimensions) {
+      if (d.column !== 'bucket') keys[d.key] = fromStored(d.column, group.key[d.column]);
+      else keys[d.key] = name === 'day' && group.period !== undefined ? group.period : local(String(group.key.bucket))[name === 'day' ? 'day' : 'hour'];
+    }
+    const id = JSON.stringify(Object.values(keys));
+    const found = merged.get(id);
+    if (found) addSums(found.sums, group.sums);
+    else merged.set(id, { keys, sums: { ...group.sums } });
+  }
+  return merged;
+}
+
+/** The local days of a range as consecutive bucket ranges (the first may start mid-day). */
+function localDays(range: ReportRange, timeZone: string): { startBucket: string; label: string }[] {
+  const days: { startBucket: string; label: string }[] = [];
+  for (let startMs = range.fromMs; startMs < range.toMs;) {
+    const local = localTime(startMs, timeZone);
+    days.push({ startBucket: new Date(startMs).toISOString(), label: formatDate(local) });
+    startMs = startOfLocalDay(...nextDate(local.year, local.month, local.day), timeZone);
+  }
+  return days;
+}
+
+async function lookUpNames(reader: ReportReader, dimensions: [string, Dimension][], keys: Record<string, Cell>[]) {
+  const names = new Map<string, Map<number, string>>();
+  for (const [, d] of dimensions) {
+    if (!d.entity) continue;
+    const ids = [...new Set(keys.map((k) => k[d.key]).filter((id): id is number => typeof id === 'number'))];
+    names.set(d.entity.table, await reader.names(d.entity.table, ids));
+  }
+  return names;
+}
+
+const compare = (a: Cell, b: Cell): number => {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : 1;
+};
+
+/** Sorts by the keys in order, nulls first when ascending. */
+function sortRows(rows: ReportRow[], keys: string[], descending: boolean): void {
+  const sign = descending ? -1 : 1;
+  rows.sort((a, b) => {
+    for (const key of keys) {
+      const order = compare(a[key] ?? null, b[key] ?? null);
+      if (order !== 0) return sign * order;
+    }
+    return 0;
+  });
+}

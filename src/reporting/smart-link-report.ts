@@ -1,0 +1,69 @@
+import type { ClickOutcome } from '../domain/click.js';
+import type { RollupSums } from '../domain/report.js';
+import type { ReportReader, SkipCount } from '../ports/report-reader.js';
+import { addSums, columnsOf, emptySums } from './metrics.js';
+import type { Viewer } from './report-request.js';
+import type { ReportRange } from './report-range.js';
+
+const OUTCOMES: ClickOutcome[] = ['routed', 'catch_all', 'fail_traffic', 'no_match', 'invalid'];
+
+/** Per-entry columns; partner keys get them without revenue and profit. */
+export const ENTRY_COLUMNS = ['entry_id', 'offer_id', 'offer_name', 'clicks', 'unique_clicks', 'conversions', 'cvr', 'revenue', 'payout', 'profit', 'epc'] as const;
+const ADMIN_ONLY = new Set(['revenue', 'profit']);
+
+export interface SmartLinkReport {
+  smart_link_id: number;
+  from: string;
+  to: string;
+  timezone: string;
+  entries: Record<string, string | number | null>[];
+  catch_all_clicks: number;
+  no_match_clicks: number;
+  /** Clicks per outcome. */
+  outcomes: Record<ClickOutcome, number>;
+  skip_reasons: SkipCount[];
+  /** KPI optimisation runs in range; always empty until KPI runs are stored. */
+  kpi_runs: never[];
+}
+
+export const entryColumns = (viewer: Viewer) => ENTRY_COLUMNS.filter((c) => viewer.admin || !ADMIN_ONLY.has(c));
+
+/**
+ * One smart link's report (SPEC §11): entry rows and outcome counts from the rollups; the skip
+ * histogram from raw clicks, which are the only place skips are kept (one JSON array per click).
+ */
+export async function runSmartLinkReport(reader: ReportReader, smartLinkId: number, range: ReportRange, timeZone: string, viewer: Viewer): Promise<SmartLinkReport> {
+  const from = new Date(range.fromMs).toISOString();
+  const to = new Date(range.toMs).toISOString();
+  const partnerId = viewer.admin ? undefined : viewer.partnerId;
+  const groups = await reader.rollups({
+    fromBucket: from,
+    toBucket: to,
+    groupBy: ['entry_id', 'offer_id', 'outcome'],
+    filters: [{ column: 'smart_link_id', value: smartLinkId }, ...(partnerId === undefined ? [] : [{ column: 'partner_id' as const, value: partnerId }])],
+  });
+  const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<ClickOutcome, number>;
+  const entries = new Map<number, { offerId: number; sums: RollupSums }>();
+  for (const { key, sums } of groups) {
+    const outcome = String(key.outcome) as ClickOutcome;
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + sums.clicks;
+    const entryId = Number(key.entry_id);
+    if (entryId === 0) continue;
+    const entry = entries.get(entryId) ?? { offerId: Number(key.offer_id), sums: emptySums() };
+    addSums(entry.sums, sums);
+    entries.set(entryId, entry);
+  }
+  const offerNames = await reader.names('offers', [...new Set([...entries.values()].map((e) => e.offerId))]);
+  const visible = entryColumns(viewer);
+  const rows = [...entries.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([entryId, { offerId, sums }]) => {
+      const all: Record<string, string | number | null> = { entry_id: entryId, offer_id: offerId, offer_name: offerNames.get(offerId) ?? null, ...columnsOf(sums) };
+      return Object.fromEntries(visible.map((c) => [c, all[c] ?? null]));
+    });
+  const skips = await reader.skipReasons({ smartLinkId, partnerId, from, to });
+  return {
+    smart_link_id: smartLinkId, from, to, timezone: timeZone, entries: rows,
+    catch_all_clicks: outcomes.catch_all, no_match_clicks: outcomes.no_match, outcomes, skip_reasons: skips, kpi_runs: [],
+  };
+}

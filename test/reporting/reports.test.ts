@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestServer } from '../support/api-server.js';
+import { countStoredClicks } from '../support/clicks.js';
+import { expectedReport, parseCsv, readRaw } from './expected.js';
+import { seedScenario, ZONES, type Scenario } from './scenario.js';
+
+/**
+ * `GET /api/v1/reports` (SPEC §11): every figure equals a count over the raw clicks and conversions,
+ * in UTC, New York (a DST change inside the range) and Kathmandu (+5:45).
+ */
+
+let server: TestServer;
+let keyB: string;
+let ids: Scenario['ids'];
+
+beforeAll(async () => {
+  ({ server, keyB, ids } = await seedScenario());
+});
+afterAll(async () => server?.close());
+
+type Row = Record<string, unknown>;
+const keyOf = (row: Row, keys: string[]) => JSON.stringify(keys.map((k) => row[k] ?? null));
+const withoutNames = (row: Row) => Object.fromEntries(Object.entries(row).filter(([k]) => !k.endsWith('_name')));
+
+async function report(query: string, key?: string) {
+  return server.call('GET', `/api/v1/reports?${query}`, undefined, key === undefined ? {} : { key });
+}
+
+describe('GET /api/v1/reports', () => {
+  const groupings = [['day'], ['day', 'partner'], ['smart_link', 'entry', 'outcome'], ['hour', 'offer'], ['sub1', 'reason', 'device_type'], []];
+  for (const zone of ZONES) {
+    it(`every column of several groupings equals the raw records, in ${zone}`, async () => {
+      const raw = readRaw(server);
+      for (const groupBy of groupings) {
+        const res = await report(`from=2026-03-07&to=2026-03-08&timezone=${encodeURIComponent(zone)}&group_by=${groupBy.join(',')}&page_size=10000`);
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        const expected = expectedReport(raw, { groupBy, timeZone: zone, fromDay: '2026-03-07', toDay: '2026-03-08' });
+        const keys = Object.keys(expected.rows[0] ?? {}).filter((k) => !/clicks|conversions|events|cvr|evr|revenue|payout|profit|epc|rpc/.test(k));
+        const sort = (rows: Row[]) => [...rows].sort((a, b) => (keyOf(a, keys) < keyOf(b, keys) ? -1 : 1));
+        expect(sort(res.body.rows.map(withoutNames)), `${zone} ${groupBy.join(',')}`).toEqual(sort(expected.rows));
+        expect(res.body.totals).toEqual(expected.totals);
+        expect(res.body.total).toBe(expected.rows.length);
+      }
+    });
+  }
+
+  it('totals equal the sum of the rows, and entity dimensions carry names', async () => {
+    const res = await report('from=2026-03-07&to=2026-03-09&group_by=smart_link,offer,partner');
+    const sum = (column: string) => res.body.rows.reduce((s: number, r: Row) => s + Number(r[column]), 0);
+    for (const column of ['clicks', 'unique_clicks', 'conversions', 'events']) expect(sum(column)).toBe(res.body.totals[column]);
+    expect(sum('revenue')).toBeCloseTo(res.body.totals.revenue, 6);
+    const main = res.body.rows.find((r: Row) => r.smart_link_id === ids.main && r.partner_id === ids.partnerA);
+    expect(main).toMatchObject({ smart_link_name: 'Main link', offer_name: 'Main offer', partner_name: 'Partner A' });
+    expect(res.body.totals.duplicate_clicks).toBe(3);
+  });
+
+  it('a partner key sees only its own traffic, without revenue, profit, rpc or advertiser', async () => {
+    const raw = readRaw(server);
+    const res = await report('from=2026-03-07&to=2026-03-08&group_by=day,smart_link', keyB);
+    expect(res.status).toBe(200);
+    const expected = expectedReport(raw, { groupBy: ['day', 'smart_link'], timeZone: 'UTC', fromDay: '2026-03-07', toDay: '2026-03-08', partnerId: ids.partnerB });
+    expect(res.body.totals.clicks).toBe(expected.totals.clicks);
+    expect(res.body.totals.payout).toBe(expected.totals.payout);
+    for (const row of [...res.body.rows, res.body.totals]) for (const hidden of ['revenue', 'profit', 'rpc']) expect(row).not.toHaveProperty(hidden);
+    expect((await report('group_by=advertiser', keyB)).status).toBe(400);
+    expect((await report('sort=revenue', keyB)).status).toBe(400);
+    const other = await report(`from=2026-03-07&to=2026-03-08&filter[partner]=${ids.partnerA}`, keyB);
+    expect(other.body.rows).toEqual([]);
+  });
+
+  it('filters, sorts and pages', async () => {
+    const all = await report(`from=2026-03-07&to=2026-03-08&group_by=sub1&filter[smart_link]=${ids.main}&sort=clicks&order=desc`);
+    expect(all.body.rows.map((r: Row) => r.sub1).sort()).toEqual(['a-main', 'b-main']);
+    const page = await report('from=2026-03-07&to=2026-03-08&group_by=sub1&sort=sub1&page=2&page_size=1');
+    expect(page.body).toMatchObject({ page: 2, page_size: 1, total: 4 });
+    expect(page.body.rows[0].sub1).toBe('a-catch');
+  });
+
+  it('CSV holds the same rows and columns as JSON, quoted, with formulas neutralised', async () => {
+    const query = 'from=2026-03-07&to=2026-03-08&timezone=Asia/Kathmandu&group_by=day,sub1,partner';
+    const json = await report(query);
+    const res = await server.call('GET', `/api/v1/reports?${query}`, undefined, { headers: { accept: 'text/csv' } });
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    const [header, ...lines] = parseCsv(String(res.body));
+    expect(header).toEqual(Object.keys(json.body.rows[0]));
+    const neutral = (v: unknown) => (v === null ? '' : typeof v === 'string' && /^[=+\-@]/.test(v) ? `'${v}` : String(v));
+    expect(lines).toEqual(json.body.rows.map((r: Row) => Object.values(r).map(neutral)));
+    expect(lines.some((l) => l.includes(`'=cmd|"x, y"`))).toBe(true);
+    expect((await report(`${query}&format=csv`)).body).toBe(res.body);
+  });
+
+  it('refuses unknown names and SQL fragments with validation_failed, and runs nothing', async () => {
+    const before = countStoredClicks(server.dataDir);
+    const bad = [
+      'group_by=offer;drop table clicks', 'group_by=offer,1=1', 'group_by=bucket', 'group_by=day,day', 'sort=clicks;--',
+      'sort=(select 1)', 'order=desc;', 'filter[country) or (1=1]=x', 'filter[offer]=1 or 1=1', 'filter[day]=2026-03-07',
+      'filter[nonsense]=1', 'timezone=UTC%27--', 'timezone=Mars/Olympus', 'from=yesterday', 'from=2026-02-30',
+      'from=2026-03-07T00:07:00Z', 'from=2026-03-08&to=2026-03-07', 'colour=red', 'page_size=0',
+    ];
+    for (const query of bad) {
+      const res = await report(query);
+      expect(res.status, query).toBe(400);
+      expect(res.body.error.code, query).toBe('validation_failed');
+    }
+    expect(countStoredClicks(server.dataDir)).toBe(before);
+  });
+
+  it('date-time bounds select whole quarter-hour buckets, to exclusive', async () => {
+    const res = await report('from=2026-03-07T18:15:00Z&to=2026-03-07T18:30:00%2B00:00');
+    const raw = readRaw(server);
+    const inside = raw.clicks.filter((c) => c.time >= '2026-03-07T18:15' && c.time < '2026-03-07T18:30');
+    expect(inside.length).toBeGreaterThan(0);
+    expect(res.body.totals.clicks).toBe(inside.length);
+  });
+
+  it('without from/to, covers today in the given time zone', async () => {
+    const today = await report('timezone=America/New_York');
+    const expected = expectedReport(readRaw(server), { groupBy: [], timeZone: 'America/New_York', fromDay: '2026-03-09', toDay: '2026-03-09' });
+    expect(today.body.totals).toEqual(expected.totals);
+  });
+});
+
