@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { Store } from '../../ports/store.js';
 import type { Clock, Db, SqlDialectTraits } from '../sql/dialect.js';
 import { createSqlStore, migrate } from '../sql/sql-store.js';
+import { openThreadedReportReader } from './threaded-report-reader.js';
 
 export const sqliteTraits: SqlDialectTraits = {
   autoIncrementPrimaryKey: 'integer primary key autoincrement',
@@ -30,5 +31,14 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   database.pragma('foreign_keys = ON');
   const db: Db = new Kysely({ dialect: new SqliteDialect({ database }) });
   await migrate(db, sqliteTraits);
-  return createSqlStore(db, options.clock ?? (() => new Date()));
+  const store = createSqlStore(db, options.clock ?? (() => new Date()));
+  const reports = openThreadedReportReader(path.join(options.dataDir, DATABASE_FILE));
+  return {
+    ...store,
+    reports,
+    async close() {
+      await reports.close();
+      await store.close();
+    },
+  };
 }
