@@ -68,13 +68,14 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
     if (!(await resource.parent.exists(tx, parentId))) throw AppError.notFound(resource.parent.noun);
     return parentId;
   };
-  const loadItem = async (tx: StoreTx, params: Record<string, number>): Promise<R> => {
+  /** The item under its parent (if nested), with that parent's id; 404 for either missing. */
+  const loadItem = async (tx: StoreTx, params: Record<string, number>): Promise<{ record: R; parentId: number | undefined }> => {
     const parentId = await parentIdOf(tx, params);
     const record = found(await resource.repo(tx).get(params[itemParam] as number), resource.noun);
     if (resource.parent && (record as Record<string, unknown>)[resource.parent.column] !== parentId) {
       throw AppError.notFound(resource.noun);
     }
-    return record;
+    return { record, parentId };
   };
 
   app.post(resource.path, {
@@ -120,7 +121,7 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
     schema: { tags, summary: `Read a ${resource.noun}`, params: itemParams, response: { 200: resource.response, ...errorResponses } },
     handler: async (request) => {
       const principal = principalOf(request);
-      const record = await loadItem(store, request.params as Record<string, number>);
+      const { record } = await loadItem(store, request.params as Record<string, number>);
       if (principal.role === 'partner' && !resource.partnerScope?.item(record, principal.partnerId)) {
         throw new AppError('forbidden', `this ${resource.noun} is not visible to your key`);
       }
@@ -141,12 +142,12 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
       const version = expectedVersion(request);
       const params = request.params as Record<string, number>;
       const presented = await store.transaction(async (tx) => {
-        const existing = await loadItem(tx, params);
+        const { record: existing, parentId } = await loadItem(tx, params);
         if (version !== undefined && version !== existing.version) unwrapUpdate({ ok: false, reason: 'conflict' }, resource.noun);
         // Nested objects are replaced whole; their omitted fields take defaults as on create.
         const merged = { ...bodyOf(existing), ...(request.body as Record<string, unknown>) };
         const input = Value.Default(createSchema, merged) as Record<string, unknown>;
-        const body = await resource.prepare({ tx, input, existing, parentId: await parentIdOf(tx, params) });
+        const body = await resource.prepare({ tx, input, existing, parentId });
         const updated = unwrapUpdate(await resource.repo(tx).update(existing.id, body, existing.version), resource.noun);
         return present(tx, updated);
       });
@@ -160,7 +161,7 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
     handler: async (request, reply) => {
       requireAdmin(principalOf(request));
       await store.transaction(async (tx) => {
-        const record = await loadItem(tx, request.params as Record<string, number>);
+        const { record } = await loadItem(tx, request.params as Record<string, number>);
         if (resource.remove) await resource.remove(tx, record);
         else await resource.repo(tx).remove(record.id);
       });
