@@ -48,7 +48,7 @@ function snapshotWith(entries: number, withRules: boolean): Snapshot {
   };
   return buildSnapshot({
     offers, offerUrls: [], partners: [{ ...META, id: 1, name: 'p', status: 'active', postback_url: null }], offerAccess: [],
-    smartLinks: [link], trackingDomains: [], settings: { global_fail_redirect_url: null, version: 1 },
+    smartLinks: [link], trackingDomains: [], settings: { global_fail_redirect_url: null, version: 1 }, kpiStates: [],
   });
 }
 

@@ -1,13 +1,16 @@
 import type {
   OfferAccessRecord, OfferRecord, OfferUrlRecord, PartnerRecord, SettingsRecord, SmartLinkRecord, TrackingDomainRecord,
 } from '../domain/records.js';
+import type { KpiStateRecord } from '../domain/kpi.js';
 import { numberToMicros } from '../domain/money.js';
 import type { Cap, FailTraffic } from '../domain/schemas/offer.js';
+import type { KpiSettings } from '../domain/schemas/smart-link.js';
 import { compileDeepLinkPolicy } from './deep-link.js';
+import type { KpiLinkView, KpiModel, KpiSettingsView } from './kpi/model.js';
 import { compileTemplate } from './macros.js';
 import { rulesetCompiler } from './ruleset.js';
 import type {
-  AccessView, CapView, EntryView, FailTrafficView, OfferUrlView, OfferView, SmartLinkView, Snapshot,
+  AccessView, CapView, EntryView, FailTrafficView, KpiPlan, OfferUrlView, OfferView, SmartLinkView, Snapshot,
 } from './snapshot.js';
 
 type CompileRuleset = ReturnType<typeof rulesetCompiler>;
@@ -21,6 +24,8 @@ export interface SnapshotData {
   smartLinks: readonly SmartLinkRecord[];
   trackingDomains: readonly TrackingDomainRecord[];
   settings: SettingsRecord;
+  /** The optimisation state of KPI links; a KPI link without one is collecting in epoch 0. */
+  kpiStates: readonly KpiStateRecord[];
 }
 
 // Caps without a mode default to hard (the schema's default), so a missing mode still blocks.
@@ -88,7 +93,36 @@ function offerUrlView(url: OfferUrlRecord): OfferUrlView {
   };
 }
 
-function smartLinkView(link: SmartLinkRecord, offers: ReadonlyMap<number, OfferView>, compileRuleset: CompileRuleset): SmartLinkView {
+/** KPI settings with the schema's defaults applied (SPEC §5). */
+export function kpiSettingsView(settings: KpiSettings): KpiSettingsView {
+  return {
+    metric: settings.metric,
+    goal: settings.goal ?? null,
+    runFrequencyHours: settings.run_frequency_hours ?? 24,
+    lookbackHours: settings.lookback_hours ?? 24,
+    collectionThreshold: settings.collection_threshold ?? 1000,
+    algorithm: settings.algorithm ?? 'thompson',
+  };
+}
+
+function kpiPlan(model: KpiModel | null, entries: readonly EntryView[], priorityOrder: readonly EntryView[]): KpiPlan {
+  if (model === null) return { kind: 'collecting' };
+  if (model.algorithm === 'ranking') {
+    const byId = new Map(entries.map((e) => [e.id, e]));
+    const named = new Set(model.order);
+    const ordered = [...model.order.flatMap((id) => byId.get(id) ?? []), ...priorityOrder.filter((e) => !named.has(e.id))];
+    return { kind: 'ranking', ordered };
+  }
+  const posteriorOf = new Map(model.posteriors.map((p) => [p.entryId, p]));
+  return { kind: 'thompson', metric: model.metric, goal: model.goal, posteriors: entries.map((e) => posteriorOf.get(e.id)) };
+}
+
+function smartLinkView(
+  link: SmartLinkRecord,
+  offers: ReadonlyMap<number, OfferView>,
+  compileRuleset: CompileRuleset,
+  kpiState: KpiStateRecord | undefined,
+): SmartLinkView {
   const entries: EntryView[] = link.entries.map((entry, position) => ({
     id: entry.id,
     position,
@@ -100,6 +134,10 @@ function smartLinkView(link: SmartLinkRecord, offers: ReadonlyMap<number, OfferV
     ruleset: compileRuleset(entry.ruleset, 'entry_ruleset'),
   }));
   const priorityOrder = [...entries].sort((a, b) => a.routingValue - b.routingValue || a.position - b.position);
+  const kpi: KpiLinkView | null =
+    link.routing === 'kpi' && link.kpi !== null
+      ? { settings: kpiSettingsView(link.kpi), epoch: kpiState?.epoch ?? 0, runId: kpiState?.model_run_id ?? null, model: kpiState?.model ?? null }
+      : null;
   return {
     id: link.id,
     status: link.status,
@@ -108,6 +146,9 @@ function smartLinkView(link: SmartLinkRecord, offers: ReadonlyMap<number, OfferV
     priorityOrder,
     catchAllOfferId: link.catch_all_offer_id,
     trackingDomainId: link.tracking_domain_id,
+    weightsAllZero: entries.every((e) => e.routingValue === 0),
+    kpi,
+    kpiPlan: kpi === null ? null : kpiPlan(kpi.model, entries, priorityOrder),
   };
 }
 
@@ -129,8 +170,9 @@ export function buildSnapshot(data: SnapshotData): Snapshot {
   const global = data.settings.global_fail_redirect_url;
   const compileRuleset = rulesetCompiler();
   const offers = byId(data.offers, (offer) => offerView(offer, compileRuleset));
+  const kpiStates = new Map(data.kpiStates.map((state) => [state.smart_link_id, state]));
   return {
-    smartLinks: byId(data.smartLinks, (link) => smartLinkView(link, offers, compileRuleset)),
+    smartLinks: byId(data.smartLinks, (link) => smartLinkView(link, offers, compileRuleset, kpiStates.get(link.id))),
     offers,
     offerUrls: byId(data.offerUrls, offerUrlView),
     partners: byId(data.partners, (p) => ({ id: p.id, status: p.status })),

@@ -30,7 +30,7 @@ const REASON_OF: Readonly<Record<ClickOutcome, number | null>> = {
 /** A paused link (SPEC §4.3 step 1) is an invalid click that considers no entry. */
 function pausedResolution(link: SmartLinkView): Resolution {
   const trace: Trace = {
-    smart_link_id: link.id, routing: link.routing, order: [], draw: null, candidates: [], catch_all: null, fail_traffic: null, notes: [],
+    smart_link_id: link.id, routing: link.routing, order: [], draw: null, candidates: [], catch_all: null, fail_traffic: null, kpi: null, notes: [],
   };
   return { outcome: 'invalid', entryId: null, landing: null, skipped: [], trace };
 }
@@ -85,6 +85,7 @@ function finish(scope: RouteScope, smartLinkId: number, resolution: Resolution):
     redirect_mode: offer?.redirectMode ?? 'standard',
     is_unique: unique,
     deep_link: deepLink,
+    kpi_run_id: trace.kpi?.run_id ?? null,
     skipped: resolution.skipped,
     trace,
   };

@@ -1,4 +1,5 @@
 import type { ClickOutcome, SkippedEntry } from '../domain/click.js';
+import type { KpiAlgorithm } from './kpi/model.js';
 import type { RedirectMode } from './snapshot.js';
 
 /** The eligibility checks of SPEC §4.7, in the order they run. */
@@ -58,15 +59,38 @@ export interface FailTrafficTrace {
   ended: 'destination' | 'exhausted' | 'cycle' | 'hop_limit';
 }
 
+/** One eligible entry's posterior draw for a thompson click; the highest score wins. */
+export interface KpiSample {
+  entry_id: number;
+  /** The drawn metric per click (rates in percent). */
+  sample: number;
+  /** The sample, or its negative distance to the goal. */
+  score: number;
+}
+
+/** How a KPI link routed this click (SPEC §5). */
+export interface KpiTrace {
+  /** `collecting`: no model yet, entries drawn by weight. */
+  phase: 'collecting' | 'optimising';
+  algorithm: KpiAlgorithm;
+  epoch: number;
+  /** The run whose model routed the click; null while collecting. */
+  run_id: number | null;
+  /** Thompson: the draws of the eligible entries. */
+  samples: KpiSample[];
+}
+
 export interface Trace {
   smart_link_id: number;
   routing: 'priority' | 'weight' | 'kpi';
-  /** Entry ids in candidate order (priority order, or list order for weight routing). */
+  /** Entry ids in candidate order (priority or KPI ranking order; list order for weight and thompson routing). */
   order: number[];
   draw: WeightDraw | null;
   candidates: CandidateTrace[];
   catch_all: CandidateTrace | null;
   fail_traffic: FailTrafficTrace | null;
+  /** KPI links only. */
+  kpi: KpiTrace | null;
   /** Facts worth showing an operator (e.g. a rejected deep link). */
   notes: string[];
 }
@@ -86,6 +110,8 @@ export interface Decision {
   redirect_mode: RedirectMode;
   is_unique: boolean;
   deep_link: 'used' | 'rejected' | null;
+  /** The KPI run whose model routed the click; null for other links and while collecting. */
+  kpi_run_id: number | null;
   /** Entries found ineligible before the winner was known, with their reasons (stored on the click). */
   skipped: SkippedEntry[];
   trace: Trace;

@@ -1,10 +1,13 @@
 /** The routing engine's public surface. Pure: see README.md for the import rule and invariants. */
-export { buildSnapshot, type SnapshotData } from './build-snapshot.js';
+export { buildSnapshot, kpiSettingsView, type SnapshotData } from './build-snapshot.js';
 export type { ClickContext, VisitorGeo } from './context.js';
 export { decide, type DecideOptions } from './decide.js';
 export type {
-  CandidateTrace, CheckName, CheckResult, Decision, FailTrafficStep, FailTrafficTrace, Trace, WeightDraw,
+  CandidateTrace, CheckName, CheckResult, Decision, FailTrafficStep, FailTrafficTrace, KpiSample, KpiTrace, Trace, WeightDraw,
 } from './decision.js';
+export type * from './kpi/model.js';
+export { KPI_METRIC_NAMES } from './kpi/model.js';
+export { runKpi } from './kpi/run.js';
 export { checkDeepLink, type DeepLinkVerdict } from './deep-link.js';
 export { networkContains, parseIp, parseNetwork, type IpAddress, type IpNetwork } from './ip-address.js';
 export { MACROS, compileTemplate, renderTemplate, type MacroFacts, type MacroName, type Template } from './macros.js';

@@ -6,8 +6,6 @@ import type { RouteScope } from './scope.js';
 import { selectEntry } from './select-entry.js';
 import type { SmartLinkView } from './snapshot.js';
 
-const KPI_NOTE = 'KPI optimisation is not active yet: entries are drawn by weight, as in the collection phase (SPEC §4.6)';
-
 /**
  * Routes one active smart link (SPEC §4.3 steps 2–4, §7.1): its entries, then its catch-all with
  * approval waived, then the catch-all's fail traffic. Entries' own fail traffic is never used.
@@ -22,7 +20,8 @@ export function routeLink(scope: RouteScope, link: SmartLinkView, path: FailPath
     candidates: selection.candidates,
     catch_all: null,
     fail_traffic: null,
-    notes: link.routing === 'kpi' ? [KPI_NOTE] : [],
+    kpi: selection.kpi,
+    notes: [],
   };
   const { winner, skipped } = selection;
   if (winner !== null) {

@@ -1,8 +1,11 @@
 import type { SkippedEntry } from '../domain/click.js';
-import type { CandidateTrace, WeightDraw } from './decision.js';
+import type { CandidateTrace, KpiTrace, WeightDraw } from './decision.js';
 import { evaluateTarget } from './eligibility.js';
+import { scoreOf } from './kpi/metric.js';
+import type { KpiLinkView } from './kpi/model.js';
+import { sampleMetric } from './kpi/thompson.js';
 import type { RouteScope } from './scope.js';
-import type { EntryView, SmartLinkView } from './snapshot.js';
+import type { EntryView, KpiPlan, SmartLinkView } from './snapshot.js';
 import { drawIndex } from './weighted.js';
 
 export interface EntrySelection {
@@ -11,7 +14,12 @@ export interface EntrySelection {
   candidates: CandidateTrace[];
   skipped: SkippedEntry[];
   draw: WeightDraw | null;
+  kpi: KpiTrace | null;
 }
+
+const emptySelection = (kpi: KpiTrace | null = null): EntrySelection => ({
+  winner: null, order: [], candidates: [], skipped: [], draw: null, kpi,
+});
 
 const evaluateEntry = (scope: RouteScope, entry: EntryView): CandidateTrace =>
   evaluateTarget(scope, {
@@ -23,10 +31,9 @@ const evaluateEntry = (scope: RouteScope, entry: EntryView): CandidateTrace =>
     waiveApproval: false,
   });
 
-/** Priority (SPEC §4.4): the first eligible entry in (routing value, list position) order wins. */
-function selectByPriority(scope: RouteScope, link: SmartLinkView): EntrySelection {
-  const selection: EntrySelection = { winner: null, order: [], candidates: [], skipped: [], draw: null };
-  for (const entry of link.priorityOrder) {
+/** A waterfall: the first eligible entry in the given order wins (SPEC §4.4, and KPI ranking). */
+function selectInOrder(scope: RouteScope, ordered: readonly EntryView[], selection: EntrySelection): EntrySelection {
+  for (const entry of ordered) {
     selection.order.push(entry.id);
     if (selection.winner !== null && !scope.traceAll) continue;
     const trace = evaluateEntry(scope, entry);
@@ -42,9 +49,10 @@ function selectByPriority(scope: RouteScope, link: SmartLinkView): EntrySelectio
  * Weight (SPEC §4.5): every entry is checked, then one eligible entry with weight > 0 is drawn
  * with probability proportional to its weight. Filtering first and drawing once is what makes the
  * shares exact; "draw, then redraw on failure" has the same distribution but a messier trace.
+ * `equalWhenAllZero` is the KPI collection phase's rule: a link whose weights are all 0 splits evenly.
  */
-function selectByWeight(scope: RouteScope, link: SmartLinkView): EntrySelection {
-  const selection: EntrySelection = { winner: null, order: [], candidates: [], skipped: [], draw: null };
+function selectByWeight(scope: RouteScope, link: SmartLinkView, selection: EntrySelection, equalWhenAllZero: boolean): EntrySelection {
+  const equal = equalWhenAllZero && link.weightsAllZero;
   // The pool, its weights and the draw's trace are filled in the one pass over the entries, so a
   // decision walks the list once and allocates nothing per entry beyond what the trace keeps.
   const pool: EntryView[] = [];
@@ -54,11 +62,12 @@ function selectByWeight(scope: RouteScope, link: SmartLinkView): EntrySelection 
     selection.order.push(entry.id);
     const trace = evaluateEntry(scope, entry);
     selection.candidates.push(trace);
+    const weight = equal ? 1 : entry.routingValue;
     if (!trace.eligible) selection.skipped.push({ entry_id: entry.id, reason: trace.reason ?? 0 });
-    else if (entry.routingValue > 0) {
+    else if (weight > 0) {
       pool.push(entry);
-      weights.push(entry.routingValue);
-      drawn.push({ entry_id: entry.id, weight: entry.routingValue });
+      weights.push(weight);
+      drawn.push({ entry_id: entry.id, weight });
     }
   }
   if (pool.length === 0) return selection;
@@ -68,8 +77,52 @@ function selectByWeight(scope: RouteScope, link: SmartLinkView): EntrySelection 
   return selection;
 }
 
+/**
+ * Thompson (SPEC §5): every entry is checked; each eligible entry draws its metric from its
+ * posterior and the best score wins. Eligibility rules first, so an entry the visitor may not see
+ * never wins however good its draw.
+ */
+function selectBySampling(scope: RouteScope, link: SmartLinkView, plan: Extract<KpiPlan, { kind: 'thompson' }>, selection: EntrySelection): EntrySelection {
+  const samples = selection.kpi?.samples ?? [];
+  let bestScore = -Infinity;
+  for (const entry of link.entries) {
+    selection.order.push(entry.id);
+    const trace = evaluateEntry(scope, entry);
+    selection.candidates.push(trace);
+    if (!trace.eligible) {
+      selection.skipped.push({ entry_id: entry.id, reason: trace.reason ?? 0 });
+      continue;
+    }
+    const posterior = plan.posteriors[entry.position];
+    // An entry the model does not know (not possible within one epoch) is a last resort.
+    const sample = posterior === undefined ? -Infinity : sampleMetric(plan.metric, posterior, scope.rng);
+    const score = posterior === undefined ? -Infinity : scoreOf(sample, plan.goal);
+    samples.push({ entry_id: entry.id, sample, score });
+    if (selection.winner === null || score > bestScore) {
+      selection.winner = entry;
+      bestScore = score;
+    }
+  }
+  return selection;
+}
+
+function selectByKpi(scope: RouteScope, link: SmartLinkView, kpi: KpiLinkView, plan: KpiPlan): EntrySelection {
+  const trace: KpiTrace = {
+    phase: plan.kind === 'collecting' ? 'collecting' : 'optimising',
+    algorithm: kpi.settings.algorithm,
+    epoch: kpi.epoch,
+    run_id: plan.kind === 'collecting' ? null : kpi.runId,
+    samples: [],
+  };
+  const selection = emptySelection(trace);
+  if (plan.kind === 'collecting') return selectByWeight(scope, link, selection, true);
+  if (plan.kind === 'ranking') return selectInOrder(scope, plan.ordered, selection);
+  return selectBySampling(scope, link, plan, selection);
+}
+
 /** Picks the winning entry of a link, or none, with the trace of how. */
 export function selectEntry(scope: RouteScope, link: SmartLinkView): EntrySelection {
-  // KPI links route by weight until KPI optimisation exists (SPEC §4.6: the collection phase).
-  return link.routing === 'priority' ? selectByPriority(scope, link) : selectByWeight(scope, link);
+  if (link.routing === 'priority') return selectInOrder(scope, link.priorityOrder, emptySelection());
+  if (link.kpi !== null && link.kpiPlan !== null) return selectByKpi(scope, link, link.kpi, link.kpiPlan);
+  return selectByWeight(scope, link, emptySelection(), link.routing === 'kpi');
 }

@@ -1,5 +1,6 @@
 import type { AccessState } from '../domain/records.js';
 import type { DeepLinkPolicy } from './deep-link.js';
+import type { EntryPosterior, KpiLinkView, KpiMetric } from './kpi/model.js';
 import type { CompiledRuleset } from './ruleset.js';
 import type { Template } from './macros.js';
 import type { VisitorIdentifier } from './visitor-key.js';
@@ -82,7 +83,21 @@ export interface SmartLinkView {
   readonly priorityOrder: readonly EntryView[];
   readonly catchAllOfferId: number | null;
   readonly trackingDomainId: number | null;
+  /** Every entry has routing value 0: weight draws of the KPI collection phase then treat them as equal. */
+  readonly weightsAllZero: boolean;
+  /** KPI settings and the model in force; null unless routing is `kpi`. */
+  readonly kpi: KpiLinkView | null;
+  /** The model prepared for the click path; null unless routing is `kpi`. */
+  readonly kpiPlan: KpiPlan | null;
 }
+
+/** A KPI model resolved against the link's entries once, when the snapshot is built. */
+export type KpiPlan =
+  | { readonly kind: 'collecting' }
+  /** Every entry, the model's order first, the rest in priority order. */
+  | { readonly kind: 'ranking'; readonly ordered: readonly EntryView[] }
+  /** Posteriors indexed by entry position. */
+  | { readonly kind: 'thompson'; readonly metric: KpiMetric; readonly goal: number | null; readonly posteriors: readonly (EntryPosterior | undefined)[] };
 
 export interface AccessView {
   readonly state: AccessState;

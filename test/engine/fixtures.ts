@@ -66,7 +66,7 @@ export function access(offerId: number, partnerId: number, state: OfferAccessRec
 export function snapshotOf(data: Partial<SnapshotData>): Snapshot {
   return buildSnapshot({
     offers: [], offerUrls: [], partners: [partner(1)], offerAccess: [], smartLinks: [], trackingDomains: [],
-    settings: { global_fail_redirect_url: null, version: 1 }, ...data,
+    settings: { global_fail_redirect_url: null, version: 1 }, kpiStates: [], ...data,
   });
 }
 

@@ -48,11 +48,4 @@ describe('weight routing', () => {
     const at = (value: number) => decide(snapshot, 1, 1, context(), allClear, { next: () => value })?.entry_id;
     expect([at(0), at(0.2499), at(0.25), at(0.9999)]).toEqual([1, 1, 2, 2]);
   });
-
-  it('KPI links route by weight until KPI optimisation exists, and say so in the trace', () => {
-    const snapshot = snapshotOf({ offers: [offer(1)], smartLinks: [smartLink(1, [entry(1, 1, { routing_value: 1 })], { routing: 'kpi' })] });
-    const decision = decide(snapshot, 1, 1, context(), allClear, seededRng(1));
-    expect(decision?.entry_id).toBe(1);
-    expect(decision?.trace.notes.join(' ')).toMatch(/KPI/);
-  });
 });

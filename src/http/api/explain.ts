@@ -70,6 +70,24 @@ const Candidate = Type.Object({
   ),
 });
 
+const KpiTrace = Type.Object(
+  {
+    phase: StringEnum(['collecting', 'optimising'] as const, { description: 'collecting: no model yet, entries drawn by weight.' }),
+    algorithm: StringEnum(['thompson', 'ranking'] as const),
+    epoch: Type.Integer(),
+    run_id: Nullable(Type.Integer({ description: 'The KPI run whose model routed the click.' })),
+    samples: Type.Array(
+      Type.Object({
+        entry_id: Type.Integer(),
+        sample: Type.Number({ description: 'The posterior draw of the metric per click (rates in percent).' }),
+        score: Type.Number({ description: 'The draw, or its negative distance to the goal; the highest wins.' }),
+      }),
+      { description: 'Thompson: one draw per eligible entry.' },
+    ),
+  },
+  { description: 'KPI links only: how the optimisation routed this click.' },
+);
+
 const ExplainResponse = Type.Object({
   seed: Type.Integer({ description: 'Send it back to replay the same draws.' }),
   context: Type.Object({}, { additionalProperties: true }),
@@ -79,6 +97,7 @@ const ExplainResponse = Type.Object({
   candidates: Type.Array(Candidate),
   catch_all: Nullable(Candidate),
   fail_traffic: Type.Unknown(),
+  kpi: Nullable(KpiTrace),
   notes: Type.Array(Type.String()),
   decision: Type.Object({}, { additionalProperties: true }),
 });
@@ -148,6 +167,7 @@ function presentDecision(decision: Decision, seed: number, ctx: ClickContext, vi
     candidates: trace.candidates.map((candidate) => withState(candidate, view)),
     catch_all: trace.catch_all === null ? null : withState(trace.catch_all, view),
     fail_traffic: trace.fail_traffic,
+    kpi: trace.kpi,
     notes: trace.notes,
     decision: rest,
   };

@@ -1,0 +1,42 @@
+import type { EntryWindowStats, KpiMetric } from './model.js';
+
+const MICROS = 1_000_000;
+
+/** Rate metrics are Bernoulli per click; the others are a success rate times a value per success. */
+export const isRateMetric = (metric: KpiMetric): boolean => metric === 'cvr' || metric === 'evr' || metric === 'conversions';
+
+/** Rates are compared in percent (SPEC §5: a goal of 2 means 2 %); conversions per click as they are. */
+export const rateScale = (metric: KpiMetric): number => (metric === 'cvr' || metric === 'evr' ? 100 : 1);
+
+/** What counts as one success of a click: an event for `evr`, a base conversion otherwise. */
+export const successes = (metric: KpiMetric, stats: EntryWindowStats): number =>
+  metric === 'evr' ? stats.events : stats.conversions;
+
+/** The money a metric adds up, in currency units. */
+export function valueOf(metric: KpiMetric, stats: EntryWindowStats): number {
+  switch (metric) {
+    case 'revenue':
+    case 'rpc':
+      return stats.revenueMicros / MICROS;
+    case 'payout':
+    case 'epc':
+      return stats.payoutMicros / MICROS;
+    case 'profit':
+      return (stats.revenueMicros - stats.payoutMicros) / MICROS;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * The metric per click (SPEC §5, research §6.2): rates in percent, absolute metrics divided by
+ * clicks so that the entry already receiving traffic does not win on volume alone. Null without clicks.
+ */
+export function metricPerClick(metric: KpiMetric, stats: EntryWindowStats): number | null {
+  if (stats.clicks <= 0) return null;
+  if (isRateMetric(metric)) return (successes(metric, stats) / stats.clicks) * rateScale(metric);
+  return valueOf(metric, stats) / stats.clicks;
+}
+
+/** With a goal the best entry is the closest to it; without, the highest. */
+export const scoreOf = (value: number, goal: number | null): number => (goal === null ? value : -Math.abs(value - goal));

@@ -1,0 +1,88 @@
+import { seededRng } from '../rng.js';
+import { metricPerClick, scoreOf } from './metric.js';
+import type { EntryWindowStats, KpiEntryReport, KpiModel, KpiRunInput, KpiRunResult } from './model.js';
+import { rankEntries } from './ranking.js';
+import { expectedShares, fitPosteriors } from './thompson.js';
+
+const MICROS = 1_000_000;
+/** Monte Carlo draws behind the allocation a thompson run reports. */
+const SHARE_DRAWS = 2000;
+/** The run's own draws are reproducible from its input: same window, same record. */
+const SHARE_SEED = 0x5eed;
+
+const EMPTY: EntryWindowStats = { entryId: 0, clicks: 0, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0, clickAges: [] };
+
+function baseReport(input: KpiRunInput, entryId: number, stats: EntryWindowStats): KpiEntryReport {
+  const metricValue = metricPerClick(input.settings.metric, stats);
+  return {
+    entry_id: entryId,
+    clicks: stats.clicks,
+    conversions: stats.conversions,
+    events: stats.events,
+    revenue: stats.revenueMicros / MICROS,
+    payout: stats.payoutMicros / MICROS,
+    effective_clicks: stats.clicks,
+    metric_value: metricValue,
+    score: metricValue === null ? null : scoreOf(metricValue, input.settings.goal),
+    rank: null,
+    posterior: null,
+    expected_share: null,
+  };
+}
+
+function rankingRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>): { model: KpiModel; entries: KpiEntryReport[]; winner: number | null } {
+  const ranked = rankEntries(input.settings, input.entries, statsOf);
+  const rankOf = new Map(ranked.map((row, i) => [row.entry.id, row.score === null ? null : i + 1]));
+  const order = ranked.map((row) => row.entry.id);
+  const entries = input.entries.map((entry) => {
+    const report = baseReport(input, entry.id, statsOf.get(entry.id) ?? EMPTY);
+    const rank = rankOf.get(entry.id) ?? null;
+    return { ...report, rank, expected_share: rank === 1 ? 1 : 0 };
+  });
+  return { model: { algorithm: 'ranking', order }, entries, winner: order[0] ?? null };
+}
+
+function thompsonRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>): { model: KpiModel; entries: KpiEntryReport[]; winner: number | null } {
+  const { metric, goal } = input.settings;
+  const { posteriors, effective } = fitPosteriors(input);
+  const shares = expectedShares(metric, goal, posteriors, seededRng(SHARE_SEED), SHARE_DRAWS);
+  let winner: number | null = null;
+  let best = -1;
+  for (const [id, share] of shares) {
+    if (share > best) {
+      best = share;
+      winner = id;
+    }
+  }
+  const posteriorOf = new Map(posteriors.map((p) => [p.entryId, p]));
+  const entries = input.entries.map((entry) => ({
+    ...baseReport(input, entry.id, statsOf.get(entry.id) ?? EMPTY),
+    effective_clicks: effective.get(entry.id) ?? 0,
+    posterior: posteriorOf.get(entry.id) ?? null,
+    expected_share: shares.get(entry.id) ?? 0,
+  }));
+  return { model: { algorithm: 'thompson', metric, goal, posteriors }, entries, winner };
+}
+
+/**
+ * One KPI run (SPEC §5): from the window's per-entry traffic to the model clicks are routed with
+ * next. Pure and deterministic, so the scheduler, explain and the simulator share it.
+ * - While the epoch has fewer clicks than the collection threshold, there is no model (weight routing).
+ * - A window without clicks keeps the previous model: nothing new was learnt.
+ * - `ranking` orders entries by their metric per click (winner first, a fallback waterfall);
+ *   `thompson` fits per-entry posteriors that each click samples from.
+ */
+export function runKpi(input: KpiRunInput): KpiRunResult {
+  const statsOf = new Map(input.stats.map((s) => [s.entryId, s]));
+  if (input.clicksInEpoch < input.settings.collectionThreshold) {
+    const entries = input.entries.map((entry) => baseReport(input, entry.id, statsOf.get(entry.id) ?? EMPTY));
+    return { phase: 'collecting', model: null, keptPrevious: false, entries, winnerEntryId: null };
+  }
+  const windowClicks = input.stats.reduce((sum, s) => sum + s.clicks, 0);
+  if (windowClicks === 0 && input.previous !== null) {
+    const entries = input.entries.map((entry) => baseReport(input, entry.id, EMPTY));
+    return { phase: 'optimising', model: input.previous, keptPrevious: true, entries, winnerEntryId: null };
+  }
+  const run = input.settings.algorithm === 'ranking' ? rankingRun(input, statsOf) : thompsonRun(input, statsOf);
+  return { phase: 'optimising', model: run.model, keptPrevious: false, entries: run.entries, winnerEntryId: run.winner };
+}

@@ -1,0 +1,260 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { KpiStateRecord } from '../../src/domain/kpi.js';
+import type { KpiSettings } from '../../src/domain/schemas/smart-link.js';
+import {
+  allClear, decide, kpiSettingsView, runKpi, seededRng,
+  type EntryWindowStats, type KpiModel, type KpiRunInput, type Snapshot,
+} from '../../src/engine/index.js';
+import { sampleBeta, sampleGamma } from '../../src/engine/kpi/sampling.js';
+import { meanMetric } from '../../src/engine/kpi/thompson.js';
+import { context, entry, offer, smartLink, snapshotOf } from './fixtures.js';
+
+const HOUR = 3_600_000;
+const US = context();
+const DE = context({ geo: { country: 'DE', region: null, city: null, time_zone: 'Europe/Berlin' } });
+const usOnly = { rules: [{ dimension: 'country' as const, op: 'include' as const, values: ['US'] }] };
+const deOnly = { rules: [{ dimension: 'country' as const, op: 'include' as const, values: ['DE'] }] };
+
+function stats(entryId: number, clicks: number, conversions: number, extra: Partial<EntryWindowStats> = {}): EntryWindowStats {
+  return { entryId, clicks, conversions, events: 0, revenueMicros: 0, payoutMicros: 0, clickAges: [], ...extra };
+}
+
+function input(settings: KpiSettings, rows: EntryWindowStats[], fields: Partial<KpiRunInput> = {}): KpiRunInput {
+  return {
+    settings: kpiSettingsView(settings),
+    entries: rows.map((r, position) => ({ id: r.entryId, routingValue: 1, position })),
+    stats: rows,
+    conversionDelaysMs: [],
+    clicksInEpoch: rows.reduce((sum, r) => sum + r.clicks, 0),
+    previous: null,
+    ...fields,
+  };
+}
+
+/** A KPI link over offers 1..n (entry i → offer i), with the given model in force as run 7. */
+function kpiSnapshot(settings: KpiSettings, model: KpiModel | null, entryCount: number, entryFields: Record<number, object> = {}): Snapshot {
+  const ids = Array.from({ length: entryCount }, (_, i) => i + 1);
+  const state: KpiStateRecord = {
+    smart_link_id: 1, epoch: 3, epoch_started_at: '2026-03-01T00:00:00.000Z', model, model_run_id: model ? 7 : null, last_run_at: null,
+  };
+  return snapshotOf({
+    offers: ids.map((id) => offer(id)),
+    smartLinks: [smartLink(1, ids.map((id) => entry(id, id, { routing_value: 1, ...entryFields[id] })), { routing: 'kpi', kpi: settings })],
+    kpiStates: [state],
+  });
+}
+
+function shares(snapshot: Snapshot, clicks: number, seed: number, ctx = US): Map<number | null, number> {
+  const rng = seededRng(seed);
+  const counts = new Map<number | null, number>();
+  for (let i = 0; i < clicks; i++) {
+    const id = decide(snapshot, 1, 1, ctx, allClear, rng)?.entry_id ?? null;
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}
+
+describe('KPI ranking (the reference behaviour)', () => {
+  // Research §19.1: cvr, threshold 1,000; A 400 clicks / 8 conversions, B 350 / 14, C 250 / 3.
+  const worked = [stats(1, 400, 8), stats(2, 350, 14), stats(3, 250, 3)];
+
+  it('ranks the worked example B (4 %), A (2 %), C (1.2 %) and records the metric per entry', () => {
+    const result = runKpi(input({ metric: 'cvr', algorithm: 'ranking', collection_threshold: 1000 }, worked));
+    expect(result.phase).toBe('optimising');
+    expect(result.model).toEqual({ algorithm: 'ranking', order: [2, 1, 3] });
+    expect(result.winnerEntryId).toBe(2);
+    const byEntry = new Map(result.entries.map((e) => [e.entry_id, e]));
+    expect(byEntry.get(1)).toMatchObject({ clicks: 400, conversions: 8, rank: 2 });
+    expect(byEntry.get(1)?.metric_value).toBeCloseTo(2, 10);
+    expect(byEntry.get(2)?.metric_value).toBeCloseTo(4, 10);
+    expect(byEntry.get(3)?.metric_value).toBeCloseTo(1.2, 10);
+  });
+
+  it('with goal 2 (%) the order becomes A (distance 0), C (0.8), B (2)', () => {
+    const result = runKpi(input({ metric: 'cvr', algorithm: 'ranking', goal: 2, collection_threshold: 1000 }, worked));
+    expect(result.model).toEqual({ algorithm: 'ranking', order: [1, 3, 2] });
+  });
+
+  it('is a waterfall at click time: the winner takes every click it is eligible for, the next one the rest', () => {
+    const settings: KpiSettings = { metric: 'cvr', algorithm: 'ranking' };
+    const snapshot = kpiSnapshot(settings, { algorithm: 'ranking', order: [2, 1, 3] }, 3, { 2: { ruleset: usOnly } });
+    expect(shares(snapshot, 200, 1, US)).toEqual(new Map([[2, 200]]));
+    const german = decide(snapshot, 1, 1, DE, allClear, seededRng(1));
+    expect(german).toMatchObject({ entry_id: 1, kpi_run_id: 7, skipped: [{ entry_id: 2, reason: expect.any(Number) }] });
+    expect(german?.trace.order).toEqual([2, 1, 3]);
+    expect(german?.trace.kpi).toMatchObject({ phase: 'optimising', algorithm: 'ranking', epoch: 3, run_id: 7 });
+  });
+
+  it('ranks absolute metrics per click, so volume alone does not win', () => {
+    // A earns 300 over 3,000 clicks (0.10 per click); B 100 over 500 clicks (0.20 per click).
+    const result = runKpi(input({ metric: 'revenue', algorithm: 'ranking', collection_threshold: 0 }, [
+      stats(1, 3000, 30, { revenueMicros: 300_000_000 }), stats(2, 500, 10, { revenueMicros: 100_000_000 }),
+    ]));
+    expect(result.model).toEqual({ algorithm: 'ranking', order: [2, 1] });
+  });
+
+  it('puts entries without clicks in the window after the scored ones, in priority order', () => {
+    const run = input({ metric: 'cvr', algorithm: 'ranking', collection_threshold: 0 }, [stats(3, 100, 1)]);
+    const entries = [{ id: 1, routingValue: 5, position: 0 }, { id: 2, routingValue: 1, position: 1 }, { id: 3, routingValue: 9, position: 2 }];
+    expect(runKpi({ ...run, entries }).model).toEqual({ algorithm: 'ranking', order: [3, 2, 1] });
+  });
+});
+
+describe('KPI collection phase and run bookkeeping', () => {
+  it('below the collection threshold a run has no model, and clicks are drawn by weight', () => {
+    const result = runKpi(input({ metric: 'cvr', collection_threshold: 1000 }, [stats(1, 500, 50), stats(2, 499, 0)]));
+    expect(result).toMatchObject({ phase: 'collecting', model: null, winnerEntryId: null });
+
+    const snapshot = snapshotOf({
+      offers: [offer(1), offer(2)],
+      smartLinks: [smartLink(1, [entry(1, 1, { routing_value: 3 }), entry(2, 2, { routing_value: 1 })], { routing: 'kpi', kpi: { metric: 'cvr' } })],
+      kpiStates: [],
+    });
+    const counts = shares(snapshot, 40_000, 5);
+    expect(Math.abs((counts.get(1) ?? 0) / 40_000 - 0.75)).toBeLessThan(0.01);
+    const decision = decide(snapshot, 1, 1, US, allClear, seededRng(1));
+    expect(decision?.kpi_run_id).toBeNull();
+    expect(decision?.trace.kpi).toMatchObject({ phase: 'collecting', run_id: null, epoch: 0 });
+  });
+
+  it('while collecting, a link whose weights are all 0 splits evenly instead of matching nothing', () => {
+    const snapshot = snapshotOf({
+      offers: [offer(1), offer(2)],
+      smartLinks: [smartLink(1, [entry(1, 1), entry(2, 2)], { routing: 'kpi', kpi: { metric: 'cvr' } })],
+      kpiStates: [],
+    });
+    const counts = shares(snapshot, 20_000, 9);
+    expect(Math.abs((counts.get(1) ?? 0) / 20_000 - 0.5)).toBeLessThan(0.015);
+  });
+
+  it('a window without clicks keeps the previous model', () => {
+    const previous: KpiModel = { algorithm: 'ranking', order: [2, 1] };
+    const run = input({ metric: 'cvr', algorithm: 'ranking', collection_threshold: 10 }, [], { clicksInEpoch: 5000, previous });
+    const result = runKpi({ ...run, entries: [{ id: 1, routingValue: 1, position: 0 }, { id: 2, routingValue: 1, position: 1 }] });
+    expect(result).toMatchObject({ phase: 'optimising', model: previous, keptPrevious: true });
+  });
+
+  it('is deterministic: the same window gives the same run record', () => {
+    const run = input({ metric: 'revenue', collection_threshold: 0 }, [
+      stats(1, 900, 20, { revenueMicros: 200_000_000 }), stats(2, 700, 9, { revenueMicros: 150_000_000 }),
+    ]);
+    expect(runKpi(run)).toEqual(runKpi(run));
+  });
+});
+
+describe('KPI thompson', () => {
+  const clearWinner = [stats(1, 2000, 100), stats(2, 2000, 20), stats(3, 2000, 18), stats(4, 2000, 22)];
+
+  it('sends more than 90 % of eligible clicks to a clearly better entry', () => {
+    const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', collection_threshold: 0 };
+    const result = runKpi(input(settings, clearWinner));
+    expect(result.winnerEntryId).toBe(1);
+    const snapshot = kpiSnapshot(settings, result.model, 4);
+    const counts = shares(snapshot, 10_000, 11);
+    expect((counts.get(1) ?? 0) / 10_000).toBeGreaterThan(0.9);
+  });
+
+  it('never routes a click to an entry the visitor is not eligible for, however good its posterior', () => {
+    const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', collection_threshold: 0 };
+    const model = runKpi(input(settings, clearWinner)).model;
+    const snapshot = kpiSnapshot(settings, model, 4, { 1: { ruleset: deOnly } });
+    const counts = shares(snapshot, 5_000, 12, US);
+    expect(counts.get(1)).toBeUndefined();
+    expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(5_000);
+  });
+
+  it('property: the winner is always eligible, and there is one whenever any entry is eligible', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ clicks: fc.integer({ min: 0, max: 5000 }), rate: fc.double({ min: 0, max: 0.5, noNaN: true }), german: fc.boolean() }), { minLength: 1, maxLength: 12 }),
+        fc.integer(),
+        (rows, seed) => {
+          const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', collection_threshold: 0 };
+          const window = rows.map((r, i) => stats(i + 1, r.clicks, Math.floor(r.clicks * r.rate)));
+          const model = runKpi(input(settings, window)).model;
+          const fields = Object.fromEntries(rows.map((r, i) => [i + 1, { ruleset: r.german ? deOnly : usOnly }]));
+          const snapshot = kpiSnapshot(settings, model, rows.length, fields);
+          const decision = decide(snapshot, 1, 1, US, allClear, seededRng(seed));
+          const eligible = rows.flatMap((r, i) => (r.german ? [] : [i + 1]));
+          if (eligible.length === 0) expect(decision?.entry_id).toBeNull();
+          else expect(eligible).toContain(decision?.entry_id);
+          expect(decision?.trace.kpi?.samples.map((s) => s.entry_id)).toEqual(eligible);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('with a goal, the entry whose metric is closest to it wins most clicks', () => {
+    const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', goal: 2, collection_threshold: 0 };
+    const result = runKpi(input(settings, [stats(1, 3000, 60), stats(2, 3000, 150), stats(3, 3000, 15)]));
+    expect(result.winnerEntryId).toBe(1);
+    const counts = shares(kpiSnapshot(settings, result.model, 3), 5_000, 13);
+    expect((counts.get(1) ?? 0) / 5_000).toBeGreaterThan(0.9);
+  });
+
+  it('values clicks by what they earn: a rarer but richer conversion wins on revenue', () => {
+    // Entry 1: 5 % × 10 = 0.50 per click; entry 2: 1 % × 100 = 1.00 per click.
+    const settings: KpiSettings = { metric: 'revenue', algorithm: 'thompson', collection_threshold: 0 };
+    const result = runKpi(input(settings, [
+      stats(1, 5000, 250, { revenueMicros: 2_500_000_000 }), stats(2, 5000, 50, { revenueMicros: 5_000_000_000 }),
+    ]));
+    expect(result.winnerEntryId).toBe(2);
+    const posterior = result.entries.find((e) => e.entry_id === 2)?.posterior;
+    expect(posterior && meanMetric('revenue', posterior)).toBeCloseTo(1.0, 1);
+  });
+
+  it('corrects for conversions that have not arrived yet, with the link\'s own delays', () => {
+    // Both entries convert at 2 % after a delay of 10 hours. Entry 1's clicks are 30 hours old
+    // (every conversion is in); entry 2's are 2 hours old: only ~1 in 5 have had time to arrive.
+    const delays = Array.from({ length: 200 }, (_, i) => (i < 40 ? 1 : 10) * HOUR);
+    const old = stats(1, 5000, 100, { clickAges: [{ ageMs: 30 * HOUR, clicks: 5000 }] });
+    const recent = stats(2, 5000, 20, { clickAges: [{ ageMs: 2 * HOUR, clicks: 5000 }] });
+    const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', collection_threshold: 0 };
+    const mean = (run: KpiRunInput, id: number) => {
+      const posterior = runKpi(run).entries.find((e) => e.entry_id === id)?.posterior;
+      if (!posterior) throw new Error('no posterior');
+      return meanMetric('cvr', posterior);
+    };
+    const corrected = input(settings, [old, recent], { conversionDelaysMs: delays });
+    const uncorrected = input(settings, [old, recent]);
+    expect(mean(uncorrected, 2) / mean(uncorrected, 1)).toBeLessThan(0.3);
+    expect(mean(corrected, 2) / mean(corrected, 1)).toBeGreaterThan(0.8);
+    expect(mean(corrected, 2) / mean(corrected, 1)).toBeLessThan(1.25);
+  });
+
+  it('explain-style traces show each eligible entry\'s draw and the winner has the best score', () => {
+    const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', collection_threshold: 0 };
+    const snapshot = kpiSnapshot(settings, runKpi(input(settings, clearWinner)).model, 4);
+    const decision = decide(snapshot, 1, 1, US, allClear, seededRng(42), { traceAll: true });
+    const samples = decision?.trace.kpi?.samples ?? [];
+    expect(samples).toHaveLength(4);
+    const best = samples.reduce((a, b) => (b.score > a.score ? b : a));
+    expect(decision?.entry_id).toBe(best.entry_id);
+    expect(decision?.kpi_run_id).toBe(7);
+    // The same seed replays the same draws.
+    expect(decide(snapshot, 1, 1, US, allClear, seededRng(42), { traceAll: true })?.trace.kpi).toEqual(decision?.trace.kpi);
+  });
+});
+
+describe('samplers', () => {
+  const meanOf = (draw: () => number, n: number) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += draw();
+    return sum / n;
+  };
+
+  it.each([[0.3, 1], [1, 1], [2.5, 1], [40, 1]])('Gamma(%f) has mean equal to its shape', (shape) => {
+    const rng = seededRng(3);
+    expect(meanOf(() => sampleGamma(shape, rng), 40_000)).toBeCloseTo(shape, shape > 10 ? 0 : 1);
+  });
+
+  it.each([[1, 1], [2, 98], [0.5, 0.5], [30, 15_000]])('Beta(%f, %f) has mean alpha / (alpha + beta) and stays in [0, 1]', (alpha, beta) => {
+    const rng = seededRng(4);
+    const draws = Array.from({ length: 40_000 }, () => sampleBeta(alpha, beta, rng));
+    expect(draws.every((x) => x >= 0 && x <= 1)).toBe(true);
+    const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
+    expect(Math.abs(mean - alpha / (alpha + beta))).toBeLessThan(0.01 * Math.max(1, (alpha / (alpha + beta)) * 10));
+  });
+});
