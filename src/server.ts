@@ -3,6 +3,7 @@ import type { Config } from './config/index.js';
 import { openContextBuilder } from './context/index.js';
 import { buildApp } from './http/app.js';
 import { openSqliteClickWriter } from './ingest/index.js';
+import { KpiScheduler } from './kpi/index.js';
 import { createSnapshotHolder } from './live/snapshot-holder.js';
 import { MemoryLiveState, rebuildLiveState } from './live/state/index.js';
 import { Metrics } from './observability/metrics.js';
@@ -32,6 +33,8 @@ export interface Server {
   clickWriter: ClickWriter;
   /** The same writer thread as clicks (one queue, one commit per batch). */
   conversionWriter: ConversionWriter;
+  /** Runs KPI optimisation on schedule; `tick()` runs one tick now (tests). */
+  kpiScheduler: KpiScheduler;
   /** Stops accepting requests, lets in-flight clicks finish, flushes the click log, closes storage. */
   close(): Promise<void>;
 }
@@ -105,11 +108,14 @@ export async function openServer(config: Config, options: ServerOptions = {}): P
   app = await buildApp({ config, store, clickWriter, conversionWriter: clickWriter, contexts, metrics, snapshots, live, now });
   const server = app;
   const postbacks = await startPostbackDispatcher(config, metrics, server);
+  const kpiScheduler = new KpiScheduler({ store, snapshots, now, intervalMs: config.kpiSchedulerIntervalMs, log: server.log });
+  kpiScheduler.start();
   return {
     app: server,
     store,
     clickWriter,
     conversionWriter: clickWriter,
+    kpiScheduler,
     async close() {
       // close() ends only idle keep-alive connections; one still carrying a click goes idle after
       // its answer and would otherwise hold shutdown open until the keep-alive timeout.
@@ -121,6 +127,7 @@ export async function openServer(config: Config, options: ServerOptions = {}): P
       } finally {
         clearInterval(sweep);
       }
+      await kpiScheduler.close();
       await postbacks.close();
       await clickWriter.close();
       await store.close();

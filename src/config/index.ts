@@ -22,6 +22,7 @@ const ConfigSchema = Type.Object({
   API_RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 6000 }),
   POSTBACK_CONCURRENCY: Type.Integer({ minimum: 0, maximum: 256, default: 8 }),
   POSTBACK_ALLOW_LOOPBACK: Type.Boolean({ default: false }),
+  KPI_SCHEDULER_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 60_000 }),
 });
 type RawConfig = Static<typeof ConfigSchema>;
 
@@ -53,6 +54,8 @@ export interface Config {
    * it in production: it opens the server's own loopback services to whoever controls a postback URL.
    */
   readonly postbackAllowLoopback: boolean;
+  /** How often the KPI scheduler looks for due runs and for models stored by another process. */
+  readonly kpiSchedulerIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -88,5 +91,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiRateLimitPerMinute: raw.API_RATE_LIMIT_PER_MINUTE,
     postbackConcurrency: raw.POSTBACK_CONCURRENCY,
     postbackAllowLoopback: raw.POSTBACK_ALLOW_LOOPBACK,
+    kpiSchedulerIntervalMs: raw.KPI_SCHEDULER_INTERVAL_MS,
   });
 }

@@ -21,6 +21,7 @@ import { registerOfferAccess } from './api/offer-access.js';
 import { registerOfferUrls } from './api/offer-urls.js';
 import { registerNotifications } from './api/notifications.js';
 import { registerOffers } from './api/offers.js';
+import { registerKpi } from './api/kpi.js';
 import { registerReports } from './api/reports.js';
 import { registerPartners } from './api/partners.js';
 import { registerSettings } from './api/settings.js';
@@ -109,7 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The write is committed either way; a failed rebuild keeps the previous snapshot and is retried by the next change.
     await snapshots.rebuild().catch((err: unknown) => app.log.error({ err }, 'snapshot rebuild failed'));
   };
-  const apiDeps: ApiDeps = { config, store, trackingLinks, onChange };
+  const apiDeps: ApiDeps = { config, store, trackingLinks, onChange, now };
   const engine: EngineDeps = { settledSnapshot: () => snapshots.settled(), contextBuilder: deps.contexts, live, now };
   const signingKey = await store.secrets.getOrCreate('bounce-signing-key', () => randomBytes(32).toString('base64url'));
 
@@ -153,7 +154,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerClicks(api, apiDeps);
       registerConversions(api, apiDeps);
       registerNotifications(api, apiDeps);
-      registerReports(api, { ...apiDeps, now });
+      registerReports(api, apiDeps);
+      registerKpi(api, apiDeps);
     },
     { prefix: API_PREFIX },
   );

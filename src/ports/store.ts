@@ -1,5 +1,6 @@
 import type { ClickRecord } from '../domain/click.js';
 import type { ConversionRecord, ConversionStatus } from '../domain/conversion.js';
+import type { KpiResetReason, KpiRunRecord, KpiStateRecord } from '../domain/kpi.js';
 import type { CapNotification, NotificationRecord } from '../domain/notification.js';
 import type { ReportReader } from './report-reader.js';
 import type {
@@ -152,6 +153,81 @@ export interface LiveHistoryReader {
   convertedVisitors(): Promise<VisitorRow[]>;
 }
 
+/** What a reset line of the run record names besides its reason. */
+export interface KpiResetLine {
+  smartLinkId: number;
+  reason: KpiResetReason;
+  /** ISO 8601 UTC: the new epoch's start. */
+  at: string;
+  algorithm: KpiRunRecord['algorithm'];
+  metric: KpiRunRecord['metric'];
+  goal: number | null;
+}
+
+/** A scheduled run about to be stored, and the model routing uses from it on. */
+export interface KpiRunWrite {
+  run: Omit<KpiRunRecord, 'id'> & { kind: 'run'; slot_at: string };
+  /**
+   * The run whose model stays in force when this run keeps the previous model (an empty window);
+   * null otherwise (this run's own id is stored).
+   */
+  keptModelRunId: number | null;
+}
+
+/** Storage of KPI optimisation (SPEC §5): each link's epoch and model, the run record, and leases. */
+export interface KpiRepo {
+  getState(smartLinkId: number): Promise<KpiStateRecord | undefined>;
+  allStates(): Promise<KpiStateRecord[]>;
+  /** Starts the link's next epoch (the first one if it has none) with no model, and appends a reset line. */
+  reset(line: KpiResetLine): Promise<KpiStateRecord>;
+  getRun(id: number): Promise<KpiRunRecord | undefined>;
+  /** Whether a run for this link and slot is already stored. */
+  hasRun(smartLinkId: number, slotAt: string): Promise<boolean>;
+  /**
+   * Stores a scheduled run and puts its model in force, or does nothing and returns null when the
+   * slot already has a run (another process ran it) or the link's epoch is no longer the run's.
+   */
+  appendRun(write: KpiRunWrite): Promise<KpiRunRecord | null>;
+  /** The run record, newest first; `from` inclusive and `to` exclusive bound `run_at`. */
+  listRuns(query: { smartLinkId: number; from?: string; to?: string; page: number; pageSize: number }): Promise<ListResult<KpiRunRecord>>;
+  /**
+   * Takes or renews the lease `name` for `holder` until `expiresAtMs`; true when `holder` holds it.
+   * A lease is taken over only once it has expired at `nowMs`.
+   */
+  acquireLease(name: string, holder: string, nowMs: number, expiresAtMs: number): Promise<boolean>;
+  /** Gives the lease up if `holder` holds it, so another process need not wait for it to expire. */
+  releaseLease(name: string, holder: string): Promise<void>;
+}
+
+/** One entry's clicks in a KPI window, per UTC hour of their time. */
+export interface KpiClickHour {
+  entryId: number;
+  /** ISO 8601 UTC of the hour's start. */
+  hour: string;
+  clicks: number;
+}
+
+/** Approved conversions and events of one entry's window clicks. */
+export interface KpiConversionSums {
+  entryId: number;
+  conversions: number;
+  events: number;
+  revenueMicros: number;
+  payoutMicros: number;
+}
+
+/** The raw figures a KPI run reads (SPEC §5: only this smart link's traffic counts). */
+export interface KpiStatsReader {
+  /** Clicks of the link routed to an entry, with time in [from, to), per entry and UTC hour. */
+  clickHours(smartLinkId: number, from: string, to: string): Promise<KpiClickHour[]>;
+  /** Approved conversions of those same clicks, per entry (`event_key` '' is the base conversion). */
+  conversionSums(smartLinkId: number, from: string, to: string): Promise<KpiConversionSums[]>;
+  /** Every click of the link (any outcome) with time in [from, to). */
+  countClicks(smartLinkId: number, from: string, to: string): Promise<number>;
+  /** Click-to-conversion delays (ms) of the link's latest `limit` approved base conversions. */
+  conversionDelaysMs(smartLinkId: number, limit: number): Promise<number[]>;
+}
+
 /** Everything one transaction can touch. */
 export interface StoreTx {
   advertisers: ResourceRepo<AdvertiserRecord>;
@@ -171,6 +247,8 @@ export interface StoreTx {
   reports: ReportReader;
   notifications: NotificationRepo;
   liveHistory: LiveHistoryReader;
+  kpi: KpiRepo;
+  kpiStats: KpiStatsReader;
 }
 
 /**

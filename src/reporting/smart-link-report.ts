@@ -1,5 +1,6 @@
 import type { ClickOutcome } from '../domain/click.js';
 import type { RollupSums } from '../domain/report.js';
+import type { KpiRun } from '../domain/schemas/kpi.js';
 import type { ReportReader, SkipCount } from '../ports/report-reader.js';
 import { addSums, columnsOf, emptySums } from './metrics.js';
 import type { Viewer } from './report-request.js';
@@ -22,8 +23,8 @@ export interface SmartLinkReport {
   /** Clicks per outcome. */
   outcomes: Record<ClickOutcome, number>;
   skip_reasons: SkipCount[];
-  /** KPI optimisation runs in range; always empty until KPI runs are stored. */
-  kpi_runs: never[];
+  /** The KPI run record's lines in range, newest first (admins only; partners get none). */
+  kpi_runs: KpiRun[];
 }
 
 export const entryColumns = (viewer: Viewer) => ENTRY_COLUMNS.filter((c) => viewer.admin || !ADMIN_ONLY.has(c));
@@ -32,7 +33,14 @@ export const entryColumns = (viewer: Viewer) => ENTRY_COLUMNS.filter((c) => view
  * One smart link's report (SPEC §11): entry rows and outcome counts from the rollups; the skip
  * histogram from raw clicks, which are the only place skips are kept (one JSON array per click).
  */
-export async function runSmartLinkReport(reader: ReportReader, smartLinkId: number, range: ReportRange, timeZone: string, viewer: Viewer): Promise<SmartLinkReport> {
+export async function runSmartLinkReport(
+  reader: ReportReader,
+  smartLinkId: number,
+  range: ReportRange,
+  timeZone: string,
+  viewer: Viewer,
+  kpiRuns: (from: string, to: string) => Promise<KpiRun[]>,
+): Promise<SmartLinkReport> {
   const from = new Date(range.fromMs).toISOString();
   const to = new Date(range.toMs).toISOString();
   const partnerId = viewer.admin ? undefined : viewer.partnerId;
@@ -62,8 +70,9 @@ export async function runSmartLinkReport(reader: ReportReader, smartLinkId: numb
       return Object.fromEntries(visible.map((c) => [c, all[c] ?? null]));
     });
   const skips = await reader.skipReasons({ smartLinkId, partnerId, from, to });
+  const runs = viewer.admin ? await kpiRuns(from, to) : [];
   return {
     smart_link_id: smartLinkId, from, to, timezone: timeZone, entries: rows,
-    catch_all_clicks: outcomes.catch_all, no_match_clicks: outcomes.no_match, outcomes, skip_reasons: skips, kpi_runs: [],
+    catch_all_clicks: outcomes.catch_all, no_match_clicks: outcomes.no_match, outcomes, skip_reasons: skips, kpi_runs: runs,
   };
 }

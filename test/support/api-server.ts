@@ -23,6 +23,8 @@ export interface TestServer {
   /** The server's writers, for tests that store a click directly (e.g. one with an old time). */
   clickWriter: Server['clickWriter'];
   conversionWriter: Server['conversionWriter'];
+  /** The server's KPI scheduler: `tick()` runs one tick now instead of waiting for the timer. */
+  kpiScheduler: Server['kpiScheduler'];
   /** Calls the API with the admin key unless `key` is given (null = no key). */
   call<T = any>(method: string, path: string, body?: unknown, options?: { key?: string | null; headers?: Record<string, string> }): Promise<Response<T>>;
   close(): Promise<void>;
@@ -48,6 +50,7 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
     app,
     clickWriter: server.clickWriter,
     conversionWriter: server.conversionWriter,
+    kpiScheduler: server.kpiScheduler,
     async call(method, route, body, callOptions = {}) {
       const key = callOptions.key === undefined ? ADMIN_KEY : callOptions.key;
       const headers: Record<string, string> = { ...callOptions.headers };

@@ -30,9 +30,12 @@ export function killServerProcesses(): void {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Starts the server process and resolves once it is ready to serve. */
-export async function startServerProcess(env: Record<string, string>, readyTimeoutMs = 15_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [MAIN], {
+/**
+ * Starts the server process and resolves once it is ready to serve. `script` replaces dist/main.js
+ * with a test script that starts the same server differently (e.g. with a clock of its own).
+ */
+export async function startServerProcess(env: Record<string, string>, readyTimeoutMs = 15_000, script = MAIN): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [script], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { Id, StringEnum, TimeZone } from './common.js';
+import { KpiRun } from './kpi.js';
 
 const Bound = (description: string) => Type.Optional(Type.String({ maxLength: 40, description }));
 
@@ -58,7 +59,7 @@ export const SmartLinkReportAnswer = Type.Object(
     no_match_clicks: Type.Integer(),
     outcomes: Type.Record(Type.String(), Type.Integer()),
     skip_reasons: Type.Array(Type.Object({ entry_id: Type.Integer(), reason: Type.Integer(), count: Type.Integer() })),
-    kpi_runs: Type.Array(Type.Object({}, { additionalProperties: true })),
+    kpi_runs: Type.Array(KpiRun, { description: 'The KPI run record in range, newest first (admin keys only).' }),
   },
   { description: `Per-entry rows, outcome counts and the skip-reason histogram (from raw clicks) of one smart link. ${METRICS}.` },
 );

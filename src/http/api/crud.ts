@@ -38,6 +38,8 @@ export interface CrudResource<R extends Meta, B> {
   /** Validates cross-field and referential rules and returns what to store; throws AppError. */
   prepare: (ctx: PrepareContext<R>) => Promise<B>;
   present?: (tx: StoreTx, record: R) => Promise<unknown> | unknown;
+  /** Runs in the write's transaction after a create (existing undefined) or an update. */
+  afterWrite?: (tx: StoreTx, record: R, existing: R | undefined) => Promise<void>;
   /** Deletion; the default removes the row. Throw a conflict to refuse. */
   remove?: (tx: StoreTx, record: R) => Promise<void>;
   /** Which rows a partner key may see; absent = partners see nothing of this resource. */
@@ -86,7 +88,9 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
       const presented = await store.transaction(async (tx) => {
         const parentId = await parentIdOf(tx, request.params as Record<string, number>);
         const body = await resource.prepare({ tx, input, existing: undefined, parentId });
-        return present(tx, await resource.repo(tx).insert(body));
+        const created = await resource.repo(tx).insert(body);
+        await resource.afterWrite?.(tx, created, undefined);
+        return present(tx, created);
       });
       await deps.onChange();
       return reply.code(201).send(presented);
@@ -149,6 +153,7 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
         const input = Value.Default(createSchema, merged) as Record<string, unknown>;
         const body = await resource.prepare({ tx, input, existing, parentId });
         const updated = unwrapUpdate(await resource.repo(tx).update(existing.id, body, existing.version), resource.noun);
+        await resource.afterWrite?.(tx, updated, existing);
         return present(tx, updated);
       });
       await deps.onChange();

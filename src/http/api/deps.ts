@@ -16,6 +16,8 @@ export interface ApiDeps {
   onChange: () => Promise<void>;
   /** Tokens the click path resolves; minting a link adds to it. */
   trackingLinks: TrackingLinkIndex;
+  /** The server's clock (tests move it): KPI epochs start and are read at its time. */
+  now: () => number;
 }
 
 export interface EngineDeps {

@@ -8,7 +8,14 @@ import { parseReportRequest, type RawReportQuery, type Viewer } from '../../repo
 import { runReport } from '../../reporting/run-report.js';
 import { entryColumns, runSmartLinkReport } from '../../reporting/smart-link-report.js';
 import type { ApiDeps } from './deps.js';
+import { presentKpiRun } from './kpi-present.js';
 import { found, principalOf } from './helpers.js';
+
+/**
+ * Hourly runs for six weeks. A line holds every entry's figures, so a longer range lists only the
+ * newest this many; `GET /smart-links/:id/kpi/runs` pages through them all.
+ */
+const MAX_REPORT_KPI_RUNS = 1000;
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
@@ -25,7 +32,7 @@ function sendCsv(reply: FastifyReply, name: string, header: readonly string[], r
 }
 
 /** `GET /reports` and `GET /smart-links/:id/report` (SPEC §11), as JSON or CSV. */
-export function registerReports(app: FastifyInstance, deps: ApiDeps & { now: () => number }): void {
+export function registerReports(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/reports', {
     schema: {
       tags: ['reports'],
@@ -61,7 +68,11 @@ export function registerReports(app: FastifyInstance, deps: ApiDeps & { now: () 
       const problems: { path: string; message: string }[] = [];
       const range = resolveRange(query.from, query.to, timeZone, deps.now(), problems);
       if (range === undefined) throw AppError.invalid(problems);
-      const report = await runSmartLinkReport(deps.store.reports, id, range, timeZone, viewer);
+      const kpiRuns = async (from: string, to: string) => {
+        const { rows } = await deps.store.kpi.listRuns({ smartLinkId: id, from, to, page: 1, pageSize: MAX_REPORT_KPI_RUNS });
+        return rows.map(presentKpiRun);
+      };
+      const report = await runSmartLinkReport(deps.store.reports, id, range, timeZone, viewer, kpiRuns);
       if (wantsCsv(query.format, request.headers.accept)) return sendCsv(reply, `smart-link-${id}`, entryColumns(viewer), report.entries);
       return report;
     },

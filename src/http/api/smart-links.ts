@@ -3,6 +3,8 @@ import { assertNoProblems, type ErrorDetail } from '../../domain/errors.js';
 import type { SmartLinkBody, SmartLinkRecord } from '../../domain/records.js';
 import { checkRuleset } from '../../domain/ruleset-check.js';
 import { SmartLink, SmartLinkFields, type SmartLinkInput } from '../../domain/schemas/smart-link.js';
+import { kpiSettingsView } from '../../engine/index.js';
+import { kpiResetReason } from '../../kpi/index.js';
 import type { StoreTx } from '../../ports/store.js';
 import { registerCrud } from './crud.js';
 import type { ApiDeps } from './deps.js';
@@ -97,6 +99,13 @@ export function registerSmartLinks(app: FastifyInstance, deps: ApiDeps): void {
       return link;
     },
     present: async (tx, link) => ({ ...link, warnings: await warningsFor(tx, link) }),
+    // SPEC §5: some edits make earlier data meaningless; the new epoch commits with the edit itself.
+    async afterWrite(tx, link, existing) {
+      const reason = kpiResetReason(existing, link);
+      if (reason === null || link.kpi === null) return;
+      const { algorithm, metric, goal } = kpiSettingsView(link.kpi);
+      await tx.kpi.reset({ smartLinkId: link.id, reason, at: new Date(deps.now()).toISOString(), algorithm, metric, goal });
+    },
     partnerScope: {
       list: () => ({ visible_to_partners: true }),
       item: (link) => link.visible_to_partners && link.status !== 'deleted',

@@ -31,6 +31,6 @@ export function toClickRecord(decision: Decision, ctx: ClickContext, link: Track
     idfa: ctx.idfa,
     gaid: ctx.gaid,
     destination: decision.destination_url,
-    kpi_run_id: null,
+    kpi_run_id: decision.kpi_run_id,
   };
 }

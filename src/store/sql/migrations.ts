@@ -217,6 +217,40 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
         for (const statement of ROLLUP_REBUILD_SQL) await sql.raw(statement).execute(db);
       },
     },
+    '0007_kpi': {
+      // KPI optimisation (SPEC §5). `kpi_state` holds each link's epoch and the model in force (JSON);
+      // `kpi_runs` is the run record: runs and resets, the variable part as one JSON document. The
+      // unique index on (smart_link_id, slot_at) is the fence that makes a scheduled run exactly-once
+      // even if two processes both believe they lead; resets have no slot, and NULLs never collide.
+      // `leases` names who runs a periodic job; a holder renews its row before it expires.
+      // The window reads use clicks_smart_link_time (0002) and conversions_identity (0003).
+      async up(db) {
+        await sql`create table kpi_state (
+          smart_link_id integer primary key,
+          epoch integer not null,
+          epoch_started_at text not null,
+          model text,
+          model_run_id ${sql.raw(traits.bigint)},
+          last_run_at text
+        )`.execute(db);
+        await sql`create table kpi_runs (
+          id ${pk},
+          smart_link_id integer not null,
+          epoch integer not null,
+          kind text not null,
+          run_at text not null,
+          slot_at text,
+          data text not null
+        )`.execute(db);
+        await sql`create unique index kpi_runs_slot on kpi_runs (smart_link_id, slot_at)`.execute(db);
+        await sql`create index kpi_runs_link_time on kpi_runs (smart_link_id, run_at)`.execute(db);
+        await sql`create table leases (
+          name text primary key,
+          holder text not null,
+          expires_at_ms ${sql.raw(traits.bigint)} not null
+        )`.execute(db);
+      },
+    },
   };
 }
 

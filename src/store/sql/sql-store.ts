@@ -7,6 +7,8 @@ import { clickReader } from './click-reader.js';
 import { conversionReader } from './conversion-reader.js';
 import type { Clock, Db, Executor, SqlDialectTraits } from './dialect.js';
 import { DocumentRepo } from './document-repo.js';
+import { kpiRepo } from './kpi-repo.js';
+import { kpiStatsReader } from './kpi-stats-reader.js';
 import { liveHistoryReader } from './live-history-reader.js';
 import { migrationProvider } from './migrations.js';
 import { notificationRepo } from './notification-repo.js';
@@ -46,12 +48,16 @@ function repositories(db: Executor, clock: Clock): StoreTx {
     reports: reportReader(db),
     notifications: notificationRepo(db),
     liveHistory: liveHistoryReader(db),
+    kpi: kpiRepo(db),
+    kpiStats: kpiStatsReader(db),
   };
 }
 
 /** Brings the schema up to date; throws with the failing migration's name. */
 export async function migrate(db: Db, traits: SqlDialectTraits): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider(traits) });
+  // Unordered: migrations are numbered on parallel branches (0007 may ship before 0006), and a
+  // database that already ran a later one must still run an earlier one it has not seen.
+  const migrator = new Migrator({ db, provider: migrationProvider(traits), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
