@@ -4,7 +4,13 @@
  * weighted smart link with durable recording in FULL and NORMAL modes — all loaded by the same
  * autocannon process at the same concurrency, repeated, medians reported. Then resident memory
  * with 1,000 smart links of 20 entries, and after many recorded clicks.
- * Options: --connections N (64) --seconds N (8) --repeats N (3) --memory-clicks N (1000000).
+ * Each server's CPU time (all its threads, from /proc) divided by the requests it answered is printed
+ * too: on a shared machine it moves far less than req/s, so it is the figure to compare changes by.
+ * Options: --connections N (64) --seconds N (8) --repeats N (3) --memory-clicks N (1000000)
+ * --load-cpus LIST --server-cpus LIST: pin autocannon and the servers with `taskset -c LIST` (Linux,
+ * util-linux), e.g. `--load-cpus 1 --server-cpus 0` on 2 cores, so the load generator does not compete
+ * with the server for a core. Bare and Switchyard are always run under the same pinning, and the
+ * output says which was used (none by default).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,11 +30,36 @@ interface Load {
   p50: number;
   p99: number;
   non2xx3xx: number;
+  requests: number;
+}
+
+interface Pinning {
+  loadCpus: string;
+  serverCpus: string;
+}
+
+/** `command args` as spawn arguments, under `taskset -c cpus` when cpus is set. */
+function pinned(cpus: string, command: string, args: string[]): [string, string[]] {
+  return cpus === '' ? [command, args] : ['taskset', ['-c', cpus, command, ...args]];
+}
+
+const CLOCK_TICKS_PER_S = 100;
+
+/** CPU seconds a process (every thread) has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Starts a node child; resolves once its output matches `ready` (null: at once). */
-function startChild(args: string[], env: Record<string, string>, ready: RegExp | null): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(args: string[], env: Record<string, string>, ready: RegExp | null, cpus = ''): Promise<{ child: ChildProcess; output: () => string }> {
+  // taskset execs node in place, so the child's pid is the server's.
+  const child = spawn(...pinned(cpus, process.execPath, args), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -53,23 +84,31 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 /** One autocannon run in its own process, so the load generator never shares a thread with a server. */
-async function load(url: string, connections: number, seconds: number): Promise<Load> {
-  const child = spawn(process.execPath, [AUTOCANNON, '--json', '-c', String(connections), '-d', String(seconds), url], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function load(url: string, connections: number, seconds: number, cpus = ''): Promise<Load> {
+  const child = spawn(...pinned(cpus, process.execPath, [AUTOCANNON, '--json', '-c', String(connections), '-d', String(seconds), url]), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   await new Promise((resolve) => child.once('exit', resolve));
-  const result = JSON.parse(out) as { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; '3xx'?: number };
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx3xx: result.non2xx - (result['3xx'] ?? 0) };
+  const result = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; '3xx'?: number };
+  return {
+    rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx3xx: result.non2xx - (result['3xx'] ?? 0),
+    requests: result.requests.total,
+  };
 }
 
-async function repeatLoad(url: string, connections: number, seconds: number, repeats: number): Promise<Load> {
+/** Medians over the repeats, and the server's CPU microseconds per request over all of them. */
+async function repeatLoad(url: string, connections: number, seconds: number, repeats: number, pinning: Pinning, server: ChildProcess): Promise<Load & { cpuUsPerReq: number }> {
   const runs: Load[] = [];
-  for (let i = 0; i < repeats; i++) runs.push(await load(url, connections, seconds));
+  const cpuBefore = cpuSeconds(server.pid);
+  for (let i = 0; i < repeats; i++) runs.push(await load(url, connections, seconds, pinning.loadCpus));
+  const requests = runs.reduce((sum, r) => sum + r.requests, 0);
   return {
     rps: median(runs.map((r) => r.rps)),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
     non2xx3xx: runs.reduce((sum, r) => sum + r.non2xx3xx, 0),
+    requests,
+    cpuUsPerReq: round(((cpuSeconds(server.pid) - cpuBefore) * 1e6) / requests, 1),
   };
 }
 
@@ -109,13 +148,13 @@ async function seedLinks(base: string, links: number): Promise<string> {
   return (await api(base, 'POST', `/smart-links/${first}/tracking-links`, { partner_id: partner.id, sub1: 'bench' })).url;
 }
 
-async function startSwitchyard(dataDir: string, synchronous: 'full' | 'normal') {
+async function startSwitchyard(dataDir: string, synchronous: 'full' | 'normal', cpus = '') {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const base = `http://127.0.0.1:${port}`;
   const server = await startChild([MAIN], {
     DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SWITCHYARD_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'warn',
     SQLITE_SYNCHRONOUS: synchronous, PUBLIC_URL: base,
-  }, null);
+  }, null, cpus);
   for (let i = 0; i < 200; i++) {
     if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -134,6 +173,12 @@ export async function main(args: string[]): Promise<void> {
   const seconds = option(args, 'seconds', 8);
   const repeats = option(args, 'repeats', 3);
   const memoryClicks = option(args, 'memory-clicks', 1_000_000);
+  const textOption = (name: string) => {
+    const index = args.indexOf(`--${name}`);
+    return index >= 0 ? (args[index + 1] ?? '') : '';
+  };
+  const pinning: Pinning = { loadCpus: textOption('load-cpus'), serverCpus: textOption('server-cpus') };
+  const pinText = `load generator on cpus ${pinning.loadCpus || 'any'}, servers on cpus ${pinning.serverCpus || 'any'}`;
   const dataRoot = path.resolve(process.env.DATA_DIR ?? './data');
   fs.mkdirSync(dataRoot, { recursive: true });
   const root = fs.mkdtempSync(path.join(dataRoot, 'bench-redirect-'));
@@ -141,21 +186,21 @@ export async function main(args: string[]): Promise<void> {
     const fsync = syncLatenciesMs(root);
     const fsyncP50 = round(percentile(fsync, 50));
     const fsyncP99 = round(percentile(fsync, 99));
-    console.log(`fsync of ${root}: p50 ${fsyncP50} ms, p99 ${fsyncP99} ms (${os.cpus().length} cores)`);
+    console.log(`fsync of ${root}: p50 ${fsyncP50} ms, p99 ${fsyncP99} ms (${os.cpus().length} cores; ${pinText})`);
 
-    const bare = await startChild([BARE, '0'], {}, /listening \d+/);
+    const bare = await startChild([BARE, '0'], {}, /listening \d+/, pinning.serverCpus);
     const barePort = /listening (\d+)/.exec(bare.output())?.[1];
-    const bareLoad = await repeatLoad(`http://127.0.0.1:${barePort}/`, connections, seconds, repeats);
+    const bareLoad = await repeatLoad(`http://127.0.0.1:${barePort}/`, connections, seconds, repeats, pinning, bare.child);
     await stop(bare.child);
-    console.log(`bare node:http 302: ${Math.round(bareLoad.rps)} req/s, p50 ${bareLoad.p50} ms, p99 ${bareLoad.p99} ms`);
+    console.log(`bare node:http 302: ${Math.round(bareLoad.rps)} req/s, p50 ${bareLoad.p50} ms, p99 ${bareLoad.p99} ms, ${bareLoad.cpuUsPerReq} µs CPU/request`);
 
-    const modes: Record<string, Load> = {};
+    const modes: Record<string, Load & { cpuUsPerReq: number }> = {};
     for (const mode of ['full', 'normal'] as const) {
-      const { server, base } = await startSwitchyard(path.join(root, mode), mode);
+      const { server, base } = await startSwitchyard(path.join(root, mode), mode, pinning.serverCpus);
       const url = await seedLinks(base, 1);
-      modes[mode] = await repeatLoad(url, connections, seconds, repeats);
-      const m = modes[mode] as Load;
-      console.log(`switchyard ${mode}: ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, errors ${m.non2xx3xx}`);
+      const m = await repeatLoad(url, connections, seconds, repeats, pinning, server.child);
+      modes[mode] = m;
+      console.log(`switchyard ${mode}: ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, errors ${m.non2xx3xx}, ${m.cpuUsPerReq} µs CPU/request (all threads)`);
       await stop(server.child);
     }
 
@@ -178,13 +223,15 @@ export async function main(args: string[]): Promise<void> {
     console.log(`memory: ${rssLoaded} MB with 1000 links × 20 entries; after ~${sent} clicks ${rssAfter} MB (samples ${rssSamples.join(', ')})`);
     await stop(server.child);
 
-    const full = modes.full as Load;
-    const normal = modes.normal as Load;
+    const full = modes.full as Load & { cpuUsPerReq: number };
+    const normal = modes.normal as Load & { cpuUsPerReq: number };
     console.log(
       `BENCH redirect bare_rps=${Math.round(bareLoad.rps)} bare_p99_ms=${bareLoad.p99} full_rps=${Math.round(full.rps)} full_p50_ms=${full.p50} full_p99_ms=${full.p99} ` +
         `normal_rps=${Math.round(normal.rps)} normal_p99_ms=${normal.p99} ratio_full=${round(full.rps / bareLoad.rps)} ratio_normal=${round(normal.rps / bareLoad.rps)} ` +
         `fsync_p50_ms=${fsyncP50} fsync_p99_ms=${fsyncP99} full_p99_minus_fsync_p99_ms=${round(full.p99 - fsyncP99)} ` +
-        `rss_loaded_mb=${rssLoaded} rss_after_clicks_mb=${rssAfter} clicks=${sent} connections=${connections}`,
+        `rss_loaded_mb=${rssLoaded} rss_after_clicks_mb=${rssAfter} clicks=${sent} connections=${connections} ` +
+        `bare_cpu_us_per_req=${bareLoad.cpuUsPerReq} full_cpu_us_per_req=${full.cpuUsPerReq} normal_cpu_us_per_req=${normal.cpuUsPerReq} ` +
+        `load_cpus=${pinning.loadCpus || 'any'} server_cpus=${pinning.serverCpus || 'any'}`,
     );
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
