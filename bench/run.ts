@@ -7,6 +7,7 @@ const BENCHMARKS: Record<string, () => Promise<{ main: (args: string[]) => Promi
   redirect: () => import('./redirect.js'),
   'click-writer': () => import('./click-writer.js'),
   reports: () => import('./reports.js'),
+  kpi: () => import('./kpi.js'),
 };
 
 async function run(): Promise<void> {

@@ -6,7 +6,7 @@ export type {
   CandidateTrace, CheckName, CheckResult, Decision, FailTrafficStep, FailTrafficTrace, KpiSample, KpiTrace, Trace, WeightDraw,
 } from './decision.js';
 export type * from './kpi/model.js';
-export { KPI_METRIC_NAMES } from './kpi/model.js';
+export { KPI_HISTORY_LOOKBACKS, KPI_METRIC_NAMES } from './kpi/model.js';
 export { runKpi } from './kpi/run.js';
 export { checkDeepLink, type DeepLinkVerdict } from './deep-link.js';
 export { networkContains, parseIp, parseNetwork, type IpAddress, type IpNetwork } from './ip-address.js';

@@ -1,6 +1,7 @@
 import type { KpiRunRecord, KpiStateRecord } from '../domain/kpi.js';
-import type {
-  ClickAgeBucket, EntryWindowStats, KpiEntryRef, KpiRunInput, KpiRunResult, KpiSettingsView,
+import {
+  KPI_HISTORY_LOOKBACKS,
+  type EntryWindowStats, type HourStats, type KpiEntryRef, type KpiRunInput, type KpiRunResult, type KpiSettingsView,
 } from '../engine/index.js';
 import type { KpiRepo, KpiStatsReader } from '../ports/store.js';
 import { countEpochClicks } from './epoch-clicks.js';
@@ -41,36 +42,53 @@ export async function readRunInput(store: { kpi: KpiRepo; kpiStats: KpiStatsRead
   const window = runWindowMs(slotMs, settings.lookbackHours, epochStartedMs);
   const windowFrom = iso(window.fromMs);
   const windowTo = iso(window.toMs);
-  const [hours, sums, clicksInEpoch, delays] = await Promise.all([
-    stats.clickHours(smartLinkId, windowFrom, windowTo),
-    stats.conversionSums(smartLinkId, windowFrom, windowTo),
+  // Thompson learns from a longer, fading history; the window's totals are its most recent part.
+  const historyFromMs = Math.max(slotMs - KPI_HISTORY_LOOKBACKS * settings.lookbackHours * HOUR_MS, epochStartedMs);
+  const historyFrom = iso(historyFromMs);
+  const [clickHours, conversionHours, clicksInEpoch, delays] = await Promise.all([
+    stats.clickHours(smartLinkId, historyFrom, windowTo),
+    stats.conversionHours(smartLinkId, historyFrom, windowTo),
     countEpochClicks(store.kpi, stats, state, windowTo),
     stats.conversionDelaysMs(smartLinkId, DELAY_SAMPLE_SIZE),
   ]);
-  const byEntry = new Map<number, { clicks: number; ages: ClickAgeBucket[] }>();
-  for (const { entryId, hour, clicks } of hours) {
-    // The age of an hour's clicks is taken at the middle of the part of the hour inside the window.
-    const hourMs = Date.parse(hour);
-    const middleMs = (Math.max(hourMs, window.fromMs) + Math.min(hourMs + HOUR_MS, window.toMs)) / 2;
-    const row = byEntry.get(entryId) ?? { clicks: 0, ages: [] };
-    row.clicks += clicks;
-    row.ages.push({ ageMs: nowMs - middleMs, clicks });
-    byEntry.set(entryId, row);
+  type HourRow = { -readonly [K in keyof HourStats]: HourStats[K] };
+  const byEntry = new Map<number, Map<string, HourRow>>();
+  const hourOf = (entryId: number, hour: string): HourRow => {
+    let hours = byEntry.get(entryId);
+    if (!hours) byEntry.set(entryId, (hours = new Map()));
+    let row = hours.get(hour);
+    if (!row) {
+      // The age of an hour's clicks is taken at the middle of the part of the hour that is read.
+      const hourMs = Date.parse(hour);
+      const middleMs = (Math.max(hourMs, historyFromMs) + Math.min(hourMs + HOUR_MS, window.toMs)) / 2;
+      row = { ageMs: nowMs - middleMs, clicks: 0, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0 };
+      hours.set(hour, row);
+    }
+    return row;
+  };
+  for (const { entryId, hour, clicks } of clickHours) hourOf(entryId, hour).clicks += clicks;
+  for (const { entryId, hour, ...outcomes } of conversionHours) {
+    const row = hourOf(entryId, hour);
+    row.conversions += outcomes.conversions;
+    row.events += outcomes.events;
+    row.revenueMicros += outcomes.revenueMicros;
+    row.payoutMicros += outcomes.payoutMicros;
   }
-  const sumsOf = new Map(sums.map((s) => [s.entryId, s]));
   // Only the link's current entries: clicks of removed entries belong to an earlier epoch anyway.
   const windowStats: EntryWindowStats[] = subject.entries.flatMap((entry) => {
-    const row = byEntry.get(entry.id);
-    if (row === undefined) return [];
-    const money = sumsOf.get(entry.id);
+    const hours = [...(byEntry.get(entry.id)?.entries() ?? [])];
+    if (hours.length === 0) return [];
+    // The window starts on an hour boundary unless the epoch cuts it, and then the history starts there too.
+    const inWindow = hours.filter(([hour]) => Date.parse(hour) + HOUR_MS > window.fromMs).map(([, row]) => row);
+    const sum = (pick: (row: HourStats) => number) => inWindow.reduce((total, row) => total + pick(row), 0);
     return [{
       entryId: entry.id,
-      clicks: row.clicks,
-      conversions: money?.conversions ?? 0,
-      events: money?.events ?? 0,
-      revenueMicros: money?.revenueMicros ?? 0,
-      payoutMicros: money?.payoutMicros ?? 0,
-      clickAges: row.ages,
+      clicks: sum((r) => r.clicks),
+      conversions: sum((r) => r.conversions),
+      events: sum((r) => r.events),
+      revenueMicros: sum((r) => r.revenueMicros),
+      payoutMicros: sum((r) => r.payoutMicros),
+      hours: hours.map(([, row]) => row),
     }];
   });
   return {

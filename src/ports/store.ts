@@ -207,9 +207,11 @@ export interface KpiClickHour {
   clicks: number;
 }
 
-/** Approved conversions and events of one entry's window clicks. */
-export interface KpiConversionSums {
+/** Approved conversions and events of one entry's clicks of one UTC hour. */
+export interface KpiConversionHour {
   entryId: number;
+  /** ISO 8601 UTC of the start of the clicks' hour. */
+  hour: string;
   conversions: number;
   events: number;
   revenueMicros: number;
@@ -220,8 +222,8 @@ export interface KpiConversionSums {
 export interface KpiStatsReader {
   /** Clicks of the link routed to an entry, with time in [from, to), per entry and UTC hour. */
   clickHours(smartLinkId: number, from: string, to: string): Promise<KpiClickHour[]>;
-  /** Approved conversions of those same clicks, per entry (`event_key` '' is the base conversion). */
-  conversionSums(smartLinkId: number, from: string, to: string): Promise<KpiConversionSums[]>;
+  /** Approved conversions of those same clicks, per entry and hour of the click (`event_key` '' is the base conversion). */
+  conversionHours(smartLinkId: number, from: string, to: string): Promise<KpiConversionHour[]>;
   /** Every click of the link (any outcome) with time in [from, to). */
   countClicks(smartLinkId: number, from: string, to: string): Promise<number>;
   /** Click-to-conversion delays (ms) of the link's latest `limit` approved base conversions. */

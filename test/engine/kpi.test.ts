@@ -7,7 +7,7 @@ import {
   type EntryWindowStats, type KpiModel, type KpiRunInput, type Snapshot,
 } from '../../src/engine/index.js';
 import { sampleBeta, sampleGamma } from '../../src/engine/kpi/sampling.js';
-import { meanMetric } from '../../src/engine/kpi/thompson.js';
+import { POSTERIOR_SHARPENING, meanMetric } from '../../src/engine/kpi/thompson.js';
 import { context, entry, offer, smartLink, snapshotOf } from './fixtures.js';
 
 const HOUR = 3_600_000;
@@ -17,7 +17,7 @@ const usOnly = { rules: [{ dimension: 'country' as const, op: 'include' as const
 const deOnly = { rules: [{ dimension: 'country' as const, op: 'include' as const, values: ['DE'] }] };
 
 function stats(entryId: number, clicks: number, conversions: number, extra: Partial<EntryWindowStats> = {}): EntryWindowStats {
-  return { entryId, clicks, conversions, events: 0, revenueMicros: 0, payoutMicros: 0, clickAges: [], ...extra };
+  return { entryId, clicks, conversions, events: 0, revenueMicros: 0, payoutMicros: 0, hours: [], ...extra };
 }
 
 function input(settings: KpiSettings, rows: EntryWindowStats[], fields: Partial<KpiRunInput> = {}): KpiRunInput {
@@ -209,8 +209,9 @@ describe('KPI thompson', () => {
     // Both entries convert at 2 % after a delay of 10 hours. Entry 1's clicks are 30 hours old
     // (every conversion is in); entry 2's are 2 hours old: only ~1 in 5 have had time to arrive.
     const delays = Array.from({ length: 200 }, (_, i) => (i < 40 ? 1 : 10) * HOUR);
-    const old = stats(1, 5000, 100, { clickAges: [{ ageMs: 30 * HOUR, clicks: 5000 }] });
-    const recent = stats(2, 5000, 20, { clickAges: [{ ageMs: 2 * HOUR, clicks: 5000 }] });
+    const hour = (ageMs: number, clicks: number, conversions: number) => ({ ageMs, clicks, conversions, events: 0, revenueMicros: 0, payoutMicros: 0 });
+    const old = stats(1, 5000, 100, { hours: [hour(30 * HOUR, 5000, 100)] });
+    const recent = stats(2, 5000, 20, { hours: [hour(2 * HOUR, 5000, 20)] });
     const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', collection_threshold: 0 };
     const mean = (run: KpiRunInput, id: number) => {
       const posterior = runKpi(run).entries.find((e) => e.entry_id === id)?.posterior;
@@ -222,6 +223,38 @@ describe('KPI thompson', () => {
     expect(mean(uncorrected, 2) / mean(uncorrected, 1)).toBeLessThan(0.3);
     expect(mean(corrected, 2) / mean(corrected, 1)).toBeGreaterThan(0.8);
     expect(mean(corrected, 2) / mean(corrected, 1)).toBeLessThan(1.25);
+  });
+
+  const hour = (ageHours: number, clicks: number, conversions: number) => ({ ageMs: ageHours * HOUR, clicks, conversions, events: 0, revenueMicros: 0, payoutMicros: 0 });
+  const thompsonRun = (rows: EntryWindowStats[]) => {
+    const result = runKpi(input({ metric: 'cvr', algorithm: 'thompson', collection_threshold: 0, lookback_hours: 24 }, rows));
+    const posterior = (id: number) => {
+      const found = result.entries.find((e) => e.entry_id === id)?.posterior;
+      if (!found) throw new Error(`no posterior for entry ${id}`);
+      return found;
+    };
+    return { result, posterior };
+  };
+
+  it('remembers beyond the window with fading weight: older hours count, less than recent ones', () => {
+    // Entry 1 converted at 2 % two days ago and at 2 % now; entry 2 only has the recent hours.
+    const steady = stats(1, 2000, 40, { hours: [hour(50, 2000, 40), hour(2, 2000, 40)] });
+    const recentOnly = stats(2, 2000, 40, { hours: [hour(2, 2000, 40)] });
+    const { posterior } = thompsonRun([steady, recentOnly]);
+    // Both centre on 2 %; the older hours add evidence (a tighter posterior), at a discount.
+    const successes = (id: number) => posterior(id).alpha / POSTERIOR_SHARPENING - 1;
+    expect(successes(1)).toBeGreaterThan(successes(2) * 1.2);
+    expect(successes(1)).toBeLessThan(successes(2) * 2);
+    expect(meanMetric('cvr', posterior(1))).toBeCloseTo(meanMetric('cvr', posterior(2)), 1);
+  });
+
+  it('forgets an entry\'s older hours at once when its recent rate clearly changed', () => {
+    // Entry 1 converted at 5 % two days ago and at 1 % in the last hours; entry 2 steadily at 3 %.
+    const dropped = stats(1, 3000, 30, { hours: [hour(50, 3000, 150), hour(2, 3000, 30)] });
+    const steady = stats(2, 3000, 90, { hours: [hour(50, 3000, 90), hour(2, 3000, 90)] });
+    const { result, posterior } = thompsonRun([dropped, steady]);
+    expect(meanMetric('cvr', posterior(1))).toBeLessThan(1.2);
+    expect(result.winnerEntryId).toBe(2);
   });
 
   it('explain-style traces show each eligible entry\'s draw and the winner has the best score', () => {

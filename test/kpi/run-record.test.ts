@@ -243,4 +243,38 @@ describe('a thompson KPI link', () => {
     const answer = await clickOn(server.url, minted);
     expect(await clickRunId(transactionIdIn(answer.location))).toBe(run?.id);
   });
+
+  it('learns from the epoch beyond the window: hours older than the lookback still count, fading', async () => {
+    at('07:10:00');
+    const onlyFor = (letter: Letter) => ({ rules: [{ dimension: 'sub1', op: 'exclude', values: LETTERS.filter((l) => l !== letter) }] });
+    const remembering = await create(server, '/api/v1/smart-links', {
+      name: `Remembering ${randomBytes(3).toString('hex')}`,
+      routing: 'kpi',
+      kpi: { metric: 'cvr', run_frequency_hours: 1, lookback_hours: 12, collection_threshold: 10 },
+      entries: [{ offer_id: net.offers.a, routing_value: 1, ruleset: onlyFor('a') }, { offer_id: net.offers.b, routing_value: 1, ruleset: onlyFor('b') }],
+    });
+    const [entryA, entryB] = remembering.entries.map((e: { id: number }) => e.id);
+    const minted = (await server.call('POST', `/api/v1/smart-links/${remembering.id}/tracking-links`, { partner_id: net.partnerId })).body.token;
+    const sent: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const answer = await clickOn(server.url, minted, { sub1: 'a' });
+      expect(answer.status).toBe(302);
+      sent.push(transactionIdIn(answer.location));
+    }
+    at('07:40:00');
+    for (const tid of sent.slice(0, 8)) expect((await postback(server, { transaction_id: tid })).body.status).toBe('approved');
+    // The next day: those clicks are 23 hours old, outside the 12-hour window but inside the history.
+    clock.set('2030-01-08T07:00:30.000Z');
+    const [run] = (await server.kpiScheduler.tick()).runs.filter((r) => r.smart_link_id === remembering.id);
+    const line = (await server.call('GET', `/api/v1/smart-links/${remembering.id}/kpi/runs`)).body.data[0];
+    expect(line).toMatchObject({ id: run?.id, phase: 'optimising', window_from: '2030-01-07T19:00:00.000Z', window_to: '2030-01-08T07:00:00.000Z' });
+    const reportOf = (id: number) => line.entries.find((e: any) => e.entry_id === id);
+    expect(reportOf(entryA)).toMatchObject({ clicks: 0, conversions: 0 });
+    // A's posterior holds its 8 old conversions, faded by 2^(−age / 18 h) (half-life 1.5 lookbacks),
+    // the age of an hour's clicks being taken at its middle: 07:30 yesterday → 23 h 30 min 30 s.
+    const posteriorA = line.model.posteriors.find((p: any) => p.entry_id === entryA);
+    const posteriorB = line.model.posteriors.find((p: any) => p.entry_id === entryB);
+    const fadedConversions = 8 * Math.pow(0.5, (23.5 + 30 / 3600) / 18);
+    expect(posteriorA.alpha / posteriorB.alpha).toBeCloseTo(1 + fadedConversions, 1);
+  });
 });

@@ -1,4 +1,4 @@
-import type { EntryWindowStats, KpiMetric } from './model.js';
+import type { KpiMetric, Outcomes } from './model.js';
 
 const MICROS = 1_000_000;
 
@@ -9,11 +9,11 @@ export const isRateMetric = (metric: KpiMetric): boolean => metric === 'cvr' || 
 export const rateScale = (metric: KpiMetric): number => (metric === 'cvr' || metric === 'evr' ? 100 : 1);
 
 /** What counts as one success of a click: an event for `evr`, a base conversion otherwise. */
-export const successes = (metric: KpiMetric, stats: EntryWindowStats): number =>
+export const successes = (metric: KpiMetric, stats: Outcomes): number =>
   metric === 'evr' ? stats.events : stats.conversions;
 
 /** The money a metric adds up, in currency units. */
-export function valueOf(metric: KpiMetric, stats: EntryWindowStats): number {
+export function valueOf(metric: KpiMetric, stats: Outcomes): number {
   switch (metric) {
     case 'revenue':
     case 'rpc':
@@ -32,7 +32,7 @@ export function valueOf(metric: KpiMetric, stats: EntryWindowStats): number {
  * The metric per click (SPEC §5, research §6.2): rates in percent, absolute metrics divided by
  * clicks so that the entry already receiving traffic does not win on volume alone. Null without clicks.
  */
-export function metricPerClick(metric: KpiMetric, stats: EntryWindowStats): number | null {
+export function metricPerClick(metric: KpiMetric, stats: Outcomes): number | null {
   if (stats.clicks <= 0) return null;
   if (isRateMetric(metric)) return (successes(metric, stats) / stats.clicks) * rateScale(metric);
   return valueOf(metric, stats) / stats.clicks;

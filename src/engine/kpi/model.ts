@@ -21,16 +21,8 @@ export interface KpiSettingsView {
   readonly algorithm: KpiAlgorithm;
 }
 
-/** Clicks of one age, for the correction of conversions that have not arrived yet. */
-export interface ClickAgeBucket {
-  /** Age of these clicks at the run, in milliseconds (e.g. the middle of their hour). */
-  readonly ageMs: number;
-  readonly clicks: number;
-}
-
-/** One entry's traffic in the run's window: this link's clicks routed to it, and what they brought. */
-export interface EntryWindowStats {
-  readonly entryId: number;
+/** What the clicks routed to an entry brought: counts of approved conversions and their money. */
+export interface Outcomes {
   readonly clicks: number;
   /** Approved base conversions of those clicks. */
   readonly conversions: number;
@@ -39,9 +31,27 @@ export interface EntryWindowStats {
   /** Revenue and payout of those conversions and events, in micros. */
   readonly revenueMicros: number;
   readonly payoutMicros: number;
-  /** The same clicks by age; their sum equals `clicks`. Empty means "no correction". */
-  readonly clickAges: readonly ClickAgeBucket[];
 }
+
+/** One hour of an entry's clicks and what they brought so far. */
+export interface HourStats extends Outcomes {
+  /** Age of these clicks at the run, in milliseconds (the middle of their hour). */
+  readonly ageMs: number;
+}
+
+/**
+ * One entry's traffic: the totals of the run's window (what ranking ranks and the run record
+ * shows), and the epoch's recent history hour by hour (what thompson learns from, the window
+ * included: `KPI_HISTORY_LOOKBACKS` lookbacks back, never before the epoch).
+ */
+export interface EntryWindowStats extends Outcomes {
+  readonly entryId: number;
+  /** Empty = no hourly data: thompson then uses the window totals, uncorrected. */
+  readonly hours: readonly HourStats[];
+}
+
+/** How many lookbacks of hourly history a run reads for thompson (older hours weigh under 2^−6). */
+export const KPI_HISTORY_LOOKBACKS = 6;
 
 /** An entry of the link as the run sees it (for the priority order of unscored entries). */
 export interface KpiEntryRef {
@@ -54,7 +64,7 @@ export interface KpiEntryRef {
 export interface KpiRunInput {
   readonly settings: KpiSettingsView;
   readonly entries: readonly KpiEntryRef[];
-  /** One row per entry that had clicks in the window; entries without a row had none. */
+  /** One row per entry with clicks in the window or its history; entries without a row had none. */
   readonly stats: readonly EntryWindowStats[];
   /** Click-to-conversion delays (ms) of this link's recent base conversions: the delay model's data. */
   readonly conversionDelaysMs: readonly number[];

@@ -10,7 +10,7 @@ const SHARE_DRAWS = 2000;
 /** The run's own draws are reproducible from its input: same window, same record. */
 const SHARE_SEED = 0x5eed;
 
-const EMPTY: EntryWindowStats = { entryId: 0, clicks: 0, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0, clickAges: [] };
+const EMPTY: EntryWindowStats = { entryId: 0, clicks: 0, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0, hours: [] };
 
 function baseReport(input: KpiRunInput, entryId: number, stats: EntryWindowStats): KpiEntryReport {
   const metricValue = metricPerClick(input.settings.metric, stats);

@@ -38,18 +38,19 @@ export function kpiStatsReader(db: Executor): KpiStatsReader {
       }
       return result;
     },
-    async conversionSums(smartLinkId, from, to) {
+    async conversionHours(smartLinkId, from, to) {
       // A conversion carries its click's link, entry and time, so no join with clicks is needed; and
       // it comes after its click, so `time >= from` lets conversions_smart_link_time bound the scan
       // to the window's conversions, far fewer than its clicks.
       const { rows } = await sql<{
         entry_id: number | string;
+        hour: string;
         conversions: number | string | null;
         events: number | string | null;
         revenue_micros: number | string | null;
         payout_micros: number | string | null;
       }>`
-        select entry_id,
+        select entry_id, substr(click_time, 1, 13) as hour,
           sum(case when event_key = '' then 1 else 0 end) as conversions,
           sum(case when event_key = '' then 0 else 1 end) as events,
           sum(revenue_micros) as revenue_micros,
@@ -57,9 +58,10 @@ export function kpiStatsReader(db: Executor): KpiStatsReader {
         from conversions
         where smart_link_id = ${smartLinkId} and time >= ${from} and click_time >= ${from} and click_time < ${to}
           and entry_id is not null and status = 'approved'
-        group by entry_id`.execute(db);
+        group by entry_id, substr(click_time, 1, 13)`.execute(db);
       return rows.map((r) => ({
         entryId: Number(r.entry_id),
+        hour: `${r.hour}:00:00.000Z`,
         conversions: Number(r.conversions ?? 0),
         events: Number(r.events ?? 0),
         revenueMicros: Number(r.revenue_micros ?? 0),

@@ -1,0 +1,66 @@
+/**
+ * KPI simulation (SPEC §13.3, issue #9): synthetic traffic in simulated time, routed by the real
+ * engine (buildSnapshot + decide) and optimised by the real `runKpi`, compared over the same
+ * visitors for `thompson`, `ranking`, `uniform` weights and an `oracle` that always picks the best
+ * eligible entry. Regret per click is the oracle's expected metric value minus the chosen entry's.
+ * See bench/kpi/README.md for the model of traffic, eligibility and conversion delays.
+ *
+ * Options: --scenario FILE (repeatable; default every bench/scenarios/*.json), --seeds N (override),
+ * --trace (print seed 0's per-run allocations for thompson and ranking).
+ */
+import { ScenarioError, loadBuiltInScenarios, loadScenario, type Scenario } from './kpi/scenario.js';
+import { benchLine, formatRuns, formatTable, summaryLine, type ScenarioRatios, type ScenarioResult } from './kpi/report.js';
+import { STRATEGIES, simulate, type Strategy, type StrategyOutcome } from './kpi/simulate.js';
+import { buildTraffic, buildWorld } from './kpi/world.js';
+import { option } from './support.js';
+
+/** Runs every strategy over every seed of one scenario. */
+export function runScenario(scenario: Scenario, seeds = scenario.seeds): ScenarioResult {
+  const started = performance.now();
+  const outcomes = new Map<Strategy, StrategyOutcome[]>(STRATEGIES.map((s) => [s, []]));
+  for (let seed = 0; seed < seeds; seed++) {
+    const world = buildWorld(scenario, seed);
+    const traffic = buildTraffic(scenario, seed);
+    for (const strategy of STRATEGIES) outcomes.get(strategy)?.push(simulate(strategy, world, traffic, seed));
+  }
+  return { scenario, outcomes, seconds: (performance.now() - started) / 1000 };
+}
+
+function scenarioFiles(args: string[]): string[] {
+  const files: string[] = [];
+  args.forEach((arg, i) => {
+    if (arg !== '--scenario') return;
+    const file = args[i + 1];
+    if (file === undefined || file.startsWith('--')) throw new ScenarioError('--scenario needs a file');
+    files.push(file);
+  });
+  return files;
+}
+
+export async function main(args: string[]): Promise<void> {
+  let scenarios: Scenario[];
+  try {
+    const files = scenarioFiles(args);
+    scenarios = files.length > 0 ? files.map(loadScenario) : loadBuiltInScenarios();
+  } catch (err) {
+    if (!(err instanceof ScenarioError)) throw err;
+    process.stderr.write(`kpi: ${err.message}\n`);
+    process.exit(2);
+  }
+  const seedsOverride = option(args, 'seeds', 0);
+  const ratios: ScenarioRatios[] = [];
+  for (const scenario of scenarios) {
+    const result = runScenario(scenario, seedsOverride > 0 ? seedsOverride : scenario.seeds);
+    process.stdout.write(`${formatTable(result)}\n`);
+    if (args.includes('--trace')) {
+      for (const strategy of ['thompson', 'ranking'] as const) {
+        const first = result.outcomes.get(strategy)?.[0];
+        if (first) process.stdout.write(`${formatRuns(strategy, first)}\n`);
+      }
+    }
+    const { line, ratios: scenarioRatios } = benchLine(result);
+    ratios.push(scenarioRatios);
+    process.stdout.write(`${line}\n`);
+  }
+  if (scenarios.length > 1) process.stdout.write(`${summaryLine(ratios)}\n`);
+}

@@ -1,0 +1,92 @@
+import { round } from '../support.js';
+import type { Scenario } from './scenario.js';
+import type { Strategy, StrategyOutcome } from './simulate.js';
+
+export interface Summary {
+  readonly mean: number;
+  readonly sd: number;
+}
+
+export function summarise(values: readonly number[]): Summary {
+  const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+  const variance = values.length < 2 ? 0 : values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
+  return { mean, sd: Math.sqrt(variance) };
+}
+
+/** a / b for regrets: two zero regrets are equal (1), a positive one over zero is unbounded. */
+export const ratio = (a: number, b: number): number => (b > 0 ? a / b : a > 0 ? Infinity : 1);
+
+export interface ScenarioResult {
+  readonly scenario: Scenario;
+  readonly outcomes: ReadonlyMap<Strategy, readonly StrategyOutcome[]>;
+  readonly seconds: number;
+}
+
+const unitOf = (scenario: Scenario): string =>
+  scenario.metric === 'cvr' || scenario.metric === 'evr' || scenario.metric === 'conversions' ? 'expected conversions' : 'currency units';
+
+const pad = (text: string, width: number): string => text.padStart(width);
+
+/** The human table of one scenario. */
+export function formatTable(result: ScenarioResult): string {
+  const { scenario, outcomes } = result;
+  const seeds = outcomes.get('oracle')?.length ?? 0;
+  const lines = [
+    `kpi: scenario ${scenario.name}: ${scenario.entries.length} entries, ${scenario.hours} h × ${scenario.clicks_per_hour} clicks/h, ` +
+      `metric ${scenario.metric}, runs every ${scenario.run_frequency_hours} h over ${scenario.lookback_hours} h, ${seeds} seeds, ${result.seconds.toFixed(1)} s`,
+    `  regret and reward in ${unitOf(scenario)}; mean ± sd over seeds`,
+    `  ${'strategy'.padEnd(9)}${pad('cumulative regret', 22)}${pad('reward', 22)}${pad('conversions', 14)}`,
+  ];
+  for (const [strategy, runs] of outcomes) {
+    const regret = summarise(runs.map((r) => r.regret));
+    const reward = summarise(runs.map((r) => r.reward));
+    const conversions = summarise(runs.map((r) => r.conversions));
+    lines.push(
+      `  ${strategy.padEnd(9)}${pad(`${regret.mean.toFixed(2)} ± ${regret.sd.toFixed(2)}`, 22)}` +
+        `${pad(`${reward.mean.toFixed(2)} ± ${reward.sd.toFixed(2)}`, 22)}${pad(conversions.mean.toFixed(1), 14)}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export interface ScenarioRatios {
+  readonly name: string;
+  readonly vsRanking: number;
+  readonly vsUniform: number;
+}
+
+const meanRegret = (result: ScenarioResult, strategy: Strategy): number =>
+  summarise((result.outcomes.get(strategy) ?? []).map((r) => r.regret)).mean;
+
+/** The scenario's BENCH line and its ratios for the summary. */
+export function benchLine(result: ScenarioResult): { line: string; ratios: ScenarioRatios } {
+  const thompson = meanRegret(result, 'thompson');
+  const ranking = meanRegret(result, 'ranking');
+  const uniform = meanRegret(result, 'uniform');
+  const ratios = { name: result.scenario.name, vsRanking: ratio(thompson, ranking), vsUniform: ratio(thompson, uniform) };
+  const line =
+    `BENCH kpi scenario=${result.scenario.name} regret_thompson=${round(thompson, 3)} regret_ranking=${round(ranking, 3)} ` +
+    `regret_uniform=${round(uniform, 3)} regret_ratio_vs_ranking=${round(ratios.vsRanking, 3)} regret_ratio_vs_uniform=${round(ratios.vsUniform, 3)}`;
+  return { line, ratios };
+}
+
+/** The closing line over several scenarios. */
+export function summaryLine(all: readonly ScenarioRatios[]): string {
+  const vsRanking = all.map((r) => r.vsRanking);
+  const mean = vsRanking.reduce((a, b) => a + b, 0) / all.length;
+  return (
+    `BENCH kpi scenarios=${all.length} mean_ratio_vs_ranking=${round(mean, 3)} max_ratio_vs_ranking=${round(Math.max(...vsRanking), 3)} ` +
+    `max_ratio_vs_uniform=${round(Math.max(...all.map((r) => r.vsUniform)), 3)}`
+  );
+}
+
+/** Per-run allocations of one seed: what each run expected, and what the next period got. */
+export function formatRuns(strategy: Strategy, outcome: StrategyOutcome): string {
+  const lines = [`  ${strategy}, seed 0: hour phase | routed share per entry (next period) | run's expected share`];
+  for (const run of outcome.runs) {
+    const routed = run.shares.map((s) => (s * 100).toFixed(0).padStart(3)).join(' ');
+    const expected = run.expectedShares.map((s) => (s === null ? '  -' : (s * 100).toFixed(0).padStart(3))).join(' ');
+    lines.push(`    ${String(run.atHour).padStart(4)} ${run.phase.slice(0, 7).padEnd(7)} | ${routed} | ${expected}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,110 @@
+import {
+  KPI_HISTORY_LOOKBACKS, type EntryWindowStats, type HourStats, type KpiEntryRef, type KpiModel, type KpiRunInput, type KpiSettingsView,
+} from '../../src/engine/index.js';
+import { HOUR_MS } from './world.js';
+
+const MICROS = 1_000_000;
+/** The delay model reads this many of the latest arrived conversions, as the scheduler does (DELAY_SAMPLE_SIZE in src/kpi/run-input.ts). */
+export const DELAY_HISTORY = 2000;
+
+
+/**
+ * What the tracker of one simulated link knows: clicks per entry and hour, and conversions with
+ * the moment they arrive. A run sees only what has arrived by then, exactly as the real scheduler
+ * reading the store would; conversions still on their way are invisible.
+ */
+export class Tracker {
+  private readonly clicksByHour: Int32Array;
+  private clicksInEpoch = 0;
+  // Conversions as parallel arrays: a run scans them all, and there are only thousands.
+  private readonly convClickMs: number[] = [];
+  private readonly convArrivalMs: number[] = [];
+  private readonly convEntry: number[] = [];
+  private readonly convRevenueMicros: number[] = [];
+  private readonly convPayoutMicros: number[] = [];
+
+  constructor(private readonly entryCount: number, hours: number) {
+    this.clicksByHour = new Int32Array(Math.ceil(hours + 1) * entryCount);
+  }
+
+  /** A click at `atMs` (since the epoch start) routed to entry index `entry`, or to none (-1). */
+  recordClick(entry: number, atMs: number): void {
+    this.clicksInEpoch++;
+    if (entry < 0) return;
+    const index = Math.floor(atMs / HOUR_MS) * this.entryCount + entry;
+    this.clicksByHour[index] = (this.clicksByHour[index] ?? 0) + 1;
+  }
+
+  recordConversion(entry: number, clickMs: number, arrivalMs: number, revenue: number, payout: number): void {
+    this.convClickMs.push(clickMs);
+    this.convArrivalMs.push(arrivalMs);
+    this.convEntry.push(entry);
+    this.convRevenueMicros.push(Math.round(revenue * MICROS));
+    this.convPayoutMicros.push(Math.round(payout * MICROS));
+  }
+
+  /**
+   * The input of a run at `nowMs` (a whole hour): the window is the last `lookbackHours` ∩ the
+   * epoch (which starts at 0) for the totals, `KPI_HISTORY_LOOKBACKS` lookbacks of hourly history for
+   * thompson, and only conversions arrived by `nowMs`.
+   * Every conversion also counts as one post-conversion event (so `evr` behaves like `cvr`).
+   */
+  runInput(nowMs: number, settings: KpiSettingsView, entries: readonly KpiEntryRef[], previous: KpiModel | null): KpiRunInput {
+    const n = this.entryCount;
+    const nowHour = Math.round(nowMs / HOUR_MS);
+    const fromHour = Math.max(0, nowHour - settings.lookbackHours);
+    const historyFromHour = Math.max(0, nowHour - KPI_HISTORY_LOOKBACKS * settings.lookbackHours);
+    const fromMs = fromHour * HOUR_MS;
+    const rows = Array.from({ length: n }, () => ({
+      clicks: 0, conversions: 0, revenueMicros: 0, payoutMicros: 0,
+      hours: new Map<number, { -readonly [K in keyof HourStats]: HourStats[K] }>(),
+    }));
+    for (let hour = historyFromHour; hour < nowHour; hour++) {
+      for (let i = 0; i < n; i++) {
+        const clicks = this.clicksByHour[hour * n + i] ?? 0;
+        if (clicks === 0) continue;
+        const row = rows[i];
+        if (row === undefined) continue;
+        if (hour >= fromHour) row.clicks += clicks;
+        // The middle of the hour stands for every click in it.
+        row.hours.set(hour, { ageMs: nowMs - (hour + 0.5) * HOUR_MS, clicks, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0 });
+      }
+    }
+    const arrived: { arrivalMs: number; delayMs: number }[] = [];
+    for (let c = 0; c < this.convArrivalMs.length; c++) {
+      const arrivalMs = this.convArrivalMs[c] ?? Infinity;
+      if (arrivalMs > nowMs) continue;
+      const clickMs = this.convClickMs[c] ?? 0;
+      arrived.push({ arrivalMs, delayMs: arrivalMs - clickMs });
+      const row = rows[this.convEntry[c] ?? -1];
+      if (row === undefined) continue;
+      const bucket = row.hours.get(Math.floor(clickMs / HOUR_MS));
+      if (bucket) {
+        bucket.conversions++;
+        bucket.events++;
+        bucket.revenueMicros += this.convRevenueMicros[c] ?? 0;
+        bucket.payoutMicros += this.convPayoutMicros[c] ?? 0;
+      }
+      if (clickMs < fromMs) continue;
+      row.conversions++;
+      row.revenueMicros += this.convRevenueMicros[c] ?? 0;
+      row.payoutMicros += this.convPayoutMicros[c] ?? 0;
+    }
+    arrived.sort((a, b) => b.arrivalMs - a.arrivalMs);
+    const stats: EntryWindowStats[] = [];
+    rows.forEach((row, i) => {
+      const entry = entries[i];
+      if (row.hours.size === 0 || entry === undefined) return;
+      const { hours, ...totals } = row;
+      stats.push({ entryId: entry.id, events: row.conversions, ...totals, hours: [...hours.values()] });
+    });
+    return {
+      settings,
+      entries,
+      stats,
+      conversionDelaysMs: arrived.slice(0, DELAY_HISTORY).map((a) => a.delayMs),
+      clicksInEpoch: this.clicksInEpoch,
+      previous,
+    };
+  }
+}

@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runScenario } from '../../bench/kpi.js';
+import { ScenarioError, loadBuiltInScenarios, loadScenario, parseScenario } from '../../bench/kpi/scenario.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kpi-scenario-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const tiny = {
+  name: 'tiny', hours: 6, clicks_per_hour: 200, seeds: 2, metric: 'cvr', run_frequency_hours: 1, lookback_hours: 12,
+  collection_threshold: 100,
+  entries: [
+    { cvr: 0.05, value: 10, delay_median_hours: 0.5, eligible_share: 0.5 },
+    { cvr: 0.02, value: 10, delay_median_hours: 1, eligible_share: 1 },
+    { cvr: 0.03, value: 10, delay_median_hours: 1, eligible_share: 0.3 },
+  ],
+  changes: [{ at_hour: 3, entry: 0, cvr: 0.01 }],
+};
+
+function writeScenario(name: string, content: unknown): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, JSON.stringify(content));
+  return file;
+}
+
+describe('kpi scenario loader', () => {
+  it('rejects a bad field and names it', () => {
+    const bad = { ...tiny, entries: [tiny.entries[0], { ...tiny.entries[1], cvr: 1.5 }] };
+    const file = writeScenario('bad.json', bad);
+    expect(() => loadScenario(file)).toThrow(ScenarioError);
+    expect(() => loadScenario(file)).toThrow(/entries\[1\]\.cvr/);
+  });
+
+  it('names the allowed values of a closed field', () => {
+    expect(() => parseScenario({ ...tiny, metric: 'clicks' }, 'inline')).toThrow(/field "metric".*"cvr"/);
+  });
+
+  it('rejects a change that points past the entries', () => {
+    expect(() => parseScenario({ ...tiny, changes: [{ at_hour: 1, entry: 3, cvr: 0.1 }] }, 'inline')).toThrow(/changes\[0\]\.entry/);
+  });
+
+  it('rejects unknown fields, so a typo is not silently ignored', () => {
+    expect(() => parseScenario({ ...tiny, lookback: 24 }, 'inline')).toThrow(ScenarioError);
+  });
+
+  it('accepts every built-in scenario', () => {
+    expect(loadBuiltInScenarios().length).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('kpi simulation', () => {
+  it('gives the oracle zero regret and every strategy a non-negative one', () => {
+    const result = runScenario(parseScenario(tiny, 'tiny'));
+    const oracle = result.outcomes.get('oracle') ?? [];
+    expect(oracle).toHaveLength(2);
+    for (const run of oracle) expect(run.regret).toBe(0);
+    for (const strategy of ['thompson', 'ranking', 'uniform'] as const) {
+      const runs = result.outcomes.get(strategy) ?? [];
+      expect(runs).toHaveLength(2);
+      for (const [seed, run] of runs.entries()) {
+        expect(run.regret, `${strategy} seed ${seed}`).toBeGreaterThanOrEqual(0);
+        // Regret and reward add up to the oracle's reward: the same visitors, the same truth.
+        expect(run.regret + run.reward, `${strategy} seed ${seed}`).toBeCloseTo(oracle[seed]?.reward ?? NaN, 6);
+      }
+    }
+  });
+
+  it('replays exactly for the same seeds', () => {
+    const scenario = parseScenario({ ...tiny, seeds: 1 }, 'tiny');
+    const first = runScenario(scenario).outcomes.get('thompson');
+    const second = runScenario(scenario).outcomes.get('thompson');
+    expect(second?.map((r) => r.regret)).toEqual(first?.map((r) => r.regret));
+  });
+});
