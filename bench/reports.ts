@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { ROLLUP_CUBES } from '../src/domain/report.js';
 import { prepareRollups } from '../src/ingest/sqlite-rollups.js';
 import { parseReportRequest } from '../src/reporting/report-request.js';
 import { runReport } from '../src/reporting/run-report.js';
@@ -57,7 +58,7 @@ function conversionRow(click: ClickRow, event: boolean): NewConversionRow {
   };
 }
 
-function load(file: string, clicks: number): number {
+function load(file: string, clicks: number): Record<string, number> {
   const db = new Database(file);
   // A throwaway benchmark database: durability of the load itself does not matter.
   db.pragma('journal_mode = WAL');
@@ -81,7 +82,7 @@ function load(file: string, clicks: number): number {
     }
   });
   for (let from = 0; from < clicks; from += 200_000) chunk(from, Math.min(clicks, from + 200_000));
-  const rows = (db.prepare('select count(*) as n from report_rollups').get() as { n: number }).n;
+  const rows = Object.fromEntries(ROLLUP_CUBES.map((cube) => [cube.table, (db.prepare(`select count(*) as n from ${cube.table}`).get() as { n: number }).n]));
   db.close();
   return rows;
 }
@@ -116,9 +117,10 @@ export async function main(args: string[]): Promise<void> {
       where time >= '2026-01-01' and time < '2026-01-31' group by 1, 2`).all();
     const rawMs = performance.now() - rawStartedMs;
     raw.close();
-    process.stdout.write(`loaded ${clicks} clicks in ${round(loadMs / 1000, 1)} s; ${rollupRows} rollup rows\n`);
+    process.stdout.write(`loaded ${clicks} clicks in ${round(loadMs / 1000, 1)} s; rollup rows per cube:\n`);
+    for (const [table, rows] of Object.entries(rollupRows)) process.stdout.write(`  ${table} ${rows}\n`);
     process.stdout.write(
-      `BENCH reports clicks=${clicks} rollup_rows=${rollupRows} day_offer_p50_ms=${dayOffer.p50Ms} day_offer_rows=${dayOffer.rows} ` +
+      `BENCH reports clicks=${clicks} load_s=${round(loadMs / 1000, 1)} fine_rollup_rows=${rollupRows.report_rollups} day_offer_p50_ms=${dayOffer.p50Ms} day_offer_rows=${dayOffer.rows} ` +
         `link_entry_country_p50_ms=${linkEntryCountry.p50Ms} link_entry_country_rows=${linkEntryCountry.rows} raw_scan_day_offer_ms=${round(rawMs, 1)}\n`,
     );
   } finally {
