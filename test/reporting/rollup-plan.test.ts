@@ -96,9 +96,10 @@ describe('planRollups', () => {
         }
         expect(at).toBe(range.toMs);
         // Every bucket lies inside one local day (or hour): a period boundary never falls inside one.
-        const label = (t: number) => new Intl.DateTimeFormat('en-CA', {
+        const format = new Intl.DateTimeFormat('en-CA', {
           timeZone, year: 'numeric', month: '2-digit', day: '2-digit', ...(time === 'hour' ? { hour: '2-digit', hourCycle: 'h23', timeZoneName: 'longOffset' } : {}),
-        }).format(t);
+        });
+        const label = (t: number) => format.format(t);
         if (time === 'none') return;
         for (const piece of pieces) {
           const size = grainOf(piece.table);
