@@ -52,7 +52,7 @@ const LINK_DIMENSIONS = ['smart_link_id', 'entry_id', 'offer_id', 'offer_url_id'
 export const ROLLUP_TABLES = [
   'report_links_day', 'report_partner_links_day', 'report_countries_day',
   'report_links_hour', 'report_partner_links_hour', 'report_countries_hour',
-  'report_rollups',
+  'report_links_quarter', 'report_rollups',
 ] as const;
 export type RollupTable = (typeof ROLLUP_TABLES)[number];
 
@@ -83,5 +83,8 @@ export const ROLLUP_CUBES: readonly RollupCube[] = [
   { table: 'report_links_hour', grain: 'hour', dimensions: LINK_DIMENSIONS },
   { table: 'report_partner_links_hour', grain: 'hour', dimensions: ['partner_id', ...LINK_DIMENSIONS], leading: 'partner_id' },
   { table: 'report_countries_hour', grain: 'hour', dimensions: [...LINK_DIMENSIONS, 'country'] },
+  // Zones at :30/:45 (India, Nepal, Newfoundland, ...) need quarter buckets around each local
+  // midnight: without this cube even a report by offer would read them from report_rollups.
+  { table: 'report_links_quarter', grain: 'quarter', dimensions: LINK_DIMENSIONS },
   { table: 'report_rollups', grain: 'quarter', dimensions: ROLLUP_KEY_COLUMNS.filter((c): c is RollupDimension => c !== 'bucket') },
 ];

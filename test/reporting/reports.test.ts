@@ -182,6 +182,8 @@ describe('rollup cubes', () => {
     expect(await pick({ group_by: 'country' }, { admin: false, partnerId: ids.partnerB })).toEqual(['report_rollups']);
     expect(await pick({ group_by: 'offer', 'filter[sub1]': 'a-main' })).toEqual(['report_rollups']);
     expect(await pick({ group_by: 'day,offer', timezone: 'America/New_York' })).toEqual(['report_links_hour']);
+    expect(await pick({ group_by: 'day,offer', timezone: 'Asia/Kathmandu' })).toEqual(['report_links_hour', 'report_links_quarter']);
+    expect(await pick({ group_by: 'day,sub1', timezone: 'Asia/Kathmandu' })).toEqual(['report_rollups']);
   });
 
   it('filters on dimensions only the quarter-hour cube holds, and a partner by country, are exact', async () => {

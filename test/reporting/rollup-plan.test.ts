@@ -53,24 +53,29 @@ describe('planRollups', () => {
     ]);
   });
 
-  it('in Kathmandu (+5:45) quarter buckets are read only around each local midnight', () => {
+  it('in Kathmandu (+5:45) quarter buckets are read only around each local midnight, from the link cube when it holds the dimensions', () => {
     const queries = planRollups({
       range: { fromMs: ms('2026-01-01T18:15:00Z'), toMs: ms('2026-01-03T18:15:00Z') }, timeZone: 'Asia/Kathmandu', time: 'day', groupBy: ['offer_id'], filters: [],
     });
-    const fine = queries.find((q) => q.table === 'report_rollups');
-    expect(fine?.ranges).toEqual([
+    const quarters = queries.find((q) => q.table === 'report_links_quarter');
+    expect(quarters?.ranges).toEqual([
       { fromBucket: '2026-01-01T18:15:00.000Z', toBucket: '2026-01-01T19:00:00.000Z' },
       { fromBucket: '2026-01-02T18:00:00.000Z', toBucket: '2026-01-02T19:00:00.000Z' },
       { fromBucket: '2026-01-03T18:00:00.000Z', toBucket: '2026-01-03T18:15:00.000Z' },
     ]);
-    expect(tables(queries)).toEqual(['report_links_hour', 'report_rollups']);
+    expect(tables(queries)).toEqual(['report_links_hour', 'report_links_quarter']);
+    // By sub1 no smaller cube answers any piece: all of it comes from report_rollups.
+    const bySub = planRollups({
+      range: { fromMs: ms('2026-01-01T18:15:00Z'), toMs: ms('2026-01-03T18:15:00Z') }, timeZone: 'Asia/Kathmandu', time: 'day', groupBy: ['sub1'], filters: [],
+    });
+    expect(tables(bySub)).toEqual(['report_rollups']);
   });
 
   it('hour groupings read hour buckets in whole-hour zones and quarter buckets in India (+5:30)', () => {
     const range = { fromMs: ms('2026-01-01T00:00:00Z'), toMs: ms('2026-01-02T00:00:00Z') };
     const needs = { range, time: 'hour' as const, groupBy: ['offer_id' as const], filters: [] };
     expect(tables(planRollups({ ...needs, timeZone: 'America/New_York' }))).toEqual(['report_links_hour']);
-    expect(tables(planRollups({ ...needs, timeZone: 'Asia/Kolkata' }))).toEqual(['report_rollups']);
+    expect(tables(planRollups({ ...needs, timeZone: 'Asia/Kolkata' }))).toEqual(['report_links_quarter']);
     expect(planRollups({ ...needs, timeZone: 'America/New_York' })[0]?.groupBy).toEqual(['bucket', 'offer_id']);
   });
 

@@ -17,6 +17,7 @@ const CUBES_0006: readonly RollupCube[] = [
   { table: 'report_links_hour', grain: 'hour', dimensions: LINK },
   { table: 'report_partner_links_hour', grain: 'hour', dimensions: ['partner_id', ...LINK], leading: 'partner_id' },
   { table: 'report_countries_hour', grain: 'hour', dimensions: [...LINK, 'country'] },
+  { table: 'report_links_quarter', grain: 'quarter', dimensions: LINK },
 ];
 
 /**
@@ -235,10 +236,10 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
       },
     },
     '0006_report_cubes': {
-      // Coarser rollups beside report_rollups (see domain/report.ts): hour and day buckets over the
-      // link dimensions, alone, with partner (partner first in the key: a partner's report reads only its
-      // rows), and with country. Kept by the writer like report_rollups;
-      // existing clicks and conversions are summed into them here, from the raw rows.
+      // Smaller rollups beside report_rollups (see domain/report.ts): hour and day buckets over the
+      // link dimensions, alone, with partner (partner first in the key: a partner's report reads only
+      // its rows), and with country; quarter-hour buckets over the link dimensions. Kept by the writer
+      // like report_rollups; existing clicks and conversions are summed into them here, from raw rows.
       async up(db) {
         for (const cube of CUBES_0006) {
           await sql.raw(cubeCreateSql(cube, traits.bigint, traits.clusteredTableSuffix)).execute(db);
