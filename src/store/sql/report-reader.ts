@@ -31,10 +31,14 @@ function periodOf(periods: NonNullable<RollupQuery['periods']>, lo: number, hi: 
 export function reportReader(db: Executor): ReportReader {
   return {
     async rollups(query: RollupQuery) {
-      // The type already confines the table to the catalogue; the lookup keeps it so for messages
-      // that crossed a thread boundary, and names come from the catalogue entry, not the message.
+      // The types already confine table and columns to the catalogue; the checks keep them so for
+      // messages that crossed a thread boundary, and the table name comes from the catalogue entry.
       const cube = ROLLUP_CUBES.find((c) => c.table === query.table);
       if (cube === undefined) throw new Error(`unknown rollup table ${String(query.table).slice(0, 40)}`);
+      const known = new Set<string>(['bucket', ...cube.dimensions]);
+      for (const column of [...query.groupBy, ...query.filters.map((f) => f.column)]) {
+        if (!known.has(column)) throw new Error(`${cube.table} has no column ${String(column).slice(0, 40)}`);
+      }
       if (query.ranges.length === 0) return [];
       const table = sql.table(cube.table);
       const ref = (column: string) => sql.ref(`r.${column}`);
