@@ -5,7 +5,7 @@ import { rebuildRollups } from './ingest/sqlite-rollups.js';
 import { DATABASE_FILE, openSqliteStore } from './store/sqlite/index.js';
 
 /**
- * `npm run rebuild-aggregates`: recomputes the report rollups of `DATA_DIR` from raw clicks and
+ * `npm run rebuild-aggregates`: recomputes every report rollup cube of `DATA_DIR` from raw clicks and
  * conversions in one transaction. Best run with the server stopped: the rebuild holds the write lock,
  * and a running server's click batches fail once they have waited past their busy timeout.
  */
@@ -18,7 +18,8 @@ async function main(): Promise<void> {
     db.pragma('busy_timeout = 5000');
     const startedMs = performance.now();
     const { rows } = rebuildRollups(db);
-    process.stdout.write(`rebuilt ${rows} rollup rows in ${Math.round(performance.now() - startedMs)} ms\n`);
+    const summary = Object.entries(rows).map(([table, n]) => `${table}=${n}`).join(' ');
+    process.stdout.write(`rebuilt every rollup cube in ${Math.round(performance.now() - startedMs)} ms; rows: ${summary}\n`);
   } finally {
     db.close();
   }

@@ -5,8 +5,9 @@ import type { RollupUpdater } from './sqlite-rollups.js';
 
 /**
  * Compiles the writer thread's conversion statements. The returned function stores one conversion
- * and, when it is new, its report rollups and (when it has one) its partner postback — both or neither, inside a savepoint of
- * the batch's transaction — and says whether it was new. It must run inside that transaction.
+ * and, when it is new and has one, its partner postback — both or neither, inside a savepoint of the
+ * batch's transaction —, stages its report rollups (written when the batch ends) and says whether it
+ * was new. It must run inside that transaction.
  */
 export function prepareConversionInsert(db: Database.Database, rollups: RollupUpdater): (write: ConversionWrite) => ConversionWriteResult {
   // The unique index decides duplicates inside the insert itself: `do nothing` + no returned row
@@ -35,10 +36,11 @@ export function prepareConversionInsert(db: Database.Database, rollups: RollupUp
       return { inserted: false, id: Number(existing.id) };
     }
     const id = Number(inserted.id);
-    rollups.addConversion(row);
     if (postback !== null) {
       queuePostback.run(id, postback.partner_id, postback.url_pieces.join(String(id)), conversion.time, conversion.time);
     }
+    // Staged last, once nothing in this savepoint can fail any more; written before the batch commits.
+    rollups.addConversion(row);
     return { inserted: true, id };
   });
 }

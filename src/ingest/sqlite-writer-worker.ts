@@ -35,15 +35,17 @@ function prepare() {
      on conflict (transaction_id) do nothing`,
   );
   const rollups = prepareRollups(db);
-  // A savepoint per click: its report rollup is stored with it or, should the upsert fail, neither is.
-  const insertClick = db.transaction((row: ReturnType<typeof clickToRow>): boolean => {
+  // A click's rollup sums are staged once its insert succeeded; the batch writes them before COMMIT.
+  const insertClick = (row: ReturnType<typeof clickToRow>): boolean => {
     if (insert.run(row).changes === 0) return false;
     rollups.addClick(row);
     return true;
-  });
+  };
   const insertConversion = prepareConversionInsert(db, rollups);
   /** Inserts every item; returns the ones refused one by one. Throws when the transaction itself fails. */
   const insertAll = db.transaction((batch: Queued[]): BatchOutcome => {
+    // Sums staged by a batch that failed were rolled back with it.
+    rollups.discard();
     const outcome: BatchOutcome = { rejected: [], conversions: [] };
     const { rejected } = outcome;
     for (const { seq, item } of batch) {
@@ -60,6 +62,8 @@ function prepare() {
         rejected.push({ seq, message: messageOf(err) });
       }
     }
+    // The rollups of every stored row, one upsert per cube and key; if this fails, so does the batch.
+    rollups.flush();
     return outcome;
   });
   return { db, insertAll };

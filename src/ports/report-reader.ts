@@ -1,4 +1,4 @@
-import type { RollupKeyColumn, RollupSums } from '../domain/report.js';
+import type { RollupKeyColumn, RollupSums, RollupTable } from '../domain/report.js';
 
 /** Entities whose names reports show next to their ids (`entries` are named after their offer). */
 export type NamedEntity = 'smart_links' | 'entries' | 'offers' | 'offer_urls' | 'partners' | 'advertisers';
@@ -9,15 +9,24 @@ export interface RollupFilter {
   value: string | number;
 }
 
-/** Sums of the rollups with `fromBucket <= bucket < toBucket`, grouped by the given key columns. */
-export interface RollupQuery {
+/** A half-open range of buckets: `fromBucket <= bucket < toBucket` (ISO times). */
+export interface BucketRange {
   fromBucket: string;
   toBucket: string;
+}
+
+/** Sums of one rollup cube's rows whose bucket lies in one of `ranges`, grouped by the given key columns. */
+export interface RollupQuery {
+  /** Which cube to read: a table of the closed catalogue in domain/report.ts. */
+  table: RollupTable;
+  /** Disjoint bucket ranges; together with other queries' ranges they make up the report's range. */
+  ranges: readonly BucketRange[];
   groupBy: readonly RollupKeyColumn[];
   filters: readonly RollupFilter[];
   /**
-   * Consecutive periods [startBucket, next period's start or toBucket) to group by as well, each
-   * reported under its label (local days: the database then returns one row per day, not per bucket).
+   * Consecutive periods [startBucket, next period's start) to group by as well, each reported under its
+   * label (local days: the database then returns one row per day, not per bucket). Every range must
+   * lie inside one period or span whole periods; the planner cuts ranges at period starts.
    */
   periods?: readonly { startBucket: string; label: string }[];
 }

@@ -1,10 +1,10 @@
-import { ROLLUP_INT_KEYS, type RollupKeyColumn, type RollupSums } from '../domain/report.js';
+import { ROLLUP_INT_KEYS, type RollupCube, type RollupDimension, type RollupKeyColumn, type RollupSums } from '../domain/report.js';
 import type { ReportReader, RollupGroup } from '../ports/report-reader.js';
 import { DIMENSIONS, type Dimension } from './dimensions.js';
 import { addSums, columnsOf, emptySums, visibleColumns } from './metrics.js';
 import type { ReportRequest } from './report-request.js';
-import type { ReportRange } from './report-range.js';
-import { formatDate, formatHour, localTime, nextDate, startOfLocalDay } from './time-zone.js';
+import { readRollups } from './rollup-plan.js';
+import { formatDate, formatHour, localTime } from './time-zone.js';
 
 export type Cell = string | number | null;
 export type ReportRow = Record<string, Cell>;
@@ -25,23 +25,17 @@ const fromStored = (column: RollupKeyColumn, value: string | number | undefined)
   value === undefined || value === '' || (ROLLUP_INT_KEYS.has(column) && Number(value) === 0) ? null : ROLLUP_INT_KEYS.has(column) ? Number(value) : value;
 
 /**
- * Runs a report: the database sums rollups per requested key column (and per bucket when day or hour
- * is asked for); here buckets become local days or hours — each local day/hour is an exact union of
- * quarter-hour buckets — groups that land on the same local key are merged, and ratios are computed.
+ * Runs a report: the planner picks, for each part of the range, the smallest rollup cube holding the
+ * requested dimensions; the database sums per requested key column (and per local day, or per bucket
+ * when hour is asked for); here buckets become local hours and days — each is an exact union of
+ * buckets —, groups that land on the same local key are merged, and ratios are computed.
+ * `cubes` narrows the catalogue (tests read the same report from each cube).
  */
-export async function runReport(reader: ReportReader, request: ReportRequest): Promise<Report> {
+export async function runReport(reader: ReportReader, request: ReportRequest, cubes?: readonly RollupCube[]): Promise<Report> {
   const dimensions = request.groupBy.map((name) => [name, DIMENSIONS[name]] as [string, Dimension]);
-  // Local days are summed by the database over per-day bucket ranges; local hours (and day with hour)
-  // come back per bucket and are mapped here.
-  const byDayInSql = request.groupBy.includes('day') && !request.groupBy.includes('hour');
-  const columns = [...new Set(dimensions.map(([, d]) => d.column))].filter((c) => !(byDayInSql && c === 'bucket'));
-  const groups = await reader.rollups({
-    fromBucket: new Date(request.range.fromMs).toISOString(),
-    toBucket: new Date(request.range.toMs).toISOString(),
-    groupBy: columns,
-    filters: request.filters,
-    ...(byDayInSql ? { periods: localDays(request.range, request.timeZone) } : {}),
-  });
+  const time = request.groupBy.includes('hour') ? 'hour' : request.groupBy.includes('day') ? 'day' : 'none';
+  const groupBy = [...new Set(dimensions.map(([, d]) => d.column))].filter((c): c is RollupDimension => c !== 'bucket');
+  const groups = await readRollups(reader, { range: request.range, timeZone: request.timeZone, time, groupBy, filters: request.filters }, cubes);
   const merged = mergeGroups(groups, dimensions, request.timeZone);
   const names = await lookUpNames(reader, dimensions, [...merged.values()].map((m) => m.keys));
   const visible = visibleColumns(request.viewer.admin);
@@ -91,17 +85,6 @@ function mergeGroups(groups: RollupGroup[], dimensions: [string, Dimension][], t
     else merged.set(id, { keys, sums: { ...group.sums } });
   }
   return merged;
-}
-
-/** The local days of a range as consecutive bucket ranges (the first may start mid-day). */
-function localDays(range: ReportRange, timeZone: string): { startBucket: string; label: string }[] {
-  const days: { startBucket: string; label: string }[] = [];
-  for (let startMs = range.fromMs; startMs < range.toMs;) {
-    const local = localTime(startMs, timeZone);
-    days.push({ startBucket: new Date(startMs).toISOString(), label: formatDate(local) });
-    startMs = startOfLocalDay(...nextDate(local.year, local.month, local.day), timeZone);
-  }
-  return days;
 }
 
 async function lookUpNames(reader: ReportReader, dimensions: [string, Dimension][], keys: Record<string, Cell>[]) {

@@ -5,6 +5,7 @@ import type { ReportReader, SkipCount } from '../ports/report-reader.js';
 import { addSums, columnsOf, emptySums } from './metrics.js';
 import type { Viewer } from './report-request.js';
 import type { ReportRange } from './report-range.js';
+import { readRollups } from './rollup-plan.js';
 
 const OUTCOMES: ClickOutcome[] = ['routed', 'catch_all', 'fail_traffic', 'no_match', 'invalid'];
 
@@ -44,9 +45,8 @@ export async function runSmartLinkReport(
   const from = new Date(range.fromMs).toISOString();
   const to = new Date(range.toMs).toISOString();
   const partnerId = viewer.admin ? undefined : viewer.partnerId;
-  const groups = await reader.rollups({
-    fromBucket: from,
-    toBucket: to,
+  const groups = await readRollups(reader, {
+    range, timeZone, time: 'none',
     groupBy: ['entry_id', 'offer_id', 'outcome'],
     filters: [{ column: 'smart_link_id', value: smartLinkId }, ...(partnerId === undefined ? [] : [{ column: 'partner_id' as const, value: partnerId }])],
   });

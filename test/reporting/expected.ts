@@ -74,7 +74,7 @@ function dimensionValue(name: string, click: RawClick, time: string, timeZone: s
 /** The expected rows (without `*_name`) of a report over local days [fromDay, toDay]. */
 export function expectedReport(
   raw: { clicks: RawClick[]; conversions: RawConversion[] },
-  options: { groupBy: string[]; timeZone: string; fromDay: string; toDay: string; partnerId?: number },
+  options: { groupBy: string[]; timeZone: string; fromDay: string; toDay: string; partnerId?: number; where?: (click: RawClick) => boolean },
 ): { rows: Row[]; totals: Row } {
   const inRange = (time: string) => {
     const day = localDay(time, options.timeZone);
@@ -83,6 +83,7 @@ export function expectedReport(
   const groups = new Map<string, { keys: Row; s: number[] }>();
   const add = (click: RawClick, time: string, s: number[]) => {
     if (!inRange(time) || (options.partnerId !== undefined && click.partner_id !== options.partnerId)) return;
+    if (options.where && !options.where(click)) return;
     const keys = Object.fromEntries(options.groupBy.map((name) => dimensionValue(name, click, time, options.timeZone)));
     const id = JSON.stringify(keys);
     const group = groups.get(id) ?? { keys, s: [0, 0, 0, 0, 0, 0, 0, 0] };

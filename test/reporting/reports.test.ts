@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLLUP_CUBES, type RollupCube, type RollupDimension } from '../../src/domain/report.js';
+import type { ReportReader } from '../../src/ports/report-reader.js';
+import { DIMENSIONS } from '../../src/reporting/dimensions.js';
+import { parseReportRequest, type Viewer } from '../../src/reporting/report-request.js';
+import { runReport } from '../../src/reporting/run-report.js';
 import type { TestServer } from '../support/api-server.js';
 import { countStoredClicks } from '../support/clicks.js';
 import { expectedReport, parseCsv, readRaw } from './expected.js';
@@ -120,3 +125,79 @@ describe('GET /api/v1/reports', () => {
   });
 });
 
+
+/**
+ * The rollup cubes (domain/report.ts) and the planner's choice among them: the same report read from
+ * each cube that can answer it equals the raw records, in every zone, and filters on dimensions only
+ * the quarter-hour cube holds still give exact figures.
+ */
+describe('rollup cubes', () => {
+  const fine = ROLLUP_CUBES.find((c) => c.table === 'report_rollups');
+  /** Runs a report through the server's report reader, over only `cubes`, and says which tables it read. */
+  async function reportFrom(query: Record<string, string>, cubes: readonly RollupCube[], viewer: Viewer = { admin: true }) {
+    const tables = new Set<string>();
+    const reader = server.store.reports;
+    const recording: ReportReader = { ...reader, rollups: (q) => (tables.add(q.table), reader.rollups(q)) };
+    const request = parseReportRequest({ page_size: 10000, ...query }, viewer, Date.parse('2026-03-09T12:00:00Z'));
+    const result = await runReport(recording, request, cubes);
+    return { rows: result.rows.map(withoutNames), totals: result.totals, tables: [...tables].sort() };
+  }
+  /**
+   * Whether a cube can answer part of a 2-day report: day buckets only whole UTC days inside one
+   * period (no time grouping, or local days in UTC); hour buckets anything but Kathmandu's local
+   * hours, which start at :15 past the UTC hour (+5:45).
+   */
+  const usable = (cube: RollupCube, zone: string, groupBy: string[]) => {
+    const time = groupBy.includes('hour') ? 'hour' : groupBy.includes('day') ? 'day' : 'none';
+    if (cube.grain === 'quarter' || time === 'none') return true;
+    if (cube.grain === 'day') return time === 'day' && zone === 'UTC';
+    return !(time === 'hour' && zone === 'Asia/Kathmandu');
+  };
+  const sorted = (rows: Row[]) => [...rows].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+
+  for (const cube of ROLLUP_CUBES) {
+    it(`${cube.table}: every grouping it holds equals the raw records, in every zone`, async () => {
+      const raw = readRaw(server);
+      const names = Object.entries(DIMENSIONS).filter(([, d]) => d.column !== 'bucket' && cube.dimensions.includes(d.column as RollupDimension)).map(([n]) => n);
+      const groupings = [names, ['day', ...names.slice(0, 2)], ['hour', names[names.length - 1] ?? 'offer']];
+      for (const zone of ZONES) {
+        for (const groupBy of groupings) {
+          const answer = await reportFrom({ from: '2026-03-07', to: '2026-03-08', timezone: zone, group_by: groupBy.join(',') }, fine && cube !== fine ? [cube, fine] : [cube]);
+          const expected = expectedReport(raw, { groupBy, timeZone: zone, fromDay: '2026-03-07', toDay: '2026-03-08' });
+          expect(sorted(answer.rows), `${cube.table} ${zone} ${groupBy.join(',')}`).toEqual(sorted(expected.rows));
+          expect(answer.totals).toEqual(expected.totals);
+          if (usable(cube, zone, groupBy)) expect(answer.tables, `${zone} ${groupBy.join(',')}`).toContain(cube.table);
+        }
+      }
+    });
+  }
+
+  it('the planner picks the smallest cube holding every grouped and filtered dimension', async () => {
+    const day = { from: '2026-03-07', to: '2026-03-08' };
+    const pick = async (query: Record<string, string>, viewer?: Viewer) => (await reportFrom({ ...day, ...query }, ROLLUP_CUBES, viewer)).tables;
+    expect(await pick({ group_by: 'day,offer' })).toEqual(['report_links_day']);
+    expect(await pick({ group_by: 'smart_link,entry,country' })).toEqual(['report_countries_day']);
+    expect(await pick({ group_by: 'partner,reason' })).toEqual(['report_partner_links_day']);
+    expect(await pick({ group_by: 'offer' }, { admin: false, partnerId: ids.partnerB })).toEqual(['report_partner_links_day']);
+    expect(await pick({ group_by: 'country' }, { admin: false, partnerId: ids.partnerB })).toEqual(['report_rollups']);
+    expect(await pick({ group_by: 'offer', 'filter[sub1]': 'a-main' })).toEqual(['report_rollups']);
+    expect(await pick({ group_by: 'day,offer', timezone: 'America/New_York' })).toEqual(['report_links_hour']);
+    expect(await pick({ group_by: 'day,offer', timezone: 'Asia/Kathmandu' })).toEqual(['report_links_hour', 'report_links_quarter']);
+    expect(await pick({ group_by: 'day,sub1', timezone: 'Asia/Kathmandu' })).toEqual(['report_rollups']);
+  });
+
+  it('filters on dimensions only the quarter-hour cube holds, and a partner by country, are exact', async () => {
+    const raw = readRaw(server);
+    for (const zone of ZONES) {
+      const bySub = await report(`from=2026-03-07&to=2026-03-08&timezone=${encodeURIComponent(zone)}&group_by=day,offer&filter[sub1]=a-main&filter[device_type]=mobile`);
+      expect(bySub.status).toBe(200);
+      const expected = expectedReport(raw, { groupBy: ['day', 'offer'], timeZone: zone, fromDay: '2026-03-07', toDay: '2026-03-08', where: (c) => c.sub1 === 'a-main' && c.device_type === 'mobile' });
+      expect(expected.rows.length).toBeGreaterThan(0);
+      expect(sorted(bySub.body.rows.map(withoutNames))).toEqual(sorted(expected.rows));
+      const partnerCountry = await report(`from=2026-03-07&to=2026-03-08&timezone=${encodeURIComponent(zone)}&group_by=hour,country`, keyB);
+      const own = expectedReport(raw, { groupBy: ['hour', 'country'], timeZone: zone, fromDay: '2026-03-07', toDay: '2026-03-08', partnerId: ids.partnerB });
+      const visible = (row: Row) => Object.fromEntries(Object.entries(row).filter(([k]) => !['revenue', 'profit', 'rpc'].includes(k)));
+      expect(sorted(partnerCountry.body.rows)).toEqual(sorted(own.rows.map(visible)));
+    }
+  });
+});

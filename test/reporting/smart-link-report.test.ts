@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLLUP_CUBES } from '../../src/domain/report.js';
 import { rebuildRollups } from '../../src/ingest/sqlite-rollups.js';
 import { DATABASE_FILE, openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { TestServer } from '../support/api-server.js';
@@ -62,19 +63,23 @@ describe('GET /api/v1/smart-links/:id/report', () => {
 });
 
 describe('rebuild', () => {
-  it('recomputing the rollups from raw records (rebuild, or the migration on an upgraded database) reproduces them exactly', async () => {
+  it('recomputing every cube from raw records (rebuild, or the migrations on an upgraded database) reproduces them exactly', async () => {
     await server.close();
     closed = true;
-    let before: unknown[] = [];
+    const dumpAll = (db: Database.Database) => Object.fromEntries(ROLLUP_CUBES.map((cube) => {
+      const keys = ['bucket', ...cube.dimensions].join(', ');
+      return [cube.table, db.prepare(`select * from ${cube.table} order by ${keys}`).all()];
+    }));
+    let before: Record<string, unknown[]> = {};
     const db = new Database(path.join(server.dataDir, DATABASE_FILE));
     try {
-      const dump = () => db.prepare('select * from report_rollups order by bucket, smart_link_id, partner_id, entry_id, offer_id, sub1, outcome, reason, device_type').all();
-      before = dump();
-      expect(before.length).toBeGreaterThan(0);
-      expect(rebuildRollups(db).rows).toBe(before.length);
-      expect(dump()).toEqual(before);
-      // Upgrading a database that already holds clicks: migration 0005 backfills the same rollups.
-      db.exec("drop table report_rollups; delete from kysely_migration where name = '0005_report_rollups'");
+      before = dumpAll(db);
+      for (const cube of ROLLUP_CUBES) expect(before[cube.table]?.length, cube.table).toBeGreaterThan(0);
+      expect(rebuildRollups(db).rows).toEqual(Object.fromEntries(ROLLUP_CUBES.map((cube) => [cube.table, before[cube.table]?.length])));
+      expect(dumpAll(db)).toEqual(before);
+      // Upgrading a database that already holds clicks: migrations 0005 and 0006 backfill the same cubes.
+      for (const cube of ROLLUP_CUBES) db.exec(`drop table ${cube.table}`);
+      db.exec("delete from kysely_migration where name in ('0005_report_rollups', '0006_report_cubes')");
     } finally {
       db.close();
     }
@@ -82,8 +87,7 @@ describe('rebuild', () => {
     await store.close();
     const reopened = new Database(path.join(server.dataDir, DATABASE_FILE), { readonly: true });
     try {
-      expect(reopened.prepare('select * from report_rollups order by bucket, smart_link_id, partner_id, entry_id, offer_id, sub1, outcome, reason, device_type').all())
-        .toEqual(before);
+      expect(dumpAll(reopened)).toEqual(before);
     } finally {
       reopened.close();
     }
