@@ -60,9 +60,10 @@ export async function openSqliteClickWriter(options: SqliteClickWriterOptions): 
   };
   const { port1, port2 } = new MessageChannel();
   const checkpoints = new MessageChannel();
+  const walLimitPages = options.walLimitPages ?? DEFAULT_WAL_LIMIT_PAGES;
   const writerData: WriterWorkerData = {
     ...connection, batchMax: options.batchMax, batchWaitMs: options.batchWaitMs, port: port2,
-    checkpointPort: checkpoints.port1,
+    checkpointPort: checkpoints.port1, walLimitPages,
   };
   const writer = new Worker(workerUrl(import.meta.url, './sqlite-writer-worker.js'), {
     workerData: writerData,
@@ -79,7 +80,7 @@ export async function openSqliteClickWriter(options: SqliteClickWriterOptions): 
   const checkpointerData: CheckpointWorkerData = {
     ...connection,
     intervalMs: options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
-    walLimitPages: options.walLimitPages ?? DEFAULT_WAL_LIMIT_PAGES,
+    walLimitPages,
     writerPort: checkpoints.port2,
   };
   const checkpointer = new Worker(workerUrl(import.meta.url, './sqlite-checkpoint-worker.js'), {

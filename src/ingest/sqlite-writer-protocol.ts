@@ -17,6 +17,8 @@ export interface WriterWorkerData extends SqliteConnectionSettings {
   port: MessagePort;
   /** Where the checkpointer asks the writer to finish a checkpoint it cannot complete alone ('catch-up'), and the writer answers 'done'. */
   checkpointPort: MessagePort;
+  /** The same WAL limit as the checkpointer's: past it the writer also finishes a checkpoint unasked. */
+  walLimitPages: number;
 }
 
 /** One write the writer thread commits: a click, or a conversion with its partner postback. */

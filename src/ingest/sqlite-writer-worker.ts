@@ -2,6 +2,7 @@
  * The writer's thread: owns one SQLite connection and commits clicks and conversions in groups. It
  * is started by sqlite-click-writer.ts; see README.md for the protocol and its invariants.
  */
+import fs from 'node:fs';
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { ConversionWriteResult } from '../ports/conversion-writer.js';
 import { CLICK_COLUMNS, clickToRow } from '../store/sql/click-row.js';
@@ -21,7 +22,7 @@ interface BatchOutcome {
 }
 
 const settings = workerData as WriterWorkerData;
-const { port, checkpointPort, batchMax, batchWaitMs } = settings;
+const { port, checkpointPort, batchMax, batchWaitMs, walLimitPages } = settings;
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -80,6 +81,30 @@ function prepareOrExplain(): ReturnType<typeof prepare> {
 
 const { db, insertAll } = prepareOrExplain();
 
+const WAL_HEADER_BYTES = 32;
+const WAL_FRAME_HEADER_BYTES = 24;
+const walFile = `${settings.file}-wal`;
+const walLimitBytes = WAL_HEADER_BYTES + walLimitPages * (WAL_FRAME_HEADER_BYTES + Number(db.pragma('page_size', { simple: true })));
+let walHighWaterBytes = 0;
+
+/**
+ * Whether the WAL just grew past the limit. The file restarts from its beginning but never shrinks,
+ * so it grows beyond its high-water size only when the log has not restarted for that long. The
+ * checkpointer notices that too, but on a timer: a thread starved of CPU (every core busy) can
+ * notice late, and the WAL would grow meanwhile. One stat per batch keeps the bound here.
+ */
+function walOutgrown(): boolean {
+  let bytes: number;
+  try {
+    bytes = fs.statSync(walFile).size;
+  } catch {
+    return false;
+  }
+  const grown = bytes > walHighWaterBytes && bytes > walLimitBytes;
+  walHighWaterBytes = Math.max(walHighWaterBytes, bytes);
+  return grown;
+}
+
 const queue: Queued[] = [];
 let waitTimer: NodeJS.Timeout | undefined;
 let closing = false;
@@ -113,15 +138,20 @@ function commit(batch: Queued[]): void {
   }
 }
 
-/** Finishes a checkpoint the checkpointer could not complete; see sqlite-checkpoint-worker.ts. */
-function catchUpCheckpoint(): void {
-  // Several requests may have queued while batches ran; one checkpoint answers all of them.
-  while (receiveMessageOnPort(checkpointPort));
+/** Copies the WAL into the database between two batches, when nothing else appends to it. */
+function checkpointBetweenBatches(): void {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
   } catch (err) {
     send({ kind: 'checkpoint-failed', message: messageOf(err) });
   }
+}
+
+/** Finishes a checkpoint the checkpointer could not complete; see sqlite-checkpoint-worker.ts. */
+function catchUpCheckpoint(): void {
+  // Several requests may have queued while batches ran; one checkpoint answers all of them.
+  while (receiveMessageOnPort(checkpointPort));
+  checkpointBetweenBatches();
   checkpointPort.postMessage('done');
 }
 
@@ -136,6 +166,7 @@ function run(): void {
   while (queue.length > 0) {
     commit(queue.splice(0, batchMax));
     if (receiveMessageOnPort(checkpointPort)) catchUpCheckpoint();
+    else if (walOutgrown()) checkpointBetweenBatches();
     drainPort();
   }
   if (closing) {
