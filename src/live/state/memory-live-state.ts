@@ -7,6 +7,7 @@ import type {
 } from '../../ports/live-state.js';
 import { CapCounters, offerScope, partnerScope, type CapMetric } from './cap-counters.js';
 import { periodKeys, type PeriodKeys } from './period-key.js';
+import { visitorHasher } from './visitor-hash.js';
 
 const HOUR_MS = 3_600_000;
 const CLICK_METRICS: readonly CapMetric[] = ['clicks'];
@@ -40,10 +41,11 @@ function reservation(onConfirm: () => void, onRelease: () => void): Reservation 
  */
 export class MemoryLiveState implements LiveState {
   readonly counters = new CapCounters();
-  /** offer id → visitor key → time of its last counted click (ms). */
-  private readonly lastSeen = new Map<number, Map<string, number>>();
-  /** offer id → visitor keys that converted on it. */
-  private readonly converted = new Map<number, Set<string>>();
+  /** offer id → hashed visitor key → time of its last counted click (ms). */
+  private readonly lastSeen = new Map<number, Map<number, number>>();
+  /** offer id → hashed visitor keys that converted on it. */
+  private readonly converted = new Map<number, Set<number>>();
+  private readonly hash = visitorHasher();
   /** Soft caps already notified in their current period, by dedupe key → that period's key. */
   private readonly notified = new Map<string, string>();
 
@@ -53,10 +55,10 @@ export class MemoryLiveState implements LiveState {
     return {
       capReached: (offerId, partnerId) => this.capReached(offerId, partnerId, nowMs),
       isDuplicate: (offerId, key, windowHours) => {
-        const last = this.lastSeen.get(offerId)?.get(key);
+        const last = this.lastSeen.get(offerId)?.get(this.hash(key));
         return last !== undefined && nowMs - last < windowHours * HOUR_MS;
       },
-      alreadyConverted: (offerId, key) => this.converted.get(offerId)?.has(key) ?? false,
+      alreadyConverted: (offerId, key) => this.converted.get(offerId)?.has(this.hash(key)) ?? false,
     };
   }
 
@@ -109,7 +111,7 @@ export class MemoryLiveState implements LiveState {
     if (keys === undefined) this.converted.set(offerId, (keys = new Set()));
     for (const identifier of VISITOR_IDENTIFIERS) {
       const key = rememberedKey(identifier, visitor);
-      if (key !== null) keys.add(key);
+      if (key !== null) keys.add(this.hash(key));
     }
   }
 
@@ -127,9 +129,13 @@ export class MemoryLiveState implements LiveState {
 
   /** Remembers a counted click's visitor at `timeMs` (restarts: the same from a stored click). */
   rememberVisitor(offerId: number, key: string, timeMs: number): void {
+    this.rememberHashed(offerId, this.hash(key), timeMs);
+  }
+
+  private rememberHashed(offerId: number, hashed: number, timeMs: number): void {
     let seen = this.lastSeen.get(offerId);
     if (seen === undefined) this.lastSeen.set(offerId, (seen = new Map()));
-    if ((seen.get(key) ?? -Infinity) < timeMs) seen.set(key, timeMs);
+    if ((seen.get(hashed) ?? -Infinity) < timeMs) seen.set(hashed, timeMs);
   }
 
   /** Marks soft caps already reached as notified, so a restart does not announce them again. */
@@ -194,14 +200,15 @@ export class MemoryLiveState implements LiveState {
   private remember(offer: OfferView, click: CountedClick): () => void {
     const key = rememberedKey(offer.duplicateFilter.identifier, click.visitor);
     if (key === null) return () => undefined;
-    const previous = this.lastSeen.get(offer.id)?.get(key);
-    this.rememberVisitor(offer.id, key, click.timeMs);
+    const hashed = this.hash(key);
+    const previous = this.lastSeen.get(offer.id)?.get(hashed);
+    this.rememberHashed(offer.id, hashed, click.timeMs);
     return () => {
       const seen = this.lastSeen.get(offer.id);
       // Undo only our own mark: a later click of the same visitor keeps its memory.
-      if (seen?.get(key) !== click.timeMs) return;
-      if (previous === undefined) seen.delete(key);
-      else seen.set(key, previous);
+      if (seen?.get(hashed) !== click.timeMs) return;
+      if (previous === undefined) seen.delete(hashed);
+      else seen.set(hashed, previous);
     };
   }
 
