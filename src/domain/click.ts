@@ -59,3 +59,13 @@ export interface ClickRecord {
   destination: string | null;
   kpi_run_id: number | null;
 }
+
+const TRANSACTION_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * The click time a transaction id carries in its first 12 hex characters (see
+ * src/http/redirect/transaction-id.ts), or null for an id not of that shape.
+ */
+export function transactionTimeMs(transactionId: string): number | null {
+  return TRANSACTION_ID.test(transactionId) ? parseInt(transactionId.slice(0, 12), 16) : null;
+}

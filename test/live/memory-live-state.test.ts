@@ -30,6 +30,15 @@ describe('MemoryLiveState', () => {
     expect(state.viewAt(T0).isDuplicate(1, 'ip:10.0.0.1', 24)).toBe(false);
   });
 
+  it('judges a cookie from the click time its transaction id carries, with nothing remembered', () => {
+    // A fresh state that never saw the click: a restart without rebuild, or another node.
+    const state = stateWith({ duplicate_filter: { enabled: true, identifier: 'cookie', window_hours: 24 } });
+    const earlier = `${(T0 - 23 * 3_600_000).toString(16).padStart(12, '0')}${'ab'.repeat(10)}`;
+    const stale = `${(T0 - 25 * 3_600_000).toString(16).padStart(12, '0')}${'ab'.repeat(10)}`;
+    expect(state.viewAt(T0).isDuplicate(1, `cookie:${earlier}`, 24)).toBe(true);
+    expect(state.viewAt(T0).isDuplicate(1, `cookie:${stale}`, 24)).toBe(false);
+  });
+
   it('a partner cap caps only that partner on the offer', () => {
     const state = stateWith({}, [{ metric: 'clicks', period: 'global', limit: 2, mode: 'hard' }]);
     for (let i = 0; i < 2; i++) state.reserveClick({ offerId: 1, partnerId: 7, timeMs: T0, visitor: visitor(i) }).confirm();

@@ -1,3 +1,4 @@
+import { transactionTimeMs } from '../../domain/click.js';
 import type { CapNotification } from '../../domain/notification.js';
 import {
   VISITOR_IDENTIFIERS, rememberedKey, type CapView, type OfferView, type Snapshot, type StateView, type VisitorFacts,
@@ -13,6 +14,17 @@ const HOUR_MS = 3_600_000;
 const CLICK_METRICS: readonly CapMetric[] = ['clicks'];
 const CONVERSION_METRICS: readonly CapMetric[] = ['conversions', 'payout', 'revenue'];
 const settled: Reservation = Object.freeze({ confirm: () => undefined, release: () => undefined });
+const COOKIE_PREFIX = 'cookie:';
+
+/**
+ * A `cookie` key names the earlier click whose offer cookie the visitor sent back, and that click's
+ * transaction id carries its time: whether it falls within the window needs no memory at all. So
+ * cookie keys — one per routed click, the default identifier — are never stored (only keys of
+ * another shape, which real clicks do not make, fall back to memory).
+ */
+function cookieClickTimeMs(key: string): number | null {
+  return key.startsWith(COOKIE_PREFIX) ? transactionTimeMs(key.slice(COOKIE_PREFIX.length)) : null;
+}
 
 export interface MemoryLiveStateOptions {
   /** The current configuration: caps, their time zone, duplicate windows. */
@@ -55,7 +67,7 @@ export class MemoryLiveState implements LiveState {
     return {
       capReached: (offerId, partnerId) => this.capReached(offerId, partnerId, nowMs),
       isDuplicate: (offerId, key, windowHours) => {
-        const last = this.lastSeen.get(offerId)?.get(this.hash(key));
+        const last = cookieClickTimeMs(key) ?? this.lastSeen.get(offerId)?.get(this.hash(key));
         return last !== undefined && nowMs - last < windowHours * HOUR_MS;
       },
       alreadyConverted: (offerId, key) => this.converted.get(offerId)?.has(this.hash(key)) ?? false,
@@ -129,7 +141,7 @@ export class MemoryLiveState implements LiveState {
 
   /** Remembers a counted click's visitor at `timeMs` (restarts: the same from a stored click). */
   rememberVisitor(offerId: number, key: string, timeMs: number): void {
-    this.rememberHashed(offerId, this.hash(key), timeMs);
+    if (cookieClickTimeMs(key) === null) this.rememberHashed(offerId, this.hash(key), timeMs);
   }
 
   private rememberHashed(offerId: number, hashed: number, timeMs: number): void {
@@ -199,7 +211,7 @@ export class MemoryLiveState implements LiveState {
   /** Records the click's visitor under the offer's identifier; returns how to undo exactly that. */
   private remember(offer: OfferView, click: CountedClick): () => void {
     const key = rememberedKey(offer.duplicateFilter.identifier, click.visitor);
-    if (key === null) return () => undefined;
+    if (key === null || cookieClickTimeMs(key) !== null) return () => undefined;
     const hashed = this.hash(key);
     const previous = this.lastSeen.get(offer.id)?.get(hashed);
     this.rememberHashed(offer.id, hashed, click.timeMs);
