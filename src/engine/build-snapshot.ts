@@ -8,6 +8,7 @@ import type { KpiSettings } from '../domain/schemas/smart-link.js';
 import { compileDeepLinkPolicy } from './deep-link.js';
 import type { KpiLinkView, KpiModel, KpiSettingsView } from './kpi/model.js';
 import { compileTemplate } from './macros.js';
+import { byPriority } from './priority.js';
 import { rulesetCompiler } from './ruleset.js';
 import type {
   AccessView, CapView, EntryView, FailTrafficView, KpiPlan, OfferUrlView, OfferView, SmartLinkView, Snapshot,
@@ -133,7 +134,7 @@ function smartLinkView(
     routingValue: entry.routing_value,
     ruleset: compileRuleset(entry.ruleset, 'entry_ruleset'),
   }));
-  const priorityOrder = [...entries].sort((a, b) => a.routingValue - b.routingValue || a.position - b.position);
+  const priorityOrder = [...entries].sort(byPriority);
   const kpi: KpiLinkView | null =
     link.routing === 'kpi' && link.kpi !== null
       ? { settings: kpiSettingsView(link.kpi), epoch: kpiState?.epoch ?? 0, runId: kpiState?.model_run_id ?? null, model: kpiState?.model ?? null }

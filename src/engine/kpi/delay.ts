@@ -1,5 +1,5 @@
 /** Below this many observed delays the link's delay model is not trusted and no correction is made. */
-export const MIN_DELAYS_FOR_CORRECTION = 10;
+const MIN_DELAYS_FOR_CORRECTION = 10;
 
 /**
  * The share of a click's eventual conversions expected to have arrived `ageMs` after the click,

@@ -1,3 +1,4 @@
+import { byPriority } from '../priority.js';
 import { metricPerClick, scoreOf } from './metric.js';
 import type { EntryWindowStats, KpiEntryRef, KpiSettingsView } from './model.js';
 
@@ -8,8 +9,6 @@ export interface RankedEntry {
   readonly score: number | null;
 }
 
-/** Lower routing value first, then list position: the priority order of SPEC §4.4. */
-export const byPriority = (a: KpiEntryRef, b: KpiEntryRef): number => a.routingValue - b.routingValue || a.position - b.position;
 
 /**
  * The reference platform's run (research §6.3): entries with clicks in the window are ranked by
