@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, option, percentile, round, syncLatenciesMs } from './support.js';
+import { median, option, percentile, round, slope, syncLatenciesMs } from './support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MAIN = path.join(here, '../src/main.js');
@@ -214,13 +214,20 @@ export async function main(args: string[]): Promise<void> {
     const rssLoaded = await residentMb(base);
     let sent = 0;
     const rssSamples: number[] = [];
+    const sentAt: number[] = [];
     while (sent < memoryClicks) {
       const result = await load(base + url, connections, 10);
       sent += Math.round(result.rps * 10);
       rssSamples.push(await residentMb(base));
+      sentAt.push(sent);
     }
     const rssAfter = rssSamples[rssSamples.length - 1] ?? rssLoaded;
-    console.log(`memory: ${rssLoaded} MB with 1000 links × 20 entries; after ~${sent} clicks ${rssAfter} MB (samples ${rssSamples.join(', ')})`);
+    const rssMax = Math.max(rssLoaded, ...rssSamples);
+    const growth = round(slope(sentAt, rssSamples) * 1e6, 1);
+    console.log(
+      `memory: ${rssLoaded} MB with 1000 links × 20 entries; after ~${sent} clicks ${rssAfter} MB, highest ${rssMax} MB, ` +
+        `trend ${growth} MB per million clicks (samples ${rssSamples.join(', ')})`,
+    );
     await stop(server.child);
 
     const full = modes.full as Load & { cpuUsPerReq: number };
@@ -229,7 +236,7 @@ export async function main(args: string[]): Promise<void> {
       `BENCH redirect bare_rps=${Math.round(bareLoad.rps)} bare_p99_ms=${bareLoad.p99} full_rps=${Math.round(full.rps)} full_p50_ms=${full.p50} full_p99_ms=${full.p99} ` +
         `normal_rps=${Math.round(normal.rps)} normal_p99_ms=${normal.p99} ratio_full=${round(full.rps / bareLoad.rps)} ratio_normal=${round(normal.rps / bareLoad.rps)} ` +
         `fsync_p50_ms=${fsyncP50} fsync_p99_ms=${fsyncP99} full_p99_minus_fsync_p99_ms=${round(full.p99 - fsyncP99)} ` +
-        `rss_loaded_mb=${rssLoaded} rss_after_clicks_mb=${rssAfter} clicks=${sent} connections=${connections} ` +
+        `rss_loaded_mb=${rssLoaded} rss_after_clicks_mb=${rssAfter} rss_max_mb=${rssMax} rss_mb_per_million_clicks=${growth} clicks=${sent} connections=${connections} ` +
         `bare_cpu_us_per_req=${bareLoad.cpuUsPerReq} full_cpu_us_per_req=${full.cpuUsPerReq} normal_cpu_us_per_req=${normal.cpuUsPerReq} ` +
         `load_cpus=${pinning.loadCpus || 'any'} server_cpus=${pinning.serverCpus || 'any'}`,
     );

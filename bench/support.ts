@@ -19,6 +19,28 @@ export const median = (samples: readonly number[]): number => percentile(samples
 
 export const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 
+/** Least-squares slope of y over x: how fast a series grows, robust to the swings between samples. */
+export function slope(xs: readonly number[], ys: readonly number[]): number {
+  const n = Math.min(xs.length, ys.length);
+  if (n < 2) return 0;
+  let sx = 0;
+  let sy = 0;
+  for (let i = 0; i < n; i++) {
+    sx += xs[i] ?? 0;
+    sy += ys[i] ?? 0;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (xs[i] ?? 0) - mx;
+    num += dx * ((ys[i] ?? 0) - my);
+    den += dx * dx;
+  }
+  return den > 0 ? num / den : 0;
+}
+
 /** The physical floor of a durable answer: small appends each followed by a sync, in `dir`. */
 export function syncLatenciesMs(dir: string, sync: (fd: number) => void = fs.fsyncSync, rounds = 500): number[] {
   const file = path.join(dir, `sync-${crypto.randomUUID()}`);

@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { ConfigError, loadConfig } from './config/index.js';
 import { demoInstructions, seedDemo } from './demo.js';
 import { bootstrapAdminKey, mintKey } from './http/auth.js';
@@ -6,6 +7,8 @@ import { openServer } from './server.js';
 /** Starts Switchyard: `node dist/main.js [--demo]`. */
 async function main(argv: string[]): Promise<void> {
   const config = loadConfig();
+  // V8 reads this flag at every collection, so setting it before the first requests is enough.
+  if (config.heapGrowingPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
   const server = await openServer(config);
   const { app, store } = server;
 

@@ -14,3 +14,9 @@ it('click batching settings are read from the environment and out-of-range value
   expect(() => loadConfig({ CLICK_BATCH_WAIT_MS: '-1' })).toThrow(ConfigError);
   expect(() => loadConfig({ CLICK_BATCH_MAX: 'lots' })).toThrow(/CLICK_BATCH_MAX/);
 });
+
+it('the heap growth limit defaults to 30 % and 0 hands the choice back to V8', () => {
+  expect(loadConfig({}).heapGrowingPercent).toBe(30);
+  expect(loadConfig({ HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
+  expect(() => loadConfig({ HEAP_GROWING_PERCENT: '-5' })).toThrow(/HEAP_GROWING_PERCENT/);
+});
