@@ -42,7 +42,7 @@ export async function readRunInput(store: { kpi: KpiRepo; kpiStats: KpiStatsRead
   const window = runWindowMs(slotMs, settings.lookbackHours, epochStartedMs);
   const windowFrom = iso(window.fromMs);
   const windowTo = iso(window.toMs);
-  // Thompson learns from a longer, fading history; the window's totals are its most recent part.
+  // Thompson learns from a longer history; the window's totals are its most recent part.
   const historyFromMs = Math.max(slotMs - KPI_HISTORY_LOOKBACKS * settings.lookbackHours * HOUR_MS, epochStartedMs);
   const historyFrom = iso(historyFromMs);
   const [clickHours, conversionHours, clicksInEpoch, delays] = await Promise.all([

@@ -50,7 +50,7 @@ export interface EntryWindowStats extends Outcomes {
   readonly hours: readonly HourStats[];
 }
 
-/** How many lookbacks of hourly history a run reads for thompson (older hours would weigh under 1/16). */
+/** How many lookbacks of hourly history a run reads for thompson: its memory while the link's rates hold. */
 export const KPI_HISTORY_LOOKBACKS = 6;
 
 /** An entry of the link as the run sees it (for the priority order of unscored entries). */

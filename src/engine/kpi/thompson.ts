@@ -7,14 +7,6 @@ import { sampleBeta, sampleNormal } from './sampling.js';
 const HOUR_MS = 3_600_000;
 
 /**
- * Traffic fades with a half-life of this many lookbacks: the last lookback counts at least
- * 2^(−1/HALF_LIFE_LOOKBACKS), older hours of the epoch less and less. Memory beyond the window keeps
- * what was learnt about entries that stopped receiving traffic; fading keeps the model able to
- * notice that rates changed.
- */
-export const HALF_LIFE_LOOKBACKS = 1.5;
-
-/**
  * Posteriors are tempered: drawn as if the evidence were this many times stronger (variance
  * divided by it). Plain Thompson sampling keeps exploring entries whose difference cannot be told
  * apart within a link's lifetime; shrinking the posterior variance is the standard remedy
@@ -22,65 +14,98 @@ export const HALF_LIFE_LOOKBACKS = 1.5;
  */
 export const POSTERIOR_SHARPENING = 16;
 
-/** An entry's evidence after fading and the delay correction. */
-interface Evidence {
+/**
+ * The spans, as fractions of the lookback, over which an entry's latest hours are tested against
+ * all its older ones. A test over the whole lookback alone dilutes a change a few hours old with
+ * the rest of the day; short spans catch it within hours, long ones catch smaller shifts.
+ */
+const CHANGE_SPANS = [1 / 8, 1 / 4, 1 / 2, 1];
+
+/**
+ * The signed root of the likelihood-ratio statistic beyond which a span counts as changed. Every
+ * entry is tested at every span on every run, so the threshold is high enough to keep false alarms
+ * rare across all those tests; the likelihood ratio (not a normal z) stays calibrated for entries
+ * with only a handful of clicks or conversions in a short span.
+ */
+const CHANGE_Z = 4;
+
+/** An entry's hour with its clicks delay-corrected: what both the change test and the posterior read. */
+interface CorrectedHour {
+  ageMs: number;
   successes: number;
-  /** Clicks weighted by fading and by the share of their conversions expected to have arrived. */
+  /** Clicks weighted by the share of their conversions expected to have arrived. */
   exposure: number;
   value: number;
 }
 
-/**
- * Sums an entry's hours, each weighted 2^(−age / half-life), its clicks also by the share of their
- * conversions that had time to arrive. When the last lookback's rate has `changed` from the earlier
- * one, only the last lookback counts. Without hourly data, the window totals count in full.
- */
-function evidenceOf(metric: KpiMetric, stats: EntryWindowStats, arrived: (ageMs: number) => number, halfLifeMs: number, recentMs: number): Evidence {
-  if (stats.hours.length === 0) {
-    const wins = successes(metric, stats);
-    return { successes: wins, exposure: Math.max(stats.clicks, wins), value: valueOf(metric, stats) };
-  }
-  const recent: Evidence = { successes: 0, exposure: 0, value: 0 };
-  const older: Evidence = { successes: 0, exposure: 0, value: 0 };
-  const raw = { recent: { successes: 0, exposure: 0 }, older: { successes: 0, exposure: 0 } };
-  for (const hour of stats.hours) {
-    const ageMs = Math.max(0, hour.ageMs);
-    const weight = Math.pow(0.5, ageMs / halfLifeMs);
-    const wins = successes(metric, hour);
-    // Never fewer effective clicks than successes: the rate stays a proportion.
-    const exposure = Math.max(hour.clicks * arrived(ageMs), wins);
-    const into = ageMs < recentMs ? recent : older;
-    into.successes += weight * wins;
-    into.exposure += weight * exposure;
-    into.value += weight * valueOf(metric, hour);
-    const counts = ageMs < recentMs ? raw.recent : raw.older;
-    counts.successes += wins;
-    counts.exposure += exposure;
-  }
-  if (changed(raw.recent, raw.older)) return recent;
-  return { successes: recent.successes + older.successes, exposure: recent.exposure + older.exposure, value: recent.value + older.value };
+/** An entry's evidence: the sums over the hours it keeps. */
+interface Evidence {
+  successes: number;
+  exposure: number;
+  value: number;
 }
 
-/** How many standard errors apart the recent and the older rate must be to call it a change. */
-const CHANGE_Z = 3;
+function correctedHours(metric: KpiMetric, stats: EntryWindowStats, arrived: (ageMs: number) => number): CorrectedHour[] {
+  return stats.hours.map((hour) => {
+    const ageMs = Math.max(0, hour.ageMs);
+    const wins = successes(metric, hour);
+    // Never fewer effective clicks than successes: the rate stays a proportion.
+    return { ageMs, successes: wins, exposure: Math.max(hour.clicks * arrived(ageMs), wins), value: valueOf(metric, hour) };
+  });
+}
+
+/** Sums the hours younger than `sinceMs` (all of them when null). */
+function evidenceOf(hours: readonly CorrectedHour[], sinceMs: number | null): Evidence {
+  const sum: Evidence = { successes: 0, exposure: 0, value: 0 };
+  for (const hour of hours) {
+    if (sinceMs !== null && hour.ageMs >= sinceMs) continue;
+    sum.successes += hour.successes;
+    sum.exposure += hour.exposure;
+    sum.value += hour.value;
+  }
+  return sum;
+}
+
+/** Binomial log-likelihood of `x` successes in `n` trials at rate `p` (0 · log 0 = 0). */
+function logLikelihood(x: number, n: number, p: number): number {
+  return (x > 0 ? x * Math.log(p) : 0) + (n - x > 0 ? (n - x) * Math.log(1 - p) : 0);
+}
 
 /**
- * Whether an entry's rate over the last lookback differs from its earlier rate beyond chance (a
- * two-proportion z-test on unfaded, delay-corrected counts). Fading alone would take about a
- * half-life to forget an offer that stopped converting; a detected change forgets at once.
+ * How strongly two stretches of an entry's history disagree on its rate: the root of the
+ * two-binomial likelihood-ratio statistic (one rate for both against one rate each).
  */
-function changed(a: { successes: number; exposure: number }, b: { successes: number; exposure: number }): boolean {
-  if (a.exposure < 1 || b.exposure < 1) return false;
-  const pa = a.successes / a.exposure;
-  const pb = b.successes / b.exposure;
-  const p = (a.successes + b.successes) / (a.exposure + b.exposure);
-  const se = Math.sqrt(p * (1 - p) * (1 / a.exposure + 1 / b.exposure));
-  return se > 0 && Math.abs(pa - pb) / se > CHANGE_Z;
+function changeStatistic(a: Evidence, b: Evidence): number {
+  if (a.exposure < 1 || b.exposure < 1) return 0;
+  const pooled = (a.successes + b.successes) / (a.exposure + b.exposure);
+  if (!(pooled > 0 && pooled < 1)) return 0;
+  const own = (e: Evidence): number => logLikelihood(e.successes, e.exposure, Math.min(1 - 1e-12, Math.max(1e-12, e.successes / e.exposure)));
+  const ratio = own(a) + own(b) - logLikelihood(a.successes, a.exposure, pooled) - logLikelihood(b.successes, b.exposure, pooled);
+  return Math.sqrt(Math.max(0, 2 * ratio));
+}
+
+/**
+ * The age (ms) since which an entry's rate is clearly not what it was before, or null: of the
+ * spans whose latest hours disagree with all older hours beyond CHANGE_Z, the one that disagrees
+ * most, which best separates before from after. Counts are not faded, only delay-corrected.
+ */
+function changeAge(hours: readonly CorrectedHour[], lookbackMs: number): number | null {
+  let strongest = CHANGE_Z;
+  let age: number | null = null;
+  for (const fraction of CHANGE_SPANS) {
+    const spanMs = fraction * lookbackMs;
+    const statistic = changeStatistic(evidenceOf(hours, spanMs), evidenceOf(hours.filter((h) => h.ageMs >= spanMs), null));
+    if (statistic > strongest) {
+      strongest = statistic;
+      age = spanMs;
+    }
+  }
+  return age;
 }
 
 export interface ThompsonFit {
   readonly posteriors: EntryPosterior[];
-  /** Per entry id, the faded, delay-corrected clicks the posterior was fitted with. */
+  /** Per entry id, the delay-corrected clicks the posterior was fitted with (since the last change). */
   readonly effective: Map<number, number>;
 }
 
@@ -91,18 +116,41 @@ export interface ThompsonFit {
  * counted as failures: without that, whichever entry received the most recent traffic would look
  * worst. Value metrics add a normal posterior of the value per success, shrunk toward the pooled
  * mean with a spread of the same size: only sums are known, not each conversion's value.
+ *
+ * Every hour of the history counts in full while the link's rates hold: fading evidence to follow
+ * drift re-explores entries that were already told apart, which costs most on links with many
+ * close entries. Instead, when any entry's rate clearly changed, every entry keeps only the hours
+ * since that change. Offers on one link tend to change together (a swap, a new campaign); an entry
+ * that stopped receiving traffic long ago would otherwise never be tried again, however good it
+ * became, while with only its recent hours it falls back to the prior and gets re-explored.
+ * Without hourly data, the window totals count in full.
  */
 export function fitPosteriors(input: KpiRunInput): ThompsonFit {
   const { metric, lookbackHours } = input.settings;
   const arrived = arrivalCurve(input.conversionDelaysMs);
-  const halfLifeMs = HALF_LIFE_LOOKBACKS * lookbackHours * HOUR_MS;
+  const lookbackMs = lookbackHours * HOUR_MS;
   const statsOf = new Map(input.stats.map((s) => [s.entryId, s]));
+  const hoursOf = new Map<number, CorrectedHour[]>();
+  // The youngest change on the link: the regime every entry's evidence is read from.
+  let sinceMs: number | null = null;
+  for (const entry of input.entries) {
+    const stats = statsOf.get(entry.id);
+    if (!stats) continue;
+    const hours = correctedHours(metric, stats, arrived);
+    hoursOf.set(entry.id, hours);
+    const age = changeAge(hours, lookbackMs);
+    if (age !== null && (sinceMs === null || age < sinceMs)) sinceMs = age;
+  }
   const evidence = new Map<number, Evidence>();
   const pooled: Evidence = { successes: 0, exposure: 0, value: 0 };
   for (const entry of input.entries) {
     const stats = statsOf.get(entry.id);
     if (!stats) continue;
-    const seen = evidenceOf(metric, stats, arrived, halfLifeMs, lookbackHours * HOUR_MS);
+    const hours = hoursOf.get(entry.id) ?? [];
+    const wins = successes(metric, stats);
+    const seen = hours.length > 0
+      ? evidenceOf(hours, sinceMs)
+      : { successes: wins, exposure: Math.max(stats.clicks, wins), value: valueOf(metric, stats) };
     evidence.set(entry.id, seen);
     pooled.successes += seen.successes;
     pooled.exposure += seen.exposure;
