@@ -1,11 +1,9 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ClickRecord } from '../../src/domain/click.js';
-import type { ConversionWrite } from '../../src/ports/conversion-writer.js';
 import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 import { randomClick } from './fixtures/random-click.mjs';
-import { openWriter, type WriterFixture } from './helpers.js';
+import { conversionOf, openWriter, type WriterFixture } from './helpers.js';
 
 let fixture: WriterFixture | undefined;
 afterEach(async () => {
@@ -13,20 +11,6 @@ afterEach(async () => {
   fixture = undefined;
 });
 
-function conversionOf(click: ClickRecord, eventKey = '', postbackUrl: string[] | null = null): ConversionWrite {
-  return {
-    conversion: {
-      transaction_id: click.transaction_id, time: new Date().toISOString(), click_time: click.time,
-      offer_id: 1, partner_id: click.partner_id, advertiser_id: 1, smart_link_id: click.smart_link_id,
-      entry_id: click.entry_id, offer_url_id: click.offer_url_id, method: 'server_postback', status: 'approved',
-      status_reason: null, event_id: eventKey || null, order_id: null, amount_micros: null, payout_micros: 1, revenue_micros: 2,
-      adv1: null, adv2: null, adv3: null, adv4: null, adv5: null,
-    },
-    event_key: eventKey,
-    order_key: '',
-    partner_postback: postbackUrl === null ? null : { partner_id: click.partner_id, url_pieces: postbackUrl },
-  };
-}
 
 function rows(dataDir: string, query: string): unknown[] {
   const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
@@ -58,7 +42,7 @@ describe('conversions through the SQLite writer', () => {
   it('stores the partner postback with the conversion id joined in, in the same transaction', async () => {
     fixture = await openWriter({ synchronous: 'normal' });
     const click = randomClick();
-    const result = await fixture.writer.writeConversion(conversionOf(click, 'buy', ['https://p.example/?c=', '&again=', '']));
+    const result = await fixture.writer.writeConversion(conversionOf(click, { eventKey: 'buy', postbackUrl: ['https://p.example/?c=', '&again=', ''] }));
     expect(rows(fixture.dataDir, 'select conversion_id, url, state, attempts from partner_postbacks')).toEqual([
       { conversion_id: result.id, url: `https://p.example/?c=${result.id}&again=${result.id}`, state: 'pending', attempts: 0 },
     ]);
@@ -71,8 +55,8 @@ describe('conversions through the SQLite writer', () => {
     db.exec("create trigger refuse_outbox before insert on partner_postbacks begin select raise(abort, 'outbox refused'); end");
     db.close();
     const [refused, plain, click] = await Promise.allSettled([
-      fixture.writer.writeConversion(conversionOf(randomClick(), 'a', ['https://p.example/'])),
-      fixture.writer.writeConversion(conversionOf(randomClick(), 'b')),
+      fixture.writer.writeConversion(conversionOf(randomClick(), { eventKey: 'a', postbackUrl: ['https://p.example/'] })),
+      fixture.writer.writeConversion(conversionOf(randomClick(), { eventKey: 'b' })),
       fixture.writer.write(randomClick()),
     ]);
     expect(refused.status).toBe('rejected');

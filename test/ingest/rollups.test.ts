@@ -1,18 +1,19 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ClickRecord } from '../../src/domain/click.js';
 import { ROLLUP_CUBES } from '../../src/domain/report.js';
 import { rebuildRollups } from '../../src/ingest/sqlite-rollups.js';
-import type { ConversionWrite } from '../../src/ports/conversion-writer.js';
 import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 import { randomClick } from './fixtures/random-click.mjs';
-import { openWriter, type WriterFixture } from './helpers.js';
+import { conversionOf, openWriter, type WriterFixture } from './helpers.js';
 
 /**
  * The writer stages rollup sums per batch and writes them before COMMIT (sqlite-rollups.ts): every
  * cube must count exactly the rows that were stored — nothing from a refused write or a failed batch.
  */
+
+/** Every conversion here carries these amounts: the raw totals below are sums of them. */
+const amounts = { payoutMicros: 1_000_000, revenueMicros: 3_000_000 };
 
 let fixture: WriterFixture | undefined;
 afterEach(async () => {
@@ -20,20 +21,6 @@ afterEach(async () => {
   fixture = undefined;
 });
 
-function conversionOf(click: ClickRecord, eventKey: string, postback: boolean): ConversionWrite {
-  return {
-    conversion: {
-      transaction_id: click.transaction_id, time: new Date().toISOString(), click_time: click.time,
-      offer_id: 1, partner_id: click.partner_id, advertiser_id: 1, smart_link_id: click.smart_link_id,
-      entry_id: click.entry_id, offer_url_id: click.offer_url_id, method: 'server_postback', status: 'approved',
-      status_reason: null, event_id: eventKey || null, order_id: null, amount_micros: null, payout_micros: 1_000_000, revenue_micros: 3_000_000,
-      adv1: null, adv2: null, adv3: null, adv4: null, adv5: null,
-    },
-    event_key: eventKey,
-    order_key: '',
-    partner_postback: postback ? { partner_id: click.partner_id, url_pieces: ['https://p.example/?c=', ''] } : null,
-  };
-}
 
 const totals = 'sum(clicks) as clicks, sum(conversions) as conversions, sum(events) as events, sum(revenue_micros) as revenue, sum(payout_micros) as payout';
 
@@ -50,14 +37,14 @@ describe('rollups kept by the writer', () => {
     const results = await Promise.allSettled([
       writer.write({ ...randomClick(), transaction_id: first.transaction_id }),
       writer.write(other),
-      writer.writeConversion(conversionOf(first, '', true)),
-      writer.writeConversion(conversionOf(other, '', false)),
-      writer.writeConversion(conversionOf(other, 'deposit', false)),
+      writer.writeConversion(conversionOf(first, { ...amounts, postbackUrl: ['https://p.example/?c=', ''] })),
+      writer.writeConversion(conversionOf(other, amounts)),
+      writer.writeConversion(conversionOf(other, { ...amounts, eventKey: 'deposit' })),
     ]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     // A batch whose commit fails (another connection holds the write lock) stores nothing at all.
     db.exec('begin immediate');
-    const failed = await Promise.allSettled([writer.write(randomClick()), writer.writeConversion(conversionOf(first, 'late', false))]);
+    const failed = await Promise.allSettled([writer.write(randomClick()), writer.writeConversion(conversionOf(first, { ...amounts, eventKey: 'late' }))]);
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     db.exec('rollback');
     await writer.write(randomClick());
