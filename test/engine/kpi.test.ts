@@ -236,7 +236,20 @@ describe('KPI thompson', () => {
     return { result, posterior };
   };
 
+  // Valid for entries with enough conversions to be sharpened in full (see the thin-evidence test).
   const successesOf = (posterior: { alpha: number }) => posterior.alpha / POSTERIOR_SHARPENING - 1;
+
+  it('keeps trying an entry whose few clicks happened not to convert, but not one clearly worse on real evidence', () => {
+    // Entry 2's 100 clicks without a conversion are what a 2 % entry does one time in eight;
+    // entry 3's 1 % over 3,000 clicks is no such accident.
+    const { result, posterior } = thompsonRun([stats(1, 3000, 60), stats(2, 100, 0), stats(3, 3000, 30)]);
+    const shareOf = (id: number) => result.entries.find((e) => e.entry_id === id)?.expected_share ?? 0;
+    expect(result.winnerEntryId).toBe(1);
+    expect(shareOf(2)).toBeGreaterThan(0.02);
+    expect(shareOf(3)).toBeLessThan(0.001);
+    // The thin posterior is the honest one: prior plus evidence, not multiplied.
+    expect(posterior(2).alpha).toBeCloseTo(1, 9);
+  });
 
   it('remembers beyond the window: older hours count in full while rates hold', () => {
     // Entry 1 converted at 2 % two days ago and at 2 % now; entry 2 only has the recent hours.
@@ -264,7 +277,7 @@ describe('KPI thompson', () => {
     const starved = stats(3, 0, 0, { hours: [hour(50, 1000, 5)] });
     const { result, posterior } = thompsonRun([dropped, steady, starved]);
     // Its old 0.5 % no longer holds it down: no evidence left, the prior alone.
-    expect(successesOf(posterior(3))).toBeCloseTo(0, 9);
+    expect(posterior(3).alpha).toBeCloseTo(1, 9);
     expect(result.entries.find((e) => e.entry_id === 3)?.effective_clicks).toBe(0);
     expect(meanMetric('cvr', posterior(3))).toBeGreaterThan(1);
   });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharpeningFor } from '../../src/engine/kpi/thompson.js';
 import { startServer, type TestServer } from '../support/api-server.js';
 import { clickOn, transactionIdIn, withClicksDb } from '../support/clicks.js';
 import { testClock } from '../support/clock.js';
@@ -270,9 +271,11 @@ describe('a thompson KPI link', () => {
     expect(line).toMatchObject({ id: run?.id, phase: 'optimising', window_from: '2030-01-07T19:00:00.000Z', window_to: '2030-01-08T07:00:00.000Z' });
     const reportOf = (id: number) => line.entries.find((e: any) => e.entry_id === id);
     expect(reportOf(entryA)).toMatchObject({ clicks: 0, conversions: 0 });
-    // A's posterior holds its 8 old conversions in full (nothing on the link changed since).
+    // A's posterior holds its 8 old conversions in full (nothing on the link changed since): the
+    // prior's one success plus 8, sharpened as far as 8 conversions allow; B has the prior alone.
     const posteriorA = line.model.posteriors.find((p: any) => p.entry_id === entryA);
     const posteriorB = line.model.posteriors.find((p: any) => p.entry_id === entryB);
-    expect(posteriorA.alpha / posteriorB.alpha).toBeCloseTo(1 + 8, 1);
+    expect(posteriorA.alpha).toBeCloseTo(sharpeningFor(8, 2) * (1 + 8), 6);
+    expect(posteriorB.alpha).toBeCloseTo(sharpeningFor(0, 2), 6);
   });
 });
