@@ -49,24 +49,47 @@ export function formatTable(result: ScenarioResult): string {
   return lines.join('\n');
 }
 
+/**
+ * The ratio of two strategies' mean regrets over the same seeds, with its standard error by the
+ * delta method on the paired per-seed regrets (a seed's luck moves both, so their covariance counts).
+ * One seed's regret can be half or double another's, so the error says how far a ratio can move
+ * with another set of seeds.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): { ratio: number; se: number } {
+  const n = Math.min(a.length, b.length);
+  const sa = summarise(a.slice(0, n));
+  const sb = summarise(b.slice(0, n));
+  const value = ratio(sa.mean, sb.mean);
+  if (n < 2 || !(sa.mean > 0 && sb.mean > 0)) return { ratio: value, se: 0 };
+  let covariance = 0;
+  for (let i = 0; i < n; i++) covariance += ((a[i] ?? 0) - sa.mean) * ((b[i] ?? 0) - sb.mean);
+  covariance /= n - 1;
+  const relative = (sa.sd / sa.mean) ** 2 + (sb.sd / sb.mean) ** 2 - (2 * covariance) / (sa.mean * sb.mean);
+  return { ratio: value, se: value * Math.sqrt(Math.max(0, relative) / n) };
+}
+
 export interface ScenarioRatios {
   readonly name: string;
   readonly vsRanking: number;
+  /** Standard error of vsRanking over the seeds. */
+  readonly vsRankingSe: number;
   readonly vsUniform: number;
 }
 
-const meanRegret = (result: ScenarioResult, strategy: Strategy): number =>
-  summarise((result.outcomes.get(strategy) ?? []).map((r) => r.regret)).mean;
+const regretsOf = (result: ScenarioResult, strategy: Strategy): number[] => (result.outcomes.get(strategy) ?? []).map((r) => r.regret);
+const meanRegret = (result: ScenarioResult, strategy: Strategy): number => summarise(regretsOf(result, strategy)).mean;
 
 /** The scenario's BENCH line and its ratios for the summary. */
 export function benchLine(result: ScenarioResult): { line: string; ratios: ScenarioRatios } {
   const thompson = meanRegret(result, 'thompson');
   const ranking = meanRegret(result, 'ranking');
   const uniform = meanRegret(result, 'uniform');
-  const ratios = { name: result.scenario.name, vsRanking: ratio(thompson, ranking), vsUniform: ratio(thompson, uniform) };
+  const vsRanking = pairedRatio(regretsOf(result, 'thompson'), regretsOf(result, 'ranking'));
+  const ratios = { name: result.scenario.name, vsRanking: vsRanking.ratio, vsRankingSe: vsRanking.se, vsUniform: ratio(thompson, uniform) };
   const line =
     `BENCH kpi scenario=${result.scenario.name} regret_thompson=${round(thompson, 3)} regret_ranking=${round(ranking, 3)} ` +
-    `regret_uniform=${round(uniform, 3)} regret_ratio_vs_ranking=${round(ratios.vsRanking, 3)} regret_ratio_vs_uniform=${round(ratios.vsUniform, 3)}`;
+    `regret_uniform=${round(uniform, 3)} regret_ratio_vs_ranking=${round(ratios.vsRanking, 3)} ` +
+    `regret_ratio_vs_ranking_se=${round(ratios.vsRankingSe, 3)} regret_ratio_vs_uniform=${round(ratios.vsUniform, 3)}`;
   return { line, ratios };
 }
 
@@ -74,8 +97,11 @@ export function benchLine(result: ScenarioResult): { line: string; ratios: Scena
 export function summaryLine(all: readonly ScenarioRatios[]): string {
   const vsRanking = all.map((r) => r.vsRanking);
   const mean = vsRanking.reduce((a, b) => a + b, 0) / all.length;
+  // Scenarios draw their seeds independently, so their errors add in quadrature.
+  const meanSe = Math.sqrt(all.reduce((a, r) => a + r.vsRankingSe ** 2, 0)) / all.length;
   return (
-    `BENCH kpi scenarios=${all.length} mean_ratio_vs_ranking=${round(mean, 3)} max_ratio_vs_ranking=${round(Math.max(...vsRanking), 3)} ` +
+    `BENCH kpi scenarios=${all.length} mean_ratio_vs_ranking=${round(mean, 3)} mean_ratio_vs_ranking_se=${round(meanSe, 3)} ` +
+    `max_ratio_vs_ranking=${round(Math.max(...vsRanking), 3)} ` +
     `max_ratio_vs_uniform=${round(Math.max(...all.map((r) => r.vsUniform)), 3)}`
   );
 }
