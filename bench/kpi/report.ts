@@ -56,9 +56,10 @@ export function formatTable(result: ScenarioResult): string {
  * with another set of seeds.
  */
 export function pairedRatio(a: readonly number[], b: readonly number[]): { ratio: number; se: number } {
-  const n = Math.min(a.length, b.length);
-  const sa = summarise(a.slice(0, n));
-  const sb = summarise(b.slice(0, n));
+  const n = a.length;
+  if (b.length !== n) throw new Error(`paired regrets need the same seeds: ${n} and ${b.length}`);
+  const sa = summarise(a);
+  const sb = summarise(b);
   const value = ratio(sa.mean, sb.mean);
   if (n < 2 || !(sa.mean > 0 && sb.mean > 0)) return { ratio: value, se: 0 };
   let covariance = 0;
