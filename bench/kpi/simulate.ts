@@ -130,7 +130,8 @@ function simulateEngine(world: World, traffic: Traffic, routing: LinkRouting, se
 
 /** The routed entry id, or null for no match. */
 function decideOrFail(snapshot: Snapshot, ctx: ClickContext, rng: Rng): number | null {
-  const decision = decide(snapshot, LINK_ID, PARTNER_ID, ctx, allClear, rng);
+  // Lean, as on the click path: the simulation reads only the routed entry.
+  const decision = decide(snapshot, LINK_ID, PARTNER_ID, ctx, allClear, rng, { lean: true });
   if (decision === null) throw new Error('the simulated link is missing from its snapshot');
   return decision.entry_id;
 }

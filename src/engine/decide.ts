@@ -14,8 +14,15 @@ import type { StateView } from './state-view.js';
 import { visitorKey } from './visitor-key.js';
 
 export interface DecideOptions {
-  /** Evaluate every entry, also after the winner is known, for a complete explain trace. */
+  /** Evaluate every entry, also after the winner is known, for a complete explain trace (not with lean). */
   traceAll?: boolean;
+  /**
+   * Leave the per-entry trace empty: no order, no candidates with their checks, no weight-draw
+   * table, no thompson samples. The click path stores only the skipped entries, and building the
+   * rest was most of a click's garbage. The choice is the same either way: the same checks run in
+   * the same order and the same random numbers are drawn.
+   */
+  lean?: boolean;
 }
 
 // Catch-all and fail-traffic clicks keep reason 20: no entry of the link matched the visitor.
@@ -109,7 +116,8 @@ export function decide(
   const link = snapshot.smartLinks.get(smartLinkId);
   if (link === undefined || link.status === 'deleted') return null;
   const scope: RouteScope = {
-    snapshot, partnerId, ctx, input: toMatchInput(ctx), state, rng, traceAll: options.traceAll ?? false,
+    snapshot, partnerId, ctx, input: toMatchInput(ctx), state, rng, traceAll: !(options.lean ?? false) && (options.traceAll ?? false),
+    lean: options.lean ?? false,
   };
   if (link.status === 'paused') return finish(scope, link.id, pausedResolution(link));
   return finish(scope, link.id, routeLink(scope, link, { hop: 0, visited: new Set([link.id]) }));

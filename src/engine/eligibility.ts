@@ -117,14 +117,18 @@ function runChecks(scope: RouteScope, target: Target, offer: OfferView | undefin
 // Eight slots: every §4.7 check with an entry ruleset. Pre-filled so the array stays packed.
 const scratch: CheckResult[] = Array.from({ length: 8 }, () => PASS.offer_status);
 
+/** Runs the checks into `scratch`; returns how many ran. The last one decides: checks stop at the first failure. */
+function checkInScratch(scope: RouteScope, target: Target): number {
+  return runChecks(scope, target, target.offer ?? scope.snapshot.offers.get(target.offerId), scratch);
+}
+
 /**
  * Runs the checks of SPEC §4.7 in order and stops at the first failure, whose reason code makes
  * the target ineligible. Stateful questions (caps, memory) come last and only when needed.
  */
 export function evaluateTarget(scope: RouteScope, target: Target): CandidateTrace {
-  const count = runChecks(scope, target, target.offer ?? scope.snapshot.offers.get(target.offerId), scratch);
+  const count = checkInScratch(scope, target);
   const checks = scratch.slice(0, count);
-  // Checks stop at the first failure, so the last one that ran decides eligibility and reason.
   const last = checks[count - 1] ?? FAIL.inactive;
   return {
     entry_id: target.entryId,
@@ -134,4 +138,10 @@ export function evaluateTarget(scope: RouteScope, target: Target): CandidateTrac
     reason: last.pass ? null : last.reason,
     checks,
   };
+}
+
+/** The same checks as evaluateTarget without the trace: the reason code of the failing one, null when eligible. */
+export function ineligibleReason(scope: RouteScope, target: Target): number | null {
+  const last = scratch[checkInScratch(scope, target) - 1] ?? FAIL.inactive;
+  return last.pass ? null : (last.reason ?? 0);
 }

@@ -14,4 +14,6 @@ export interface RouteScope {
   readonly rng: Rng;
   /** Evaluate every entry even after the winner is known (explain); the winner is the same. */
   readonly traceAll: boolean;
+  /** Build no per-entry trace (order, candidates, draw weights, samples); see DecideOptions.lean. */
+  readonly lean: boolean;
 }

@@ -1,6 +1,6 @@
 import type { SkippedEntry } from '../domain/click.js';
 import type { CandidateTrace, KpiTrace, WeightDraw } from './decision.js';
-import { evaluateTarget } from './eligibility.js';
+import { evaluateTarget, ineligibleReason, type Target } from './eligibility.js';
 import { scoreOf } from './kpi/metric.js';
 import type { KpiLinkView } from './kpi/model.js';
 import { sampleMetric } from './kpi/thompson.js';
@@ -21,26 +21,39 @@ const emptySelection = (kpi: KpiTrace | null = null): EntrySelection => ({
   winner: null, order: [], candidates: [], skipped: [], draw: null, kpi,
 });
 
-const evaluateEntry = (scope: RouteScope, entry: EntryView): CandidateTrace =>
-  evaluateTarget(scope, {
-    entryId: entry.id,
-    offerId: entry.offerId,
-    offer: entry.offer,
-    offerUrlId: entry.offerUrlId,
-    entryRuleset: entry.ruleset,
-    waiveApproval: false,
-  });
+const targetOf = (entry: EntryView): Target => ({
+  entryId: entry.id,
+  offerId: entry.offerId,
+  offer: entry.offer,
+  offerUrlId: entry.offerUrlId,
+  entryRuleset: entry.ruleset,
+  waiveApproval: false,
+});
+
+/**
+ * Checks one entry: its candidate trace goes into the selection (unless lean), and its reason into
+ * `skipped` when it is ineligible. Returns whether it is eligible.
+ */
+function checkEntry(scope: RouteScope, entry: EntryView, selection: EntrySelection): boolean {
+  let reason: number | null;
+  if (scope.lean) reason = ineligibleReason(scope, targetOf(entry));
+  else {
+    const trace = evaluateTarget(scope, targetOf(entry));
+    selection.candidates.push(trace);
+    reason = trace.eligible ? null : (trace.reason ?? 0);
+  }
+  if (reason !== null) selection.skipped.push({ entry_id: entry.id, reason });
+  return reason === null;
+}
 
 /** A waterfall: the first eligible entry in the given order wins (SPEC §4.4, and KPI ranking). */
 function selectInOrder(scope: RouteScope, ordered: readonly EntryView[], selection: EntrySelection): EntrySelection {
   for (const entry of ordered) {
-    selection.order.push(entry.id);
-    if (selection.winner !== null && !scope.traceAll) continue;
-    const trace = evaluateEntry(scope, entry);
-    selection.candidates.push(trace);
-    if (selection.winner !== null) continue;
-    if (trace.eligible) selection.winner = entry;
-    else selection.skipped.push({ entry_id: entry.id, reason: trace.reason ?? 0 });
+    if (scope.lean && selection.winner !== null) break;
+    if (!scope.lean) selection.order.push(entry.id);
+    if (selection.winner === null) {
+      if (checkEntry(scope, entry, selection)) selection.winner = entry;
+    } else if (scope.traceAll) selection.candidates.push(evaluateTarget(scope, targetOf(entry)));
   }
   return selection;
 }
@@ -59,21 +72,18 @@ function selectByWeight(scope: RouteScope, link: SmartLinkView, selection: Entry
   const weights: number[] = [];
   const drawn: WeightDraw['weights'] = [];
   for (const entry of link.entries) {
-    selection.order.push(entry.id);
-    const trace = evaluateEntry(scope, entry);
-    selection.candidates.push(trace);
+    if (!scope.lean) selection.order.push(entry.id);
     const weight = equal ? 1 : entry.routingValue;
-    if (!trace.eligible) selection.skipped.push({ entry_id: entry.id, reason: trace.reason ?? 0 });
-    else if (weight > 0) {
+    if (checkEntry(scope, entry, selection) && weight > 0) {
       pool.push(entry);
       weights.push(weight);
-      drawn.push({ entry_id: entry.id, weight });
+      if (!scope.lean) drawn.push({ entry_id: entry.id, weight });
     }
   }
   if (pool.length === 0) return selection;
   const { index, roll, total } = drawIndex(weights, scope.rng);
   selection.winner = pool[index] ?? null;
-  selection.draw = { weights: drawn, total_weight: total, roll };
+  if (!scope.lean) selection.draw = { weights: drawn, total_weight: total, roll };
   return selection;
 }
 
@@ -86,18 +96,13 @@ function selectBySampling(scope: RouteScope, link: SmartLinkView, plan: Extract<
   const samples = selection.kpi?.samples ?? [];
   let bestScore = -Infinity;
   for (const entry of link.entries) {
-    selection.order.push(entry.id);
-    const trace = evaluateEntry(scope, entry);
-    selection.candidates.push(trace);
-    if (!trace.eligible) {
-      selection.skipped.push({ entry_id: entry.id, reason: trace.reason ?? 0 });
-      continue;
-    }
+    if (!scope.lean) selection.order.push(entry.id);
+    if (!checkEntry(scope, entry, selection)) continue;
     const posterior = plan.posteriors[entry.position];
     // An entry the model does not know (not possible within one epoch) is a last resort.
     const sample = posterior === undefined ? -Infinity : sampleMetric(plan.metric, posterior, scope.rng);
     const score = posterior === undefined ? -Infinity : scoreOf(sample, plan.goal);
-    samples.push({ entry_id: entry.id, sample, score });
+    if (!scope.lean) samples.push({ entry_id: entry.id, sample, score });
     if (selection.winner === null || score > bestScore) {
       selection.winner = entry;
       bestScore = score;

@@ -294,6 +294,26 @@ describe('KPI thompson', () => {
     // The same seed replays the same draws.
     expect(decide(snapshot, 1, 1, US, allClear, seededRng(42), { traceAll: true })?.trace.kpi).toEqual(decision?.trace.kpi);
   });
+
+  it('a lean decision draws the same samples and picks the same entry, without listing them', () => {
+    const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', collection_threshold: 0 };
+    // Close entries with little evidence: the draws, not the data, decide most clicks.
+    const close = [stats(1, 200, 4), stats(2, 200, 5), stats(3, 200, 3), stats(4, 200, 4)];
+    const snapshot = kpiSnapshot(settings, runKpi(input(settings, close)).model, 4);
+    const traced = seededRng(9);
+    const lean = seededRng(9);
+    const chosen = new Set<number | null>();
+    for (let click = 0; click < 200; click++) {
+      const full = decide(snapshot, 1, 1, US, allClear, traced);
+      const quick = decide(snapshot, 1, 1, US, allClear, lean, { lean: true });
+      expect(quick?.entry_id).toBe(full?.entry_id);
+      expect(quick?.kpi_run_id).toBe(7);
+      expect(quick?.trace.kpi?.samples).toEqual([]);
+      chosen.add(full?.entry_id ?? null);
+    }
+    // Not a constant: the draws really decide, and both streams stayed in step throughout.
+    expect(chosen.size).toBeGreaterThan(2);
+  });
 });
 
 describe('samplers', () => {

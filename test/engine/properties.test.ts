@@ -80,10 +80,11 @@ function run(s: Scenario) {
   const ctx = context({ device: { ...context().device, os: s.os }, geo: { ...context().geo, country: s.country } });
   const decision = decide(snapshot, 1, PARTNER, ctx, state, seededRng(s.seed));
   if (decision === null) throw new Error('the link exists');
+  const lean = decide(snapshot, 1, PARTNER, ctx, state, seededRng(s.seed), { lean: true });
   const specOf = (offerId: number) => s.offers[offerId - 1] as OfferSpec;
   const eligibleEntries = entries.filter((e) => eligible(specOf(e.offer_id), e.ruleset, ctx, false));
   const routable = s.routing === 'weight' ? eligibleEntries.filter((e) => e.routing_value > 0) : eligibleEntries;
-  return { decision, entries, eligibleEntries, routable, specOf, ctx };
+  return { decision, lean, entries, eligibleEntries, routable, specOf, ctx };
 }
 
 const property = (check: (result: ReturnType<typeof run>, s: Scenario) => void) =>
@@ -120,6 +121,14 @@ describe('routing properties over random smart links', () => {
       if (decision.outcome === 'catch_all') expect(eligible(spec, null, ctx, true)).toBe(true);
       else expect(spec.visibility === 'public' || spec.access === 'approved').toBe(true);
       if (decision.outcome === 'catch_all') expect(decision.offer_id).toBe(s.catchAll);
+    });
+  });
+
+  it('a lean decision (the click path\'s) routes exactly as the traced one, and keeps only the skipped entries', () => {
+    property(({ decision, lean }) => {
+      const { trace, ...choice } = decision;
+      expect(lean).toMatchObject(choice);
+      expect(lean?.trace).toMatchObject({ order: [], candidates: [], draw: null });
     });
   });
 

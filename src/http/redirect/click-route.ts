@@ -71,7 +71,7 @@ export function registerClickPath(app: FastifyInstance, deps: ClickPathDeps): vo
       offer_cookies: readOfferCookies(request.headers.cookie),
     });
     const snapshot = deps.snapshot();
-    const decision = decide(snapshot, link.smart_link_id, link.partner_id, ctx, deps.live.viewAt(now), deps.rng);
+    const decision = decide(snapshot, link.smart_link_id, link.partner_id, ctx, deps.live.viewAt(now), deps.rng, { lean: true });
     if (decision === null) return send(reply, notFound());
     // Same synchronous turn as decide: no other click can read the caps between the check and this
     // increment, so a hard cap is never overshot on one node. Undone below if the write fails.

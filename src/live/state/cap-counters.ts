@@ -8,29 +8,38 @@ export const PERIODS: readonly CapPeriod[] = ['daily', 'weekly', 'monthly', 'glo
 export const offerScope = (offerId: number) => `o${offerId}`;
 export const partnerScope = (offerId: number, partnerId: number) => `p${offerId}:${partnerId}`;
 
-const counterKey = (scope: string, periodKey: string, metric: CapMetric) => `${scope}|${periodKey}|${metric}`;
+type Sums = Record<CapMetric, number>;
 
 /**
  * Sums per (scope, period, metric): clicks and conversions as counts, payout and revenue in micros.
  * Every event counts in all four periods, whatever caps exist, so a cap added mid-period sees the
- * period's traffic so far. Counters of past periods are dropped by `prune`.
+ * period's traffic so far. Counters of past periods are dropped by `prune`. Nested maps rather than
+ * one map of joined keys: a click adds to eight counters, and joining their keys was most of its cost.
  */
 export class CapCounters {
-  private readonly sums = new Map<string, number>();
+  /** scope → period key → that period's sums. */
+  private readonly sums = new Map<string, Map<string, Sums>>();
 
   used(scope: string, periodKey: string, metric: CapMetric): number {
-    return this.sums.get(counterKey(scope, periodKey, metric)) ?? 0;
+    return this.sums.get(scope)?.get(periodKey)?.[metric] ?? 0;
   }
 
   /** Adds `amount` to the metric in each period of `keys` (only `periods` when given). */
   add(scope: string, keys: PeriodKeys, metric: CapMetric, amount: number, periods: readonly CapPeriod[] = PERIODS): void {
     if (amount === 0) return;
+    let byPeriod = this.sums.get(scope);
+    if (byPeriod === undefined) {
+      if (amount < 0) return;
+      this.sums.set(scope, (byPeriod = new Map()));
+    }
     for (const period of periods) {
-      const key = counterKey(scope, keys[period], metric);
-      const current = this.sums.get(key);
-      // A release that arrives after its period was pruned has nothing left to undo.
-      if (current === undefined && amount < 0) continue;
-      this.sums.set(key, (current ?? 0) + amount);
+      let sums = byPeriod.get(keys[period]);
+      if (sums === undefined) {
+        // A release that arrives after its period was pruned has nothing left to undo.
+        if (amount < 0) continue;
+        byPeriod.set(keys[period], (sums = { clicks: 0, conversions: 0, payout: 0, revenue: 0 }));
+      }
+      sums[metric] += amount;
     }
   }
 
@@ -44,17 +53,14 @@ export class CapCounters {
 
   /** Drops counters of periods that are over, judged in the zone `zoneOf(scope)` gives (undefined = drop). */
   prune(nowMs: number, zoneOf: (scope: string) => string | undefined): void {
-    const current = new Map<string, PeriodKeys | undefined>();
-    for (const key of this.sums.keys()) {
-      const [scope = '', periodKey = ''] = key.split('|');
-      if (periodKey === 'global') continue;
-      let keys = current.get(scope);
-      if (!current.has(scope)) {
-        const zone = zoneOf(scope);
-        keys = zone === undefined ? undefined : periodKeys(nowMs, zone);
-        current.set(scope, keys);
+    for (const [scope, byPeriod] of this.sums) {
+      const zone = zoneOf(scope);
+      const keys = zone === undefined ? undefined : periodKeys(nowMs, zone);
+      for (const periodKey of byPeriod.keys()) {
+        if (periodKey === 'global') continue;
+        if (keys === undefined || (keys.daily !== periodKey && keys.weekly !== periodKey && keys.monthly !== periodKey)) byPeriod.delete(periodKey);
       }
-      if (keys === undefined || (keys.daily !== periodKey && keys.weekly !== periodKey && keys.monthly !== periodKey)) this.sums.delete(key);
+      if (byPeriod.size === 0) this.sums.delete(scope);
     }
   }
 }
