@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ClickRecord } from '../../src/domain/click.js';
 import { clickFromRow, type ClickRow } from '../../src/store/sql/click-row.js';
 import { DATABASE_FILE, openSqliteStore } from '../../src/store/sqlite/index.js';
-import { tempDataDir } from './helpers.js';
+import { expectCubesAsRebuilt, tempDataDir } from './helpers.js';
 
 const CRASH_WRITER = fileURLToPath(new URL('./fixtures/crash-writer.mjs', import.meta.url));
 const ACKNOWLEDGED_BEFORE_KILL = 3000;
@@ -82,6 +82,9 @@ describe('SQLite click writer under kill -9', () => {
       } finally {
         await store.close();
       }
+
+      // Report sums are written in the transaction of their rows: whatever the kill cut, they agree.
+      expectCubesAsRebuilt(path.join(dataDir, DATABASE_FILE));
 
       const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
       try {

@@ -1,7 +1,11 @@
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
 import type { ClickRecord } from '../../src/domain/click.js';
+import { ROLLUP_CUBES } from '../../src/domain/report.js';
+import { rebuildRollups } from '../../src/ingest/sqlite-rollups.js';
 import { openSqliteClickWriter, type SqliteClickWriterOptions, type SqliteWriter } from '../../src/ingest/index.js';
 import type { ConversionWrite } from '../../src/ports/conversion-writer.js';
 import type { Store } from '../../src/ports/store.js';
@@ -68,4 +72,17 @@ export function conversionOf(click: ClickRecord, options: ConversionOptions = {}
     order_key: '',
     partner_postback: postbackUrl === null ? null : { partner_id: click.partner_id, url_pieces: postbackUrl },
   };
+}
+
+/** Each cube, row by row, equals what a rebuild computes from the raw records. */
+export function expectCubesAsRebuilt(file: string): void {
+  const db = new Database(file);
+  try {
+    const dump = () => ROLLUP_CUBES.map((cube) => db.prepare(`select * from ${cube.table} order by ${['bucket', ...cube.dimensions].join(', ')}`).all());
+    const kept = dump();
+    rebuildRollups(db);
+    expect(dump()).toEqual(kept);
+  } finally {
+    db.close();
+  }
 }

@@ -2,10 +2,9 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROLLUP_CUBES } from '../../src/domain/report.js';
-import { rebuildRollups } from '../../src/ingest/sqlite-rollups.js';
 import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 import { randomClick } from './fixtures/random-click.mjs';
-import { conversionOf, openWriter, type WriterFixture } from './helpers.js';
+import { conversionOf, expectCubesAsRebuilt, openWriter, type WriterFixture } from './helpers.js';
 
 /**
  * The writer stages rollup sums per batch and writes them before COMMIT (sqlite-rollups.ts): every
@@ -87,16 +86,3 @@ describe('rollups kept by the writer', () => {
     expectCubesAsRebuilt(path.join(dataDir, DATABASE_FILE));
   });
 });
-
-/** Each cube, row by row, equals what a rebuild computes from the raw records. */
-function expectCubesAsRebuilt(file: string): void {
-  const db = new Database(file);
-  try {
-    const dump = () => ROLLUP_CUBES.map((cube) => db.prepare(`select * from ${cube.table} order by ${['bucket', ...cube.dimensions].join(', ')}`).all());
-    const kept = dump();
-    rebuildRollups(db);
-    expect(dump()).toEqual(kept);
-  } finally {
-    db.close();
-  }
-}
