@@ -124,16 +124,21 @@ function smartLinkView(
   compileRuleset: CompileRuleset,
   kpiState: KpiStateRecord | undefined,
 ): SmartLinkView {
-  const entries: EntryView[] = link.entries.map((entry, position) => ({
-    id: entry.id,
-    position,
-    offerId: entry.offer_id,
+  const entries: EntryView[] = link.entries.map((entry, position) => {
     // Resolved once here rather than by a Map read per entry per decision (the snapshot is immutable).
-    offer: offers.get(entry.offer_id),
-    offerUrlId: entry.offer_url_id,
-    routingValue: entry.routing_value,
-    ruleset: compileRuleset(entry.ruleset, 'entry_ruleset'),
-  }));
+    const offer = offers.get(entry.offer_id);
+    const ruleset = compileRuleset(entry.ruleset, 'entry_ruleset');
+    return {
+      id: entry.id,
+      position,
+      offerId: entry.offer_id,
+      offer,
+      offerUrlId: entry.offer_url_id,
+      routingValue: entry.routing_value,
+      ruleset,
+      target: { entryId: entry.id, offerId: entry.offer_id, offer, offerUrlId: entry.offer_url_id, entryRuleset: ruleset, waiveApproval: false },
+    };
+  });
   const priorityOrder = [...entries].sort(byPriority);
   const kpi: KpiLinkView | null =
     link.routing === 'kpi' && link.kpi !== null

@@ -1,8 +1,8 @@
 import type { CandidateTrace, CheckName, CheckResult } from './decision.js';
 import { REASON } from './reasons.js';
-import { evaluateRuleset, type CompiledRuleset } from './ruleset.js';
+import { evaluateRuleset } from './ruleset.js';
 import type { RouteScope } from './scope.js';
-import type { AccessView, OfferView } from './snapshot.js';
+import type { AccessView, OfferView, Target } from './snapshot.js';
 import { visitorKey } from './visitor-key.js';
 
 // Check results are shared constants: a decision pushes references, it does not allocate them.
@@ -25,18 +25,6 @@ const FAIL = {
   duplicate: result('duplicate', false, REASON.DUPLICATE),
   converted: result('already_converted', false, REASON.ALREADY_CONVERTED),
 };
-
-/** What is being considered: an entry, the catch-all, or a fail-traffic destination. */
-export interface Target {
-  entryId: number | null;
-  offerId: number;
-  /** The offer when the caller already holds it (entries do); otherwise it is looked up by id. */
-  offer?: OfferView | undefined;
-  offerUrlId: number | null;
-  entryRuleset: CompiledRuleset | null;
-  /** The catch-all and its fail-traffic destinations do not need partner approval (SPEC §7.1). */
-  waiveApproval: boolean;
-}
 
 function statusCheck(scope: RouteScope, offer: OfferView | undefined): CheckResult {
   if (offer === undefined || offer.status !== 'active') return FAIL.inactive;

@@ -1,6 +1,6 @@
 import type { SkippedEntry } from '../domain/click.js';
 import type { CandidateTrace, KpiTrace, WeightDraw } from './decision.js';
-import { evaluateTarget, ineligibleReason, type Target } from './eligibility.js';
+import { evaluateTarget, ineligibleReason } from './eligibility.js';
 import { scoreOf } from './kpi/metric.js';
 import type { KpiLinkView } from './kpi/model.js';
 import { sampleMetric } from './kpi/thompson.js';
@@ -21,24 +21,15 @@ const emptySelection = (kpi: KpiTrace | null = null): EntrySelection => ({
   winner: null, order: [], candidates: [], skipped: [], draw: null, kpi,
 });
 
-const targetOf = (entry: EntryView): Target => ({
-  entryId: entry.id,
-  offerId: entry.offerId,
-  offer: entry.offer,
-  offerUrlId: entry.offerUrlId,
-  entryRuleset: entry.ruleset,
-  waiveApproval: false,
-});
-
 /**
  * Checks one entry: its candidate trace goes into the selection (unless lean), and its reason into
  * `skipped` when it is ineligible. Returns whether it is eligible.
  */
 function checkEntry(scope: RouteScope, entry: EntryView, selection: EntrySelection): boolean {
   let reason: number | null;
-  if (scope.lean) reason = ineligibleReason(scope, targetOf(entry));
+  if (scope.lean) reason = ineligibleReason(scope, entry.target);
   else {
-    const trace = evaluateTarget(scope, targetOf(entry));
+    const trace = evaluateTarget(scope, entry.target);
     selection.candidates.push(trace);
     reason = trace.eligible ? null : (trace.reason ?? 0);
   }
@@ -53,7 +44,7 @@ function selectInOrder(scope: RouteScope, ordered: readonly EntryView[], selecti
     if (!scope.lean) selection.order.push(entry.id);
     if (selection.winner === null) {
       if (checkEntry(scope, entry, selection)) selection.winner = entry;
-    } else if (scope.traceAll) selection.candidates.push(evaluateTarget(scope, targetOf(entry)));
+    } else if (scope.traceAll) selection.candidates.push(evaluateTarget(scope, entry.target));
   }
   return selection;
 }

@@ -62,6 +62,18 @@ export interface OfferUrlView {
   readonly destination: Template;
 }
 
+/** What is being considered: an entry, the catch-all, or a fail-traffic destination. */
+export interface Target {
+  entryId: number | null;
+  offerId: number;
+  /** The offer when the caller already holds it (entries do); otherwise it is looked up by id. */
+  offer?: OfferView | undefined;
+  offerUrlId: number | null;
+  entryRuleset: CompiledRuleset | null;
+  /** The catch-all and its fail-traffic destinations do not need partner approval (SPEC §7.1). */
+  waiveApproval: boolean;
+}
+
 export interface EntryView {
   readonly id: number;
   /** Position in the link's entry list: the tie-breaker of priority routing. */
@@ -72,6 +84,8 @@ export interface EntryView {
   readonly offerUrlId: number | null;
   readonly routingValue: number;
   readonly ruleset: CompiledRuleset;
+  /** The entry as the eligibility checks take it, built once with the snapshot instead of per decision. */
+  readonly target: Target;
 }
 
 export interface SmartLinkView {

@@ -72,12 +72,13 @@ function answerUnroutable(_path: string, req: IncomingMessage, res: ServerRespon
 /** Builds the HTTP server: operations endpoints, the OpenAPI document and the management API. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store } = deps;
+  const requestLogging = config.logLevel === 'debug' || config.logLevel === 'trace';
   const app = Fastify({
     logger: { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy ?? false,
     // One log line per request would dominate the click path; debug and trace turn them on.
-    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+    logController: new LogController({ disableRequestLogging: !requestLogging }),
     serializerOpts: { ajv: { formats: ajvFormats } },
     return503OnClosing: true,
     // Malformed or absurdly long paths never reach a route; answer them like an unknown link.
@@ -115,7 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const signingKey = await store.secrets.getOrCreate('bounce-signing-key', () => randomBytes(32).toString('base64url'));
 
   registerMetrics(app, deps.metrics, { clickWriter: deps.clickWriter, snapshots });
-  registerClickPath(app, {
+  await registerClickPath(app, {
     snapshot: () => snapshots.current(),
     trackingLinks,
     contexts: deps.contexts,
@@ -125,7 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: deps.metrics,
     signer: new BounceSigner(signingKey),
     now,
-  });
+  }, { requestLogging });
   await registerConversionPaths(app, { store, writer: deps.conversionWriter, live, now });
   await app.register(
     async (api) => {
