@@ -6,7 +6,8 @@
  * See bench/kpi/README.md for the model of traffic, eligibility and conversion delays.
  *
  * Options: --scenario FILE (repeatable; default every bench/scenarios/*.json), --seeds N (override),
- * --trace (print seed 0's per-run allocations for thompson and ranking).
+ * --first-seed S (run seeds S … S+N-1 instead of 0 … N-1: held-out seeds for a change tuned on the
+ * usual ones), --trace (print the first seed's per-run allocations for thompson and ranking).
  */
 import { ScenarioError, loadBuiltInScenarios, loadScenario, type Scenario } from './kpi/scenario.js';
 import { benchLine, formatRuns, formatTable, summaryLine, type ScenarioRatios, type ScenarioResult } from './kpi/report.js';
@@ -14,11 +15,11 @@ import { STRATEGIES, simulate, type Strategy, type StrategyOutcome } from './kpi
 import { buildTraffic, buildWorld } from './kpi/world.js';
 import { option } from './support.js';
 
-/** Runs every strategy over every seed of one scenario. */
-export function runScenario(scenario: Scenario, seeds = scenario.seeds): ScenarioResult {
+/** Runs every strategy over `seeds` seeds of one scenario, from `firstSeed` on. */
+export function runScenario(scenario: Scenario, seeds = scenario.seeds, firstSeed = 0): ScenarioResult {
   const started = performance.now();
   const outcomes = new Map<Strategy, StrategyOutcome[]>(STRATEGIES.map((s) => [s, []]));
-  for (let seed = 0; seed < seeds; seed++) {
+  for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
     const world = buildWorld(scenario, seed);
     const traffic = buildTraffic(scenario, seed);
     for (const strategy of STRATEGIES) outcomes.get(strategy)?.push(simulate(strategy, world, traffic, seed));
@@ -48,9 +49,10 @@ export async function main(args: string[]): Promise<void> {
     process.exit(2);
   }
   const seedsOverride = option(args, 'seeds', 0);
+  const firstSeed = option(args, 'first-seed', 0);
   const ratios: ScenarioRatios[] = [];
   for (const scenario of scenarios) {
-    const result = runScenario(scenario, seedsOverride > 0 ? seedsOverride : scenario.seeds);
+    const result = runScenario(scenario, seedsOverride > 0 ? seedsOverride : scenario.seeds, firstSeed);
     process.stdout.write(`${formatTable(result)}\n`);
     if (args.includes('--trace')) {
       for (const strategy of ['thompson', 'ranking'] as const) {

@@ -73,4 +73,12 @@ describe('kpi simulation', () => {
     const second = runScenario(scenario).outcomes.get('thompson');
     expect(second?.map((r) => r.regret)).toEqual(first?.map((r) => r.regret));
   });
+
+  it('runs held-out seeds from a first seed: seeds 1 … 2 are the tail of seeds 0 … 2', () => {
+    const scenario = parseScenario(tiny, 'tiny');
+    const all = runScenario(scenario, 3).outcomes.get('thompson')?.map((r) => r.regret) ?? [];
+    const heldOut = runScenario(scenario, 2, 1).outcomes.get('thompson')?.map((r) => r.regret);
+    expect(all).toHaveLength(3);
+    expect(heldOut).toEqual(all.slice(1));
+  });
 });
