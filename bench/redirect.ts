@@ -2,8 +2,10 @@
  * Redirect benchmark (SPEC §13.1). In one run: the disk's fsync latency (the floor of a durable
  * answer), a bare node:http server answering a fixed 302, and Switchyard routing a 20-entry
  * weighted smart link with durable recording in FULL and NORMAL modes — all loaded by the same
- * autocannon process at the same concurrency, repeated, medians reported. Then resident memory
- * with 1,000 smart links of 20 entries, and after many recorded clicks.
+ * autocannon process at the same concurrency, in rounds that take the three servers in turn (a
+ * drifting machine drifts for all of them), medians reported; a ratio to bare is the median of the
+ * per-round ratios. Then resident memory with 1,000 smart links of 20 entries, and after many
+ * recorded clicks.
  * Each server's CPU time (all its threads, from /proc) divided by the requests it answered is printed
  * too: on a shared machine it moves far less than req/s, so it is the figure to compare changes by.
  * Options: --connections N (64) --seconds N (8) --repeats N (3) --memory-clicks N (1000000)
@@ -96,20 +98,47 @@ async function load(url: string, connections: number, seconds: number, cpus = ''
   };
 }
 
-/** Medians over the repeats, and the server's CPU microseconds per request over all of them. */
-async function repeatLoad(url: string, connections: number, seconds: number, repeats: number, pinning: Pinning, server: ChildProcess): Promise<Load & { cpuUsPerReq: number }> {
-  const runs: Load[] = [];
-  const cpuBefore = cpuSeconds(server.pid);
-  for (let i = 0; i < repeats; i++) runs.push(await load(url, connections, seconds, pinning.loadCpus));
-  const requests = runs.reduce((sum, r) => sum + r.requests, 0);
-  return {
-    rps: median(runs.map((r) => r.rps)),
-    p50: median(runs.map((r) => r.p50)),
-    p99: median(runs.map((r) => r.p99)),
-    non2xx3xx: runs.reduce((sum, r) => sum + r.non2xx3xx, 0),
-    requests,
-    cpuUsPerReq: round(((cpuSeconds(server.pid) - cpuBefore) * 1e6) / requests, 1),
-  };
+interface Target {
+  name: string;
+  url: string;
+  server: ChildProcess;
+}
+
+type Summary = Load & { cpuUsPerReq: number; runs: Load[] };
+
+/**
+ * Loads the targets in turn, round after round, so that a machine whose speed drifts (shared cores)
+ * drifts for all of them alike; a target's figures are the medians over its rounds, and its CPU
+ * microseconds per request are counted over its own runs only.
+ */
+async function interleavedLoads(targets: Target[], connections: number, seconds: number, repeats: number, pinning: Pinning): Promise<Map<string, Summary>> {
+  const runs = new Map<string, Load[]>(targets.map((t) => [t.name, []]));
+  const cpu = new Map<string, number>(targets.map((t) => [t.name, 0]));
+  for (let round = 0; round < repeats; round++) {
+    for (const { name, url, server } of targets) {
+      const before = cpuSeconds(server.pid);
+      runs.get(name)?.push(await load(url, connections, seconds, pinning.loadCpus));
+      cpu.set(name, (cpu.get(name) ?? 0) + cpuSeconds(server.pid) - before);
+    }
+  }
+  return new Map(targets.map(({ name }) => {
+    const own = runs.get(name) ?? [];
+    const requests = own.reduce((sum, r) => sum + r.requests, 0);
+    return [name, {
+      rps: median(own.map((r) => r.rps)),
+      p50: median(own.map((r) => r.p50)),
+      p99: median(own.map((r) => r.p99)),
+      non2xx3xx: own.reduce((sum, r) => sum + r.non2xx3xx, 0),
+      requests,
+      cpuUsPerReq: round(((cpu.get(name) ?? 0) * 1e6) / requests, 1),
+      runs: own,
+    }];
+  }));
+}
+
+/** The median over rounds of a target's req/s over the bare server's in the same round. */
+function pairedRatio(target: Summary, bare: Summary): number {
+  return round(median(target.runs.map((run, i) => run.rps / (bare.runs[i]?.rps ?? NaN))));
 }
 
 async function api(base: string, method: string, route: string, body?: unknown): Promise<{ id: number; url: string }> {
@@ -190,18 +219,19 @@ export async function main(args: string[]): Promise<void> {
 
     const bare = await startChild([BARE, '0'], {}, /listening \d+/, pinning.serverCpus);
     const barePort = /listening (\d+)/.exec(bare.output())?.[1];
-    const bareLoad = await repeatLoad(`http://127.0.0.1:${barePort}/`, connections, seconds, repeats, pinning, bare.child);
-    await stop(bare.child);
-    console.log(`bare node:http 302: ${Math.round(bareLoad.rps)} req/s, p50 ${bareLoad.p50} ms, p99 ${bareLoad.p99} ms, ${bareLoad.cpuUsPerReq} µs CPU/request`);
-
-    const modes: Record<string, Load & { cpuUsPerReq: number }> = {};
+    const targets: Target[] = [{ name: 'bare', url: `http://127.0.0.1:${barePort}/`, server: bare.child }];
     for (const mode of ['full', 'normal'] as const) {
       const { server, base } = await startSwitchyard(path.join(root, mode), mode, pinning.serverCpus);
-      const url = await seedLinks(base, 1);
-      const m = await repeatLoad(url, connections, seconds, repeats, pinning, server.child);
-      modes[mode] = m;
-      console.log(`switchyard ${mode}: ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, errors ${m.non2xx3xx}, ${m.cpuUsPerReq} µs CPU/request (all threads)`);
-      await stop(server.child);
+      targets.push({ name: mode, url: await seedLinks(base, 1), server: server.child });
+    }
+    const loads = await interleavedLoads(targets, connections, seconds, repeats, pinning);
+    for (const target of targets) await stop(target.server);
+    const bareLoad = loads.get('bare') as Summary;
+    const full = loads.get('full') as Summary;
+    const normal = loads.get('normal') as Summary;
+    console.log(`bare node:http 302: ${Math.round(bareLoad.rps)} req/s, p50 ${bareLoad.p50} ms, p99 ${bareLoad.p99} ms, ${bareLoad.cpuUsPerReq} µs CPU/request`);
+    for (const [mode, m] of [['full', full], ['normal', normal]] as const) {
+      console.log(`switchyard ${mode}: ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, errors ${m.non2xx3xx}, ${m.cpuUsPerReq} µs CPU/request (all threads), ${pairedRatio(m, bareLoad)} × bare (median of per-round ratios)`);
     }
 
     // Memory is read from a fresh process that loaded the 1,000 links at start, not from the one
@@ -230,11 +260,9 @@ export async function main(args: string[]): Promise<void> {
     );
     await stop(server.child);
 
-    const full = modes.full as Load & { cpuUsPerReq: number };
-    const normal = modes.normal as Load & { cpuUsPerReq: number };
     console.log(
       `BENCH redirect bare_rps=${Math.round(bareLoad.rps)} bare_p99_ms=${bareLoad.p99} full_rps=${Math.round(full.rps)} full_p50_ms=${full.p50} full_p99_ms=${full.p99} ` +
-        `normal_rps=${Math.round(normal.rps)} normal_p99_ms=${normal.p99} ratio_full=${round(full.rps / bareLoad.rps)} ratio_normal=${round(normal.rps / bareLoad.rps)} ` +
+        `normal_rps=${Math.round(normal.rps)} normal_p99_ms=${normal.p99} ratio_full=${pairedRatio(full, bareLoad)} ratio_normal=${pairedRatio(normal, bareLoad)} ` +
         `fsync_p50_ms=${fsyncP50} fsync_p99_ms=${fsyncP99} full_p99_minus_fsync_p99_ms=${round(full.p99 - fsyncP99)} ` +
         `rss_loaded_mb=${rssLoaded} rss_after_clicks_mb=${rssAfter} rss_max_mb=${rssMax} rss_mb_per_million_clicks=${growth} clicks=${sent} connections=${connections} ` +
         `bare_cpu_us_per_req=${bareLoad.cpuUsPerReq} full_cpu_us_per_req=${full.cpuUsPerReq} normal_cpu_us_per_req=${normal.cpuUsPerReq} ` +
