@@ -115,9 +115,9 @@ export function decide(
 ): Decision | null {
   const link = snapshot.smartLinks.get(smartLinkId);
   if (link === undefined || link.status === 'deleted') return null;
+  const lean = options.lean ?? false;
   const scope: RouteScope = {
-    snapshot, partnerId, ctx, input: toMatchInput(ctx), state, rng, traceAll: !(options.lean ?? false) && (options.traceAll ?? false),
-    lean: options.lean ?? false,
+    snapshot, partnerId, ctx, input: toMatchInput(ctx), state, rng, traceAll: !lean && (options.traceAll ?? false), lean,
   };
   if (link.status === 'paused') return finish(scope, link.id, pausedResolution(link));
   return finish(scope, link.id, routeLink(scope, link, { hop: 0, visited: new Set([link.id]) }));
