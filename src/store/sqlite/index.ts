@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import type { Store } from '../../ports/store.js';
 import type { Clock, Db, SqlDialectTraits } from '../sql/dialect.js';
 import { createSqlStore, migrate } from '../sql/sql-store.js';
+import { ImmediateSqliteDialect } from './immediate-dialect.js';
 import { openThreadedReportReader } from './threaded-report-reader.js';
 
 export const sqliteTraits: SqlDialectTraits = {
@@ -29,7 +30,7 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   database.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  const db: Db = new Kysely({ dialect: new SqliteDialect({ database }) });
+  const db: Db = new Kysely({ dialect: new ImmediateSqliteDialect({ database }) });
   await migrate(db, sqliteTraits);
   const store = createSqlStore(db, options.clock ?? (() => new Date()));
   const reports = openThreadedReportReader(path.join(options.dataDir, DATABASE_FILE));

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import type { OutboxRepo } from '../../ports/outbox.js';
 import type { Db } from '../sql/dialect.js';
 import { sqlOutboxRepo } from '../sql/outbox-repo.js';
+import { ImmediateSqliteDialect } from './immediate-dialect.js';
 import { DATABASE_FILE } from './index.js';
 
 export interface SqliteOutboxOptions {
@@ -34,6 +35,6 @@ export async function openSqliteOutbox(options: SqliteOutboxOptions): Promise<Op
     database.close();
     throw new Error('table partner_postbacks is missing: open the store (which migrates it) first');
   }
-  const db: Db = new Kysely({ dialect: new SqliteDialect({ database }) });
+  const db: Db = new Kysely({ dialect: new ImmediateSqliteDialect({ database }) });
   return { ...sqlOutboxRepo(db), close: () => db.destroy() };
 }

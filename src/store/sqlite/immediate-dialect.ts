@@ -1,0 +1,27 @@
+import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+
+/**
+ * Kysely's SQLite dialect, except that a transaction takes the write lock when it begins
+ * (`BEGIN IMMEDIATE`). Kysely begins DEFERRED: a transaction that reads before it writes then fails
+ * at once with SQLITE_BUSY_SNAPSHOT if another connection committed in between, and busy_timeout
+ * does not wait for that case. Two servers on one data directory hit it (test/kpi/two-processes:
+ * an API write answered 500 in about one run in ten); an immediate transaction waits its turn instead.
+ */
+export class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
