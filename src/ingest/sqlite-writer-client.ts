@@ -34,6 +34,16 @@ function pendingWrite(): Pending {
 
 const ignoreAck = (): void => undefined;
 
+/**
+ * Writes in the outbox that are shipped at once, without waiting for the end of the event loop's
+ * turn. Under load one turn parses dozens of requests; holding all of them back leaves the writer
+ * idle meanwhile, then leaves this thread idle while the writer commits them all, so the two
+ * threads take turns instead of working side by side. Shipping every few writes lets the writer
+ * start a commit while this thread still routes the rest (bench/redirect: ~8 % more clicks per
+ * second at 64 connections, batches of ~21 instead of ~34).
+ */
+const OUTBOX_SEND_AT = 8;
+
 function conversionResult(ack: Acknowledgement): ConversionWriteResult {
   if (ack === undefined) throw new Error('the writer acknowledged a conversion without its result');
   return ack;
@@ -96,6 +106,7 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
       setImmediate(() => this.sendOutbox());
     }
     this.outbox.push(item);
+    if (this.outbox.length >= OUTBOX_SEND_AT) this.sendOutbox();
     return write.promise;
   }
 

