@@ -147,8 +147,8 @@ export interface LiveHistoryReader {
   totals(): Promise<HistoryTotal[]>;
   /** Per-minute sums since `since` (ISO UTC), for the daily, weekly and monthly periods. */
   bucketsSince(since: string): Promise<HistoryBucket[]>;
-  /** Counted clicks on the offer since `since`, oldest first. */
-  visitorsSince(offerId: number, since: string): Promise<VisitorRow[]>;
+  /** Counted clicks on every offer with `from` ≤ time < `to` (ISO UTC; `to` null: no upper bound), oldest first. */
+  visitorsBetween(from: string, to: string | null): Promise<VisitorRow[]>;
   /** The clicks whose base conversion is approved or pending. */
   convertedVisitors(): Promise<VisitorRow[]>;
 }

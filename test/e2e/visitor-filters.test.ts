@@ -180,4 +180,27 @@ describe('visitor memory across a restart', () => {
     expect(await skipped(again.tid)).toEqual([{ entry_id: conv.entryId, reason: 27 }]);
     expect((await dup.click({ ip: '10.0.9.3' })).host).toBe(dup.host);
   });
+
+  it('each offer remembers exactly its own window, however far back the widest one reaches', async () => {
+    clock.set('2025-06-25T06:00:00.000Z');
+    const long = await filteredLink(filter('ip', 48));
+    const short = await filteredLink(filter('ip', 2));
+    expect((await long.click({ ip: '10.0.10.1' })).host).toBe(long.host);
+    clock.set('2025-06-26T09:00:00.000Z');
+    expect((await long.click({ ip: '10.0.10.2' })).host).toBe(long.host);
+    expect((await short.click({ ip: '10.0.10.2' })).host).toBe(short.host);
+
+    // 30 h after the first click and 3 h after the others.
+    clock.set('2025-06-26T12:00:00.000Z');
+    const { dataDir } = server;
+    await server.close();
+    await open(dataDir);
+
+    for (const ip of ['10.0.10.1', '10.0.10.2']) {
+      const again = await long.click({ ip });
+      expect(again.host, `${ip} on the 48 h offer`).toBe('fallback.example');
+      expect(await skipped(again.tid)).toEqual([{ entry_id: long.entryId, reason: 21 }]);
+    }
+    expect((await short.click({ ip: '10.0.10.2' })).host, 'past the 2 h window').toBe(short.host);
+  });
 });

