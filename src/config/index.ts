@@ -63,7 +63,7 @@ export interface Config {
    * three times the live heap before collecting, so resident memory swings by ~100 MB with the
    * moment it is read. Each full collection ends in a pause of a few milliseconds that every
    * in-flight click waits out, so a tight limit lengthens the latency tail: with 1,000 links loaded,
-   * 30 % held memory at ~215 MB with a click p99 of 13 ms, 100 % at ~230 MB with 10–11 ms
+   * 30 % held memory at ~215 MB with a click p99 of 13 ms, 100 % at 230–255 MB with 10–11 ms
    * (bench/redirect, 64 connections).
    */
   readonly heapGrowingPercent: number;
