@@ -84,7 +84,7 @@ export class KpiScheduler {
     const runs: KpiRunRecord[] = [];
     let changed = false;
     if (leader) {
-      const [links, states] = await Promise.all([store.smartLinks.all(), store.kpi.allStates()]);
+      const [links, states] = await Promise.all([this.kpiLinks(), store.kpi.allStates()]);
       const stateOf = new Map(states.map((s) => [s.smart_link_id, s]));
       for (const link of links) {
         try {
@@ -100,6 +100,18 @@ export class KpiScheduler {
     if (!changed) changed = await this.snapshotIsStale();
     if (changed) await snapshots.rebuild();
     return { leader, runs, rebuilt: changed };
+  }
+
+  /**
+   * The stored documents of the links the snapshot routes by KPI. Reading every link instead cost
+   * the event loop ~21 ms per tick with 1,000 links of 20 entries (JSON parsed on the main
+   * thread's connection), a stall every click in flight waited out; a link switched to KPI a
+   * moment ago is picked up by the next tick, as its slot stays due until it has a run.
+   */
+  private async kpiLinks(): Promise<SmartLinkRecord[]> {
+    const ids = [...this.options.snapshots.current().smartLinks.values()].filter((link) => link.routing === 'kpi').map((link) => link.id);
+    const links = await Promise.all(ids.map((id) => this.options.store.smartLinks.get(id)));
+    return links.filter((link): link is SmartLinkRecord => link !== undefined);
   }
 
   private async runLink(link: SmartLinkRecord, known: KpiStateRecord | undefined, nowMs: number): Promise<{ changed: boolean; run?: KpiRunRecord }> {
