@@ -30,6 +30,22 @@ describe('MemoryLiveState', () => {
     expect(state.viewAt(T0).isDuplicate(1, 'ip:10.0.0.1', 24)).toBe(false);
   });
 
+  it('prune forgets the visitors whose last click left the window, keeping one who came back', () => {
+    const state = stateWith({ duplicate_filter: { enabled: true, identifier: 'ip', window_hours: 24 } });
+    const click = (n: number, hours: number) => state.reserveClick({ offerId: 1, partnerId: 7, timeMs: T0 + hours * 3_600_000, visitor: visitor(n) }).confirm();
+    click(1, 0);
+    click(2, 1);
+    click(3, 2);
+    click(1, 20);
+    // 25.5 h after the first clicks: visitor 2 (24.5 h ago) is past the 24 h window, 3 (23.5 h) and 1 (5.5 h) are not.
+    state.prune(T0 + 25.5 * 3_600_000);
+    // Asked with a wider window than the offer's, the memory shows what prune kept.
+    const view = state.viewAt(T0 + 25.5 * 3_600_000);
+    expect(view.isDuplicate(1, 'ip:10.0.0.1', 100)).toBe(true);
+    expect(view.isDuplicate(1, 'ip:10.0.0.2', 100)).toBe(false);
+    expect(view.isDuplicate(1, 'ip:10.0.0.3', 100)).toBe(true);
+  });
+
   it('judges a cookie from the click time its transaction id carries, with nothing remembered', () => {
     // A fresh state that never saw the click: a restart without rebuild, or another node.
     const state = stateWith({ duplicate_filter: { enabled: true, identifier: 'cookie', window_hours: 24 } });
