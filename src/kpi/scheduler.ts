@@ -84,7 +84,8 @@ export class KpiScheduler {
     const runs: KpiRunRecord[] = [];
     let changed = false;
     if (leader) {
-      const [links, states] = await Promise.all([this.kpiLinks(), store.kpi.allStates()]);
+      const states = await store.kpi.allStates();
+      const links = await this.kpiLinks(states);
       const stateOf = new Map(states.map((s) => [s.smart_link_id, s]));
       for (const link of links) {
         try {
@@ -103,14 +104,17 @@ export class KpiScheduler {
   }
 
   /**
-   * The stored documents of the links the snapshot routes by KPI. Reading every link instead cost
-   * the event loop ~21 ms per tick with 1,000 links of 20 entries (JSON parsed on the main
-   * thread's connection), a stall every click in flight waited out; a link switched to KPI a
-   * moment ago is picked up by the next tick, as its slot stays due until it has a run.
+   * The stored documents of the links that may route by KPI: every link with a KPI state (the edit
+   * that makes a link KPI stores its state in the same transaction, so this follows the store, not
+   * this process's snapshot, which may not have seen another process's edit yet), and the links the
+   * snapshot routes by KPI (one stored before epochs existed has no state until its first tick).
+   * Reading every link instead cost the event loop ~21 ms per tick with 1,000 links of 20 entries
+   * (JSON parsed on the main thread's connection), a stall every click in flight waited out.
    */
-  private async kpiLinks(): Promise<SmartLinkRecord[]> {
-    const ids = [...this.options.snapshots.current().smartLinks.values()].filter((link) => link.routing === 'kpi').map((link) => link.id);
-    const links = await Promise.all(ids.map((id) => this.options.store.smartLinks.get(id)));
+  private async kpiLinks(states: readonly KpiStateRecord[]): Promise<SmartLinkRecord[]> {
+    const ids = new Set(states.map((state) => state.smart_link_id));
+    for (const link of this.options.snapshots.current().smartLinks.values()) if (link.routing === 'kpi') ids.add(link.id);
+    const links = await Promise.all([...ids].map((id) => this.options.store.smartLinks.get(id)));
     return links.filter((link): link is SmartLinkRecord => link !== undefined);
   }
 
