@@ -1,4 +1,4 @@
-import { rememberedKey, type Snapshot } from '../../engine/index.js';
+import { rememberedKey, type OfferView, type Snapshot } from '../../engine/index.js';
 import type { HistoryTotal, LiveHistoryReader, VisitorRow } from '../../ports/store.js';
 import { offerScope, partnerScope, type CapMetric } from './cap-counters.js';
 import type { MemoryLiveState } from './memory-live-state.js';
@@ -42,14 +42,10 @@ function addTotals(state: MemoryLiveState, snapshot: Snapshot, total: HistoryTot
  * group commit one more page write per distinct offer in the batch.
  */
 async function rebuildVisitorMemory(state: MemoryLiveState, history: LiveHistoryReader, snapshot: Snapshot, nowMs: number): Promise<void> {
-  const windowStart = new Map<number, number>();
+  if (snapshot.offers.size === 0) return;
+  const windowStart = (offer: OfferView) => nowMs - offer.duplicateFilter.windowHours * HOUR_MS;
   let earliest = nowMs;
-  for (const offer of snapshot.offers.values()) {
-    const start = nowMs - offer.duplicateFilter.windowHours * HOUR_MS;
-    windowStart.set(offer.id, start);
-    earliest = Math.min(earliest, start);
-  }
-  if (windowStart.size === 0) return;
+  for (const offer of snapshot.offers.values()) earliest = Math.min(earliest, windowStart(offer));
   for (let from = earliest; ; from += HOUR_MS) {
     // The last slice has no upper bound, as a click stamped a moment ahead of this clock still counts.
     const last = from + HOUR_MS > nowMs;
@@ -57,7 +53,7 @@ async function rebuildVisitorMemory(state: MemoryLiveState, history: LiveHistory
     for (const row of rows) {
       const offer = snapshot.offers.get(row.offerId);
       const atMs = Date.parse(row.time);
-      if (offer === undefined || atMs < (windowStart.get(offer.id) ?? Infinity)) continue;
+      if (offer === undefined || atMs < windowStart(offer)) continue;
       const key = rememberedKey(offer.duplicateFilter.identifier, factsOf(row));
       if (key !== null) state.rememberVisitor(offer.id, key, atMs);
     }
