@@ -85,24 +85,22 @@ const WAL_HEADER_BYTES = 32;
 const WAL_FRAME_HEADER_BYTES = 24;
 const walFile = `${settings.file}-wal`;
 const walLimitBytes = WAL_HEADER_BYTES + walLimitPages * (WAL_FRAME_HEADER_BYTES + Number(db.pragma('page_size', { simple: true })));
-let walHighWaterBytes = 0;
+// When the log restarts from its beginning, the first commit after it cuts the file back to this
+// size, so the file is larger than the limit exactly when the log outgrew it since its last restart.
+db.pragma(`journal_size_limit = ${walLimitBytes}`);
 
 /**
- * Whether the WAL just grew past the limit. The file restarts from its beginning but never shrinks,
- * so it grows beyond its high-water size only when the log has not restarted for that long. The
- * checkpointer notices that too, but on a timer: a thread starved of CPU (every core busy) can
- * notice late, and the WAL would grow meanwhile. One stat per batch keeps the bound here.
+ * Whether the log has outgrown the limit. The checkpointer notices that too, but on a timer: a
+ * thread starved of CPU (every core busy) notices late, and the WAL would grow meanwhile. One stat
+ * per batch keeps the bound here; while a checkpoint cannot finish (the checkpointer holds the lock,
+ * or a reader still uses old pages) every batch tries again.
  */
 function walOutgrown(): boolean {
-  let bytes: number;
   try {
-    bytes = fs.statSync(walFile).size;
+    return fs.statSync(walFile).size > walLimitBytes;
   } catch {
     return false;
   }
-  const grown = bytes > walHighWaterBytes && bytes > walLimitBytes;
-  walHighWaterBytes = Math.max(walHighWaterBytes, bytes);
-  return grown;
 }
 
 const queue: Queued[] = [];
