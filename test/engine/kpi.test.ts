@@ -292,6 +292,19 @@ describe('KPI thompson', () => {
     expect(meanMetric('cvr', posterior(3))).toBeGreaterThan(1);
   });
 
+  it('keeps every hour since a change, even a change older than the lookback', () => {
+    // Entry 1 converted at 5 % sixty hours ago and at 1 % in three stretches since, the oldest 40
+    // hours ago (beyond the 24-hour lookback); entry 2 converted at 3 % throughout.
+    const dropped = stats(1, 3000, 30, { hours: [hour(60, 3000, 150), hour(40, 3000, 30), hour(20, 3000, 30), hour(2, 3000, 30)] });
+    const steady = stats(2, 3000, 90, { hours: [hour(60, 3000, 90), hour(40, 3000, 90), hour(20, 3000, 90), hour(2, 3000, 90)] });
+    const { result, posterior } = thompsonRun([dropped, steady]);
+    // The 5 % hours are gone; all three 1 % stretches (90 conversions) count, and so do entry 2's.
+    expect(successesOf(posterior(1))).toBeCloseTo(90, 6);
+    expect(successesOf(posterior(2))).toBeCloseTo(270, 6);
+    expect(result.entries.find((e) => e.entry_id === 1)?.effective_clicks).toBe(9000);
+    expect(result.winnerEntryId).toBe(2);
+  });
+
   it('explain-style traces show each eligible entry\'s draw and the winner has the best score', () => {
     const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', collection_threshold: 0 };
     const snapshot = kpiSnapshot(settings, runKpi(input(settings, clearWinner)).model, 4);

@@ -4,8 +4,6 @@ import { isRateMetric, rateScale, scoreOf, successes, valueOf } from './metric.j
 import type { EntryPosterior, EntryWindowStats, KpiMetric, KpiRunInput } from './model.js';
 import { sampleBeta, sampleNormal } from './sampling.js';
 
-const HOUR_MS = 3_600_000;
-
 /**
  * Posteriors are tempered: drawn as if the evidence were up to this many times stronger (variance
  * divided by it) on a link of SHARPENING_REFERENCE_ENTRIES entries or fewer. Plain Thompson sampling
@@ -41,19 +39,12 @@ export function sharpeningFor(successes: number, entryCount: number): number {
 }
 
 /**
- * The spans, as fractions of the lookback, over which an entry's latest hours are tested against
- * all its older ones. A test over the whole lookback alone dilutes a change a few hours old with
- * the rest of the day; short spans catch it within hours, long ones catch smaller shifts.
+ * The signed root of the likelihood-ratio statistic beyond which an entry's history counts as
+ * changed. Every entry's history is split at every hour on every run, so the threshold is high
+ * enough to keep false alarms rare across all those tests; the likelihood ratio (not a normal z)
+ * stays calibrated for entries with only a handful of clicks or conversions on one side.
  */
-const CHANGE_SPANS = [1 / 8, 1 / 4, 1 / 2, 1];
-
-/**
- * The signed root of the likelihood-ratio statistic beyond which a span counts as changed. Every
- * entry is tested at every span on every run, so the threshold is high enough to keep false alarms
- * rare across all those tests; the likelihood ratio (not a normal z) stays calibrated for entries
- * with only a handful of clicks or conversions in a short span.
- */
-const CHANGE_Z = 4;
+const CHANGE_Z = 4.5;
 
 /** An entry's hour with its clicks delay-corrected: what both the change test and the posterior read. */
 interface CorrectedHour {
@@ -111,19 +102,29 @@ function changeStatistic(a: Evidence, b: Evidence): number {
 }
 
 /**
- * The age (ms) since which an entry's rate is clearly not what it was before, or null: of the
- * spans whose latest hours disagree with all older hours beyond CHANGE_Z, the one that disagrees
- * most, which best separates before from after. Counts are not faded, only delay-corrected.
+ * The age (ms) since which an entry's rate is clearly not what it was before, or null. The history
+ * is split between every two of its hours, younger against older; of the splits that disagree
+ * beyond CHANGE_Z, the one that disagrees most is where the rate changed. Locating the change to the
+ * hour keeps all the evidence since then, however long ago it was: testing only a few fixed spans
+ * kept the last day at most, so a day after a change the link lost the evidence that had settled
+ * it and re-explored (bench/kpi swap). Counts are not faded, only delay-corrected.
  */
-function changeAge(hours: readonly CorrectedHour[], lookbackMs: number): number | null {
+function changeAge(hours: readonly CorrectedHour[]): number | null {
+  const byAge = [...hours].sort((a, b) => a.ageMs - b.ageMs);
+  const total = evidenceOf(byAge, null);
+  const younger: Evidence = { successes: 0, exposure: 0, value: 0 };
   let strongest = CHANGE_Z;
   let age: number | null = null;
-  for (const fraction of CHANGE_SPANS) {
-    const spanMs = fraction * lookbackMs;
-    const statistic = changeStatistic(evidenceOf(hours, spanMs), evidenceOf(hours.filter((h) => h.ageMs >= spanMs), null));
+  for (const [i, hour] of byAge.entries()) {
+    const next = byAge[i + 1];
+    if (next === undefined) break;
+    younger.successes += hour.successes;
+    younger.exposure += hour.exposure;
+    const older: Evidence = { successes: total.successes - younger.successes, exposure: total.exposure - younger.exposure, value: 0 };
+    const statistic = changeStatistic(younger, older);
     if (statistic > strongest) {
       strongest = statistic;
-      age = spanMs;
+      age = next.ageMs;
     }
   }
   return age;
@@ -152,9 +153,8 @@ export interface ThompsonFit {
  * Without hourly data, the window totals count in full.
  */
 export function fitPosteriors(input: KpiRunInput): ThompsonFit {
-  const { metric, lookbackHours } = input.settings;
+  const { metric } = input.settings;
   const arrived = arrivalCurve(input.conversionDelaysMs);
-  const lookbackMs = lookbackHours * HOUR_MS;
   const statsOf = new Map(input.stats.map((s) => [s.entryId, s]));
   const hoursOf = new Map<number, CorrectedHour[]>();
   // The youngest change on the link: the regime every entry's evidence is read from.
@@ -164,7 +164,7 @@ export function fitPosteriors(input: KpiRunInput): ThompsonFit {
     if (!stats) continue;
     const hours = correctedHours(metric, stats, arrived);
     hoursOf.set(entry.id, hours);
-    const age = changeAge(hours, lookbackMs);
+    const age = changeAge(hours);
     if (age !== null && (sinceMs === null || age < sinceMs)) sinceMs = age;
   }
   const evidence = new Map<number, Evidence>();
