@@ -1,7 +1,8 @@
 import {
-  KPI_HISTORY_LOOKBACKS, type EntryWindowStats, type HourStats, type KpiEntryRef, type KpiModel, type KpiRunInput, type KpiSettingsView,
+  KPI_HISTORY_LOOKBACKS, earlierOf, foldEarlier,
+  type EntryOutcomes, type EntryWindowStats, type HourStats, type KpiEntryRef, type KpiModel, type KpiRunInput, type KpiSettingsView,
 } from '../../src/engine/index.js';
-import { HOUR_MS } from './world.js';
+import { HOUR_MS, START_MS } from './world.js';
 
 const MICROS = 1_000_000;
 /** The delay model reads this many of the latest arrived conversions, as the scheduler does (DELAY_SAMPLE_SIZE in src/kpi/run-input.ts). */
@@ -46,7 +47,8 @@ export class Tracker {
   /**
    * The input of a run at `nowMs` (a whole hour): the window is the last `lookbackHours` ∩ the
    * epoch (which starts at 0) for the totals, `KPI_HISTORY_LOOKBACKS` lookbacks of hourly history for
-   * thompson, and only conversions arrived by `nowMs`.
+   * thompson, and only conversions arrived by `nowMs`. For thompson, the hours before the history
+   * are folded into the previous model's earlier sums as the scheduler folds them.
    * Every conversion also counts as one post-conversion event (so `evr` behaves like `cvr`).
    */
   runInput(nowMs: number, settings: KpiSettingsView, entries: readonly KpiEntryRef[], previous: KpiModel | null): KpiRunInput {
@@ -70,12 +72,30 @@ export class Tracker {
         row.hours.set(hour, { ageMs: nowMs - (hour + 0.5) * HOUR_MS, clicks, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0 });
       }
     }
+    // The hours that aged out of the history since the previous model's sums (all of them without one).
+    const carried = settings.algorithm === 'thompson' ? earlierOf(previous) : null;
+    const carriedHour = carried === null ? 0 : Math.round((Date.parse(carried.until) - START_MS) / HOUR_MS);
+    const agedFromHour = carriedHour <= historyFromHour ? carriedHour : 0;
+    const aged: { -readonly [K in keyof EntryOutcomes]: EntryOutcomes[K] }[] = Array.from({ length: n }, (_, i) => ({
+      entryId: entries[i]?.id ?? 0, clicks: 0, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0,
+    }));
+    for (let hour = agedFromHour; hour < historyFromHour; hour++) {
+      aged.forEach((sum, i) => (sum.clicks += this.clicksByHour[hour * n + i] ?? 0));
+    }
     const arrived: { arrivalMs: number; delayMs: number }[] = [];
     for (let c = 0; c < this.convArrivalMs.length; c++) {
       const arrivalMs = this.convArrivalMs[c] ?? Infinity;
       if (arrivalMs > nowMs) continue;
       const clickMs = this.convClickMs[c] ?? 0;
       arrived.push({ arrivalMs, delayMs: arrivalMs - clickMs });
+      const clickHour = Math.floor(clickMs / HOUR_MS);
+      const before = clickHour >= agedFromHour && clickHour < historyFromHour ? aged[this.convEntry[c] ?? -1] : undefined;
+      if (before) {
+        before.conversions++;
+        before.events++;
+        before.revenueMicros += this.convRevenueMicros[c] ?? 0;
+        before.payoutMicros += this.convPayoutMicros[c] ?? 0;
+      }
       const row = rows[this.convEntry[c] ?? -1];
       if (row === undefined) continue;
       const bucket = row.hours.get(Math.floor(clickMs / HOUR_MS));
@@ -105,6 +125,12 @@ export class Tracker {
       conversionDelaysMs: arrived.slice(0, DELAY_HISTORY).map((a) => a.delayMs),
       clicksInEpoch: this.clicksInEpoch,
       previous,
+      earlier: settings.algorithm === 'thompson' && historyFromHour > 0
+        ? {
+          outcomes: foldEarlier(agedFromHour === carriedHour ? carried : null, aged.filter((a) => a.clicks > 0), new Date(START_MS + historyFromHour * HOUR_MS).toISOString()),
+          ageMs: nowMs - historyFromHour * HOUR_MS,
+        }
+        : null,
     };
   }
 }

@@ -7,6 +7,7 @@ export type {
 } from './decision.js';
 export type * from './kpi/model.js';
 export { KPI_HISTORY_LOOKBACKS, KPI_METRIC_NAMES } from './kpi/model.js';
+export { earlierOf, foldEarlier } from './kpi/earlier.js';
 export { runKpi } from './kpi/run.js';
 export { checkDeepLink, type DeepLinkVerdict } from './deep-link.js';
 export { networkContains, parseIp, parseNetwork, type IpAddress, type IpNetwork } from './ip-address.js';

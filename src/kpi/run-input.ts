@@ -1,7 +1,7 @@
 import type { KpiRunRecord, KpiStateRecord } from '../domain/kpi.js';
 import {
-  KPI_HISTORY_LOOKBACKS,
-  type EntryWindowStats, type HourStats, type KpiEntryRef, type KpiRunInput, type KpiRunResult, type KpiSettingsView,
+  KPI_HISTORY_LOOKBACKS, earlierOf, foldEarlier,
+  type EntryOutcomes, type EntryWindowStats, type HourStats, type KpiEntryRef, type KpiRunInput, type KpiRunResult, type KpiSettingsView,
 } from '../engine/index.js';
 import type { KpiRepo, KpiStatsReader } from '../ports/store.js';
 import { countEpochClicks } from './epoch-clicks.js';
@@ -51,6 +51,9 @@ export async function readRunInput(store: { kpi: KpiRepo; kpiStats: KpiStatsRead
     countEpochClicks(store.kpi, stats, state, windowTo),
     stats.conversionDelaysMs(smartLinkId, DELAY_SAMPLE_SIZE),
   ]);
+  // A link still collecting has no model to carry the sums in: reading them would be wasted, every run.
+  const optimising = clicksInEpoch >= settings.collectionThreshold;
+  const earlier = settings.algorithm === 'thompson' && optimising ? await readEarlier(stats, subject, historyFromMs) : null;
   type HourRow = { -readonly [K in keyof HourStats]: HourStats[K] };
   const byEntry = new Map<number, Map<string, HourRow>>();
   const hourOf = (entryId: number, hour: string): HourRow => {
@@ -92,10 +95,45 @@ export async function readRunInput(store: { kpi: KpiRepo; kpiStats: KpiStatsRead
     }];
   });
   return {
-    input: { settings, entries: subject.entries, stats: windowStats, conversionDelaysMs: delays, clicksInEpoch, previous: state.model },
+    input: { settings, entries: subject.entries, stats: windowStats, conversionDelaysMs: delays, clicksInEpoch, previous: state.model, earlier },
     windowFrom,
     windowTo,
   };
+}
+
+/**
+ * The epoch before the history (see EarlierOutcomes): what the model in force carries, plus the
+ * hours that aged out of the history since, read once each. Sums reaching into the history (the
+ * lookback grew since) are read again from the epoch's start, so that no hour counts twice.
+ */
+async function readEarlier(stats: KpiStatsReader, subject: RunSubject, historyFromMs: number): Promise<KpiRunInput['earlier']> {
+  const epochStartedMs = Date.parse(subject.state.epoch_started_at);
+  if (historyFromMs <= epochStartedMs) return null;
+  const model = earlierOf(subject.state.model);
+  const carried = model !== null && Date.parse(model.until) <= historyFromMs ? model : null;
+  const from = carried === null ? subject.state.epoch_started_at : carried.until;
+  const aged = new Map<number, { -readonly [K in keyof EntryOutcomes]: EntryOutcomes[K] }>();
+  const entryOf = (entryId: number) => {
+    let sum = aged.get(entryId);
+    if (!sum) aged.set(entryId, (sum = { entryId, clicks: 0, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0 }));
+    return sum;
+  };
+  if (Date.parse(from) < historyFromMs) {
+    const to = iso(historyFromMs);
+    const [clickHours, conversionHours] = await Promise.all([
+      stats.clickHours(subject.smartLinkId, from, to),
+      stats.conversionHours(subject.smartLinkId, from, to),
+    ]);
+    for (const { entryId, clicks } of clickHours) entryOf(entryId).clicks += clicks;
+    for (const { entryId, conversions, events, revenueMicros, payoutMicros } of conversionHours) {
+      const sum = entryOf(entryId);
+      sum.conversions += conversions;
+      sum.events += events;
+      sum.revenueMicros += revenueMicros;
+      sum.payoutMicros += payoutMicros;
+    }
+  }
+  return { outcomes: foldEarlier(carried, aged.values(), iso(historyFromMs)), ageMs: subject.nowMs - historyFromMs };
 }
 
 /** The run-record line of a computed run. */

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../bench/kpi.js';
-import { ScenarioError, loadBuiltInScenarios, loadScenario, parseScenario } from '../../bench/kpi/scenario.js';
+import { ScenarioError, builtInScenarioDir, loadBuiltInScenarios, loadScenario, parseScenario } from '../../bench/kpi/scenario.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kpi-scenario-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -47,6 +47,14 @@ describe('kpi scenario loader', () => {
 
   it('accepts every built-in scenario', () => {
     expect(loadBuiltInScenarios().length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('accepts the long-run scenarios, which the default run leaves out', () => {
+    const longDir = path.join(builtInScenarioDir(), '..', 'scenarios-long');
+    const long = fs.readdirSync(longDir).filter((name) => name.endsWith('.json')).map((name) => loadScenario(path.join(longDir, name)));
+    expect(long.map((s) => s.name).sort()).toEqual(['many-entries-week', 'stable-week']);
+    const builtIn = new Set(loadBuiltInScenarios().map((s) => s.name));
+    for (const scenario of long) expect(builtIn.has(scenario.name)).toBe(false);
   });
 });
 

@@ -7,7 +7,7 @@ import {
   type EntryWindowStats, type KpiModel, type KpiRunInput, type Snapshot,
 } from '../../src/engine/index.js';
 import { sampleBeta, sampleGamma } from '../../src/engine/kpi/sampling.js';
-import { POSTERIOR_SHARPENING, meanMetric } from '../../src/engine/kpi/thompson.js';
+import { POSTERIOR_SHARPENING, meanMetric, sharpeningFor } from '../../src/engine/kpi/thompson.js';
 import { context, entry, offer, smartLink, snapshotOf } from './fixtures.js';
 
 const HOUR = 3_600_000;
@@ -28,6 +28,7 @@ function input(settings: KpiSettings, rows: EntryWindowStats[], fields: Partial<
     conversionDelaysMs: [],
     clicksInEpoch: rows.reduce((sum, r) => sum + r.clicks, 0),
     previous: null,
+    earlier: null,
     ...fields,
   };
 }
@@ -303,6 +304,38 @@ describe('KPI thompson', () => {
     expect(successesOf(posterior(2))).toBeCloseTo(270, 6);
     expect(result.entries.find((e) => e.entry_id === 1)?.effective_clicks).toBe(9000);
     expect(result.winnerEntryId).toBe(2);
+  });
+
+  describe('the time before the hourly history', () => {
+    const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', collection_threshold: 0, lookback_hours: 24 };
+    const outcomes = (entryId: number, clicks: number, conversions: number) => ({ entryId, clicks, conversions, events: 0, revenueMicros: 0, payoutMicros: 0 });
+    const refs = [1, 2].map((id, position) => ({ id, routingValue: 1, position }));
+    // Entry 1 has converted at 3 % all along; entry 2 was starved a week ago after 3,000 clicks at 1 %.
+    const leader = stats(1, 3000, 90, { hours: [hour(30, 3000, 90), hour(2, 3000, 90)] });
+    const starved = { until: '2026-03-02T00:00:00.000Z', entries: [outcomes(2, 3000, 30)] };
+    const runWith = (earlier: KpiRunInput['earlier'], rows: EntryWindowStats[] = [leader]) => runKpi(input(settings, rows, { entries: refs, earlier }));
+    const entryOf = (result: ReturnType<typeof runKpi>, id: number) => result.entries.find((e) => e.entry_id === id);
+
+    it('keeps an entry starved before the history as well measured as it was, and carries the sums on', () => {
+      const forgotten = runWith(null);
+      const remembered = runWith({ outcomes: starved, ageMs: 150 * HOUR });
+      // Without the earlier sums entry 2 is back to the prior and wins a good share of the draws.
+      expect(entryOf(forgotten, 2)?.expected_share).toBeGreaterThan(0.05);
+      expect(entryOf(remembered, 2)?.expected_share).toBeLessThan(0.001);
+      expect(entryOf(remembered, 2)?.posterior?.alpha).toBeCloseTo(sharpeningFor(30, 2) * (1 + 30), 6);
+      expect(entryOf(remembered, 2)?.effective_clicks).toBe(3000);
+      expect(remembered.model).toMatchObject({ algorithm: 'thompson', earlier: starved });
+      expect(forgotten.model).not.toHaveProperty('earlier');
+    });
+
+    it('drops it like any other hour once the entry\'s rate has clearly changed since', () => {
+      // Entry 2 converted at 5 % before the history and at 1 % in it: only the 1 % hours count.
+      const changed = stats(2, 3000, 30, { hours: [hour(100, 3000, 30), hour(2, 3000, 30)] });
+      const before = { until: '2026-03-02T00:00:00.000Z', entries: [outcomes(1, 3000, 90), outcomes(2, 3000, 150)] };
+      const result = runWith({ outcomes: before, ageMs: 150 * HOUR }, [leader, changed]);
+      expect(entryOf(result, 2)?.posterior?.alpha).toBeCloseTo(sharpeningFor(60, 2) * (1 + 60), 6);
+      expect(entryOf(result, 2)?.effective_clicks).toBe(6000);
+    });
   });
 
   it('explain-style traces show each eligible entry\'s draw and the winner has the best score', () => {

@@ -41,6 +41,21 @@ async function click(query: Record<string, string> = {}): Promise<{ letter: Lett
   return { letter, tid };
 }
 
+const onlyFor = (letter: Letter) => ({ rules: [{ dimension: 'sub1', op: 'exclude', values: LETTERS.filter((l) => l !== letter) }] });
+
+/** A thompson link of entries A and B (each reached only by its own sub1) with a 12-hour lookback, and a token for it. */
+async function thompsonAB(name: string): Promise<{ id: number; entryA: number; entryB: number; token: string }> {
+  const created = await create(server, '/api/v1/smart-links', {
+    name: `${name} ${randomBytes(3).toString('hex')}`,
+    routing: 'kpi',
+    kpi: { metric: 'cvr', run_frequency_hours: 1, lookback_hours: 12, collection_threshold: 10 },
+    entries: [{ offer_id: net.offers.a, routing_value: 1, ruleset: onlyFor('a') }, { offer_id: net.offers.b, routing_value: 1, ruleset: onlyFor('b') }],
+  });
+  const [entryA = 0, entryB = 0] = created.entries.map((e: { id: number }) => e.id);
+  const minted = (await server.call('POST', `/api/v1/smart-links/${created.id}/tracking-links`, { partner_id: net.partnerId })).body.token;
+  return { id: created.id, entryA, entryB, token: minted };
+}
+
 const runsOf = async (query = '') => {
   const res = await server.call('GET', `/api/v1/smart-links/${link.id}/kpi/runs?page_size=100${query}`);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -52,7 +67,6 @@ beforeAll(async () => {
   server = await startServer({ now: clock.now, env: { SQLITE_SYNCHRONOUS: 'normal', POSTBACK_CONCURRENCY: '0' } });
   net = await kpiNetwork(server, { revenue: { type: 'fixed', value: REVENUE }, payout: { type: 'fixed', value: PAYOUT } });
   // Each entry excludes the other entries' sub1, so `sub1=a` can only reach A; no sub1 reaches any.
-  const onlyFor = (letter: Letter) => ({ rules: [{ dimension: 'sub1', op: 'exclude', values: LETTERS.filter((l) => l !== letter) }] });
   link = await create(server, '/api/v1/smart-links', {
     name: 'Games KPI',
     routing: 'kpi',
@@ -247,15 +261,8 @@ describe('a thompson KPI link', () => {
 
   it('learns from the epoch beyond the window: hours older than the lookback still count', async () => {
     at('07:10:00');
-    const onlyFor = (letter: Letter) => ({ rules: [{ dimension: 'sub1', op: 'exclude', values: LETTERS.filter((l) => l !== letter) }] });
-    const remembering = await create(server, '/api/v1/smart-links', {
-      name: `Remembering ${randomBytes(3).toString('hex')}`,
-      routing: 'kpi',
-      kpi: { metric: 'cvr', run_frequency_hours: 1, lookback_hours: 12, collection_threshold: 10 },
-      entries: [{ offer_id: net.offers.a, routing_value: 1, ruleset: onlyFor('a') }, { offer_id: net.offers.b, routing_value: 1, ruleset: onlyFor('b') }],
-    });
-    const [entryA, entryB] = remembering.entries.map((e: { id: number }) => e.id);
-    const minted = (await server.call('POST', `/api/v1/smart-links/${remembering.id}/tracking-links`, { partner_id: net.partnerId })).body.token;
+    const remembering = await thompsonAB('Remembering');
+    const { entryA, entryB, token: minted } = remembering;
     const sent: string[] = [];
     for (let i = 0; i < 20; i++) {
       const answer = await clickOn(server.url, minted, { sub1: 'a' });
@@ -277,5 +284,30 @@ describe('a thompson KPI link', () => {
     const posteriorB = line.model.posteriors.find((p: any) => p.entry_id === entryB);
     expect(posteriorA.alpha).toBeCloseTo(sharpeningFor(8, 2) * (1 + 8), 6);
     expect(posteriorB.alpha).toBeCloseTo(sharpeningFor(0, 2), 6);
+  });
+
+  it('still learns from those hours once they are older than the hourly history, and counts them once', async () => {
+    clock.set('2030-01-08T08:10:00.000Z');
+    const longLived = await thompsonAB('Long-lived');
+    const { entryA, entryB, token: minted } = longLived;
+    const sent: string[] = [];
+    for (let i = 0; i < 20; i++) sent.push(transactionIdIn((await clickOn(server.url, minted, { sub1: 'a' })).location));
+    clock.set('2030-01-08T08:40:00.000Z');
+    for (const tid of sent.slice(0, 8)) expect((await postback(server, { transaction_id: tid })).body.status).toBe('approved');
+    // Six 12-hour lookbacks of hourly history reach back 72 hours; these clicks are 96 hours old.
+    const posteriorsAt = async (time: string) => {
+      clock.set(time);
+      const [run] = (await server.kpiScheduler.tick()).runs.filter((r) => r.smart_link_id === longLived.id);
+      const line = (await server.call('GET', `/api/v1/smart-links/${longLived.id}/kpi/runs`)).body.data[0];
+      expect(line).toMatchObject({ id: run?.id, phase: 'optimising' });
+      return (id: number) => line.model.posteriors.find((p: any) => p.entry_id === id);
+    };
+    const first = await posteriorsAt('2030-01-12T09:00:30.000Z');
+    expect(first(entryA).alpha).toBeCloseTo(sharpeningFor(8, 2) * (1 + 8), 6);
+    expect(first(entryB).alpha).toBeCloseTo(sharpeningFor(0, 2), 6);
+    // The next run adds only the hour that aged out since: the old clicks are not counted again.
+    const next = await posteriorsAt('2030-01-12T10:00:30.000Z');
+    expect(next(entryA).alpha).toBeCloseTo(first(entryA).alpha, 9);
+    expect(next(entryA).beta).toBeCloseTo(first(entryA).beta, 9);
   });
 });

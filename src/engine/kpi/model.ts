@@ -50,8 +50,30 @@ export interface EntryWindowStats extends Outcomes {
   readonly hours: readonly HourStats[];
 }
 
-/** How many lookbacks of hourly history a run reads for thompson: its memory while the link's rates hold. */
+/**
+ * How many lookbacks of hourly history a run reads for thompson. Older hours are not forgotten:
+ * they are summed into `EarlierOutcomes` as they age out, so the hourly reads stay bounded while
+ * the link's memory covers its whole epoch.
+ */
 export const KPI_HISTORY_LOOKBACKS = 6;
+
+/** One entry's outcomes, summed over some stretch of time. */
+export interface EntryOutcomes extends Outcomes {
+  readonly entryId: number;
+}
+
+/**
+ * The epoch's clicks from before a run's hourly history, summed per entry, with what they brought
+ * by the time they aged out of the history. Carried from run to run in the thompson model, so each
+ * run reads only the hours that aged out since the last one. An entry a link starved early keeps the
+ * evidence that ruled it out: with the history alone, that evidence aged out six lookbacks in, and
+ * every such entry was re-explored as if new at about the same moment.
+ */
+export interface EarlierOutcomes {
+  /** ISO 8601 UTC: the sums hold the epoch's clicks before this moment. */
+  readonly until: string;
+  readonly entries: readonly EntryOutcomes[];
+}
 
 /** An entry of the link as the run sees it (for the priority order of unscored entries). */
 export interface KpiEntryRef {
@@ -72,6 +94,11 @@ export interface KpiRunInput {
   readonly clicksInEpoch: number;
   /** The model in force before this run, kept when the window holds no clicks. */
   readonly previous: KpiModel | null;
+  /**
+   * The epoch before the history, and the age at this run of its newest clicks (the history's
+   * start, the age they had when they aged out: their conversions count as of then); null = none.
+   */
+  readonly earlier: { readonly outcomes: EarlierOutcomes; readonly ageMs: number } | null;
 }
 
 /** Beta posterior of a rate, and for value metrics a normal posterior of the value per success. */
@@ -96,6 +123,8 @@ export type KpiModel =
       readonly goal: number | null;
       /** Entries absent here (none, while the epoch is the same) are never sampled. */
       readonly posteriors: readonly EntryPosterior[];
+      /** What the run knew of the epoch before its history, for the next run to add to; absent in models stored before it existed. */
+      readonly earlier?: EarlierOutcomes;
     };
 
 /** What a run reports about one entry (stored in the run record). */

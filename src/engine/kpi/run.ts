@@ -61,7 +61,10 @@ function thompsonRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>)
     posterior: posteriorOf.get(entry.id) ?? null,
     expected_share: shares.get(entry.id) ?? 0,
   }));
-  return { model: { algorithm: 'thompson', metric, goal, posteriors }, entries, winner };
+  const model: KpiModel = input.earlier === null
+    ? { algorithm: 'thompson', metric, goal, posteriors }
+    : { algorithm: 'thompson', metric, goal, posteriors, earlier: input.earlier.outcomes };
+  return { model, entries, winner };
 }
 
 /**

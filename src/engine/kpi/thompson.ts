@@ -1,7 +1,7 @@
 import type { Rng } from '../rng.js';
 import { arrivalCurve } from './delay.js';
 import { isRateMetric, rateScale, scoreOf, successes, valueOf } from './metric.js';
-import type { EntryPosterior, EntryWindowStats, KpiMetric, KpiRunInput } from './model.js';
+import type { EntryPosterior, HourStats, KpiMetric, KpiRunInput } from './model.js';
 import { sampleBeta, sampleNormal } from './sampling.js';
 
 /**
@@ -62,8 +62,8 @@ interface Evidence {
   value: number;
 }
 
-function correctedHours(metric: KpiMetric, stats: EntryWindowStats, arrived: (ageMs: number) => number): CorrectedHour[] {
-  return stats.hours.map((hour) => {
+function correctedHours(metric: KpiMetric, hours: readonly HourStats[], arrived: (ageMs: number) => number): CorrectedHour[] {
+  return hours.map((hour) => {
     const ageMs = Math.max(0, hour.ageMs);
     const wins = successes(metric, hour);
     // Never fewer effective clicks than successes: the rate stays a proportion.
@@ -144,7 +144,8 @@ export interface ThompsonFit {
  * worst. Value metrics add a normal posterior of the value per success, shrunk toward the pooled
  * mean with a spread of the same size: only sums are known, not each conversion's value.
  *
- * Every hour of the history counts in full while the link's rates hold: fading evidence to follow
+ * Every hour of the epoch counts in full while the link's rates hold (the hourly history, then the
+ * time before it as one more, oldest hour: `input.earlier`): fading evidence to follow
  * drift re-explores entries that were already told apart, which costs most on links with many
  * close entries. Instead, when any entry's rate clearly changed, every entry keeps only the hours
  * since that change. Offers on one link tend to change together (a swap, a new campaign); an entry
@@ -156,13 +157,16 @@ export function fitPosteriors(input: KpiRunInput): ThompsonFit {
   const { metric } = input.settings;
   const arrived = arrivalCurve(input.conversionDelaysMs);
   const statsOf = new Map(input.stats.map((s) => [s.entryId, s]));
+  const { earlier } = input;
+  const earlierOf = new Map(earlier?.outcomes.entries.map((e) => [e.entryId, e]) ?? []);
   const hoursOf = new Map<number, CorrectedHour[]>();
   // The youngest change on the link: the regime every entry's evidence is read from.
   let sinceMs: number | null = null;
   for (const entry of input.entries) {
-    const stats = statsOf.get(entry.id);
-    if (!stats) continue;
-    const hours = correctedHours(metric, stats, arrived);
+    const before = earlierOf.get(entry.id);
+    // The time before the history is its oldest hour: in the change test, and cut by a change like any other.
+    const raw = [...(statsOf.get(entry.id)?.hours ?? []), ...(before && earlier ? [{ ...before, ageMs: earlier.ageMs }] : [])];
+    const hours = correctedHours(metric, raw, arrived);
     hoursOf.set(entry.id, hours);
     const age = changeAge(hours);
     if (age !== null && (sinceMs === null || age < sinceMs)) sinceMs = age;
@@ -171,12 +175,13 @@ export function fitPosteriors(input: KpiRunInput): ThompsonFit {
   const pooled: Evidence = { successes: 0, exposure: 0, value: 0 };
   for (const entry of input.entries) {
     const stats = statsOf.get(entry.id);
-    if (!stats) continue;
     const hours = hoursOf.get(entry.id) ?? [];
-    const wins = successes(metric, stats);
-    const seen = hours.length > 0
-      ? evidenceOf(hours, sinceMs)
-      : { successes: wins, exposure: Math.max(stats.clicks, wins), value: valueOf(metric, stats) };
+    let seen: Evidence;
+    if (hours.length > 0) seen = evidenceOf(hours, sinceMs);
+    else if (stats) {
+      const wins = successes(metric, stats);
+      seen = { successes: wins, exposure: Math.max(stats.clicks, wins), value: valueOf(metric, stats) };
+    } else continue;
     evidence.set(entry.id, seen);
     pooled.successes += seen.successes;
     pooled.exposure += seen.exposure;
