@@ -1,6 +1,6 @@
 import {
   KPI_HISTORY_LOOKBACKS, earlierOf, foldEarlier,
-  type EntryOutcomes, type EntryWindowStats, type HourStats, type KpiEntryRef, type KpiModel, type KpiRunInput, type KpiSettingsView,
+  type AgedHour, type EntryWindowStats, type HourStats, type KpiEntryRef, type KpiModel, type KpiRunInput, type KpiSettingsView,
 } from '../../src/engine/index.js';
 import { HOUR_MS, START_MS } from './world.js';
 
@@ -76,11 +76,15 @@ export class Tracker {
     const carried = settings.algorithm === 'thompson' ? earlierOf(previous) : null;
     const carriedHour = carried === null ? 0 : Math.round((Date.parse(carried.until) - START_MS) / HOUR_MS);
     const agedFromHour = carriedHour <= historyFromHour ? carriedHour : 0;
-    const aged: { -readonly [K in keyof EntryOutcomes]: EntryOutcomes[K] }[] = Array.from({ length: n }, (_, i) => ({
-      entryId: entries[i]?.id ?? 0, clicks: 0, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0,
-    }));
+    // Per hour and entry index (hour * n + entry), as the scheduler reads them.
+    const aged = new Map<number, { -readonly [K in keyof AgedHour]: AgedHour[K] }>();
     for (let hour = agedFromHour; hour < historyFromHour; hour++) {
-      aged.forEach((sum, i) => (sum.clicks += this.clicksByHour[hour * n + i] ?? 0));
+      for (let i = 0; i < n; i++) {
+        const clicks = this.clicksByHour[hour * n + i] ?? 0;
+        if (clicks === 0) continue;
+        const endMs = START_MS + (hour + 1) * HOUR_MS;
+        aged.set(hour * n + i, { entryId: entries[i]?.id ?? 0, endMs, clicks, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0 });
+      }
     }
     const arrived: { arrivalMs: number; delayMs: number }[] = [];
     for (let c = 0; c < this.convArrivalMs.length; c++) {
@@ -89,7 +93,7 @@ export class Tracker {
       const clickMs = this.convClickMs[c] ?? 0;
       arrived.push({ arrivalMs, delayMs: arrivalMs - clickMs });
       const clickHour = Math.floor(clickMs / HOUR_MS);
-      const before = clickHour >= agedFromHour && clickHour < historyFromHour ? aged[this.convEntry[c] ?? -1] : undefined;
+      const before = clickHour >= agedFromHour && clickHour < historyFromHour ? aged.get(clickHour * n + (this.convEntry[c] ?? 0)) : undefined;
       if (before) {
         before.conversions++;
         before.events++;
@@ -127,7 +131,7 @@ export class Tracker {
       previous,
       earlier: settings.algorithm === 'thompson' && historyFromHour > 0
         ? {
-          outcomes: foldEarlier(agedFromHour === carriedHour ? carried : null, aged.filter((a) => a.clicks > 0), new Date(START_MS + historyFromHour * HOUR_MS).toISOString()),
+          outcomes: foldEarlier(agedFromHour === carriedHour ? carried : null, aged.values(), new Date(START_MS + historyFromHour * HOUR_MS).toISOString()),
           ageMs: nowMs - historyFromHour * HOUR_MS,
         }
         : null,

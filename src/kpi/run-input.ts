@@ -1,7 +1,7 @@
 import type { KpiRunRecord, KpiStateRecord } from '../domain/kpi.js';
 import {
   KPI_HISTORY_LOOKBACKS, earlierOf, foldEarlier,
-  type EntryOutcomes, type EntryWindowStats, type HourStats, type KpiEntryRef, type KpiRunInput, type KpiRunResult, type KpiSettingsView,
+  type AgedHour, type EntryWindowStats, type HourStats, type KpiEntryRef, type KpiRunInput, type KpiRunResult, type KpiSettingsView,
 } from '../engine/index.js';
 import type { KpiRepo, KpiStatsReader } from '../ports/store.js';
 import { countEpochClicks } from './epoch-clicks.js';
@@ -51,9 +51,6 @@ export async function readRunInput(store: { kpi: KpiRepo; kpiStats: KpiStatsRead
     countEpochClicks(store.kpi, stats, state, windowTo),
     stats.conversionDelaysMs(smartLinkId, DELAY_SAMPLE_SIZE),
   ]);
-  // A link still collecting has no model to carry the sums in: reading them would be wasted, every run.
-  const optimising = clicksInEpoch >= settings.collectionThreshold;
-  const earlier = settings.algorithm === 'thompson' && optimising ? await readEarlier(stats, subject, historyFromMs) : null;
   type HourRow = { -readonly [K in keyof HourStats]: HourStats[K] };
   const byEntry = new Map<number, Map<string, HourRow>>();
   const hourOf = (entryId: number, hour: string): HourRow => {
@@ -94,6 +91,10 @@ export async function readRunInput(store: { kpi: KpiRepo; kpiStats: KpiStatsRead
       hours: hours.map(([, row]) => row),
     }];
   });
+  // A run that will not store a new model (still collecting, or keeping the one in force because its
+  // window holds no clicks: see runKpi) has nowhere to carry the sums: reading them would be wasted.
+  const storesModel = clicksInEpoch >= settings.collectionThreshold && (state.model === null || windowStats.some((e) => e.clicks > 0));
+  const earlier = settings.algorithm === 'thompson' && storesModel ? await readEarlier(stats, subject, historyFromMs) : null;
   return {
     input: { settings, entries: subject.entries, stats: windowStats, conversionDelaysMs: delays, clicksInEpoch, previous: state.model, earlier },
     windowFrom,
@@ -112,11 +113,15 @@ async function readEarlier(stats: KpiStatsReader, subject: RunSubject, historyFr
   const model = earlierOf(subject.state.model);
   const carried = model !== null && Date.parse(model.until) <= historyFromMs ? model : null;
   const from = carried === null ? subject.state.epoch_started_at : carried.until;
-  const aged = new Map<number, { -readonly [K in keyof EntryOutcomes]: EntryOutcomes[K] }>();
-  const entryOf = (entryId: number) => {
-    let sum = aged.get(entryId);
-    if (!sum) aged.set(entryId, (sum = { entryId, clicks: 0, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0 }));
-    return sum;
+  const aged = new Map<string, { -readonly [K in keyof AgedHour]: AgedHour[K] }>();
+  const hourOf = (entryId: number, hour: string) => {
+    const key = `${entryId} ${hour}`;
+    let row = aged.get(key);
+    if (!row) {
+      const endMs = Math.min(Date.parse(hour) + HOUR_MS, historyFromMs);
+      aged.set(key, (row = { entryId, endMs, clicks: 0, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0 }));
+    }
+    return row;
   };
   if (Date.parse(from) < historyFromMs) {
     const to = iso(historyFromMs);
@@ -124,13 +129,13 @@ async function readEarlier(stats: KpiStatsReader, subject: RunSubject, historyFr
       stats.clickHours(subject.smartLinkId, from, to),
       stats.conversionHours(subject.smartLinkId, from, to),
     ]);
-    for (const { entryId, clicks } of clickHours) entryOf(entryId).clicks += clicks;
-    for (const { entryId, conversions, events, revenueMicros, payoutMicros } of conversionHours) {
-      const sum = entryOf(entryId);
-      sum.conversions += conversions;
-      sum.events += events;
-      sum.revenueMicros += revenueMicros;
-      sum.payoutMicros += payoutMicros;
+    for (const { entryId, hour, clicks } of clickHours) hourOf(entryId, hour).clicks += clicks;
+    for (const { entryId, hour, conversions, events, revenueMicros, payoutMicros } of conversionHours) {
+      const row = hourOf(entryId, hour);
+      row.conversions += conversions;
+      row.events += events;
+      row.revenueMicros += revenueMicros;
+      row.payoutMicros += payoutMicros;
     }
   }
   return { outcomes: foldEarlier(carried, aged.values(), iso(historyFromMs)), ageMs: subject.nowMs - historyFromMs };

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { KpiStateRecord } from '../../src/domain/kpi.js';
 import type { KpiSettings } from '../../src/domain/schemas/smart-link.js';
 import {
-  allClear, decide, kpiSettingsView, runKpi, seededRng,
-  type EntryWindowStats, type KpiModel, type KpiRunInput, type Snapshot,
+  allClear, decide, foldEarlier, kpiSettingsView, runKpi, seededRng,
+  type EarlierOutcomes, type EntryWindowStats, type KpiModel, type KpiRunInput, type Snapshot,
 } from '../../src/engine/index.js';
 import { sampleBeta, sampleGamma } from '../../src/engine/kpi/sampling.js';
 import { POSTERIOR_SHARPENING, meanMetric, sharpeningFor } from '../../src/engine/kpi/thompson.js';
@@ -326,6 +326,30 @@ describe('KPI thompson', () => {
       expect(entryOf(remembered, 2)?.effective_clicks).toBe(3000);
       expect(remembered.model).toMatchObject({ algorithm: 'thompson', earlier: starved });
       expect(forgotten.model).not.toHaveProperty('earlier');
+    });
+
+    it('folds the same sums whether the hours age out a run at a time or are read at once', () => {
+      const T0 = Date.UTC(2026, 2, 1);
+      const iso = (hour: number) => new Date(T0 + hour * HOUR).toISOString();
+      const row = fc.record({ entryId: fc.integer({ min: 1, max: 3 }), hour: fc.integer({ min: 0, max: 47 }), clicks: fc.integer({ min: 1, max: 500 }), conversions: fc.integer({ min: 0, max: 20 }) });
+      fc.assert(fc.property(fc.array(row, { maxLength: 60 }), fc.uniqueArray(fc.integer({ min: 1, max: 48 }), { minLength: 1, maxLength: 6 }), (rows, cuts) => {
+        const aged = (from: number, to: number) => rows.filter((r) => r.hour >= from && r.hour < to)
+          .map((r) => ({ entryId: r.entryId, endMs: T0 + (r.hour + 1) * HOUR, clicks: r.clicks, conversions: r.conversions, events: 0, revenueMicros: 0, payoutMicros: 0 }));
+        const untils = [...cuts].sort((a, b) => a - b);
+        let carried: EarlierOutcomes | null = null;
+        let from = 0;
+        for (const until of untils) {
+          carried = foldEarlier(carried, aged(from, until), iso(until));
+          from = until;
+        }
+        const atOnce = foldEarlier(null, aged(0, from), iso(from));
+        expect(carried?.until).toBe(atOnce.until);
+        expect(carried?.entries.map((e) => e.entryId)).toEqual(atOnce.entries.map((e) => e.entryId));
+        atOnce.entries.forEach((sum, i) => {
+          expect(carried?.entries[i]?.clicks).toBeCloseTo(sum.clicks, 6);
+          expect(carried?.entries[i]?.conversions).toBeCloseTo(sum.conversions, 6);
+        });
+      }));
     });
 
     it('drops it like any other hour once the entry\'s rate has clearly changed since', () => {

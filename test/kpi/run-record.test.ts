@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EARLIER_FADE_PER_HOUR } from '../../src/engine/kpi/earlier.js';
 import { sharpeningFor } from '../../src/engine/kpi/thompson.js';
 import { startServer, type TestServer } from '../support/api-server.js';
 import { clickOn, transactionIdIn, withClicksDb } from '../support/clicks.js';
@@ -286,7 +287,7 @@ describe('a thompson KPI link', () => {
     expect(posteriorB.alpha).toBeCloseTo(sharpeningFor(0, 2), 6);
   });
 
-  it('still learns from those hours once they are older than the hourly history, and counts them once', async () => {
+  it('still learns from those hours once they are older than the hourly history, fading, and counts them once', async () => {
     clock.set('2030-01-08T08:10:00.000Z');
     const longLived = await thompsonAB('Long-lived');
     const { entryA, entryB, token: minted } = longLived;
@@ -299,15 +300,19 @@ describe('a thompson KPI link', () => {
       clock.set(time);
       const [run] = (await server.kpiScheduler.tick()).runs.filter((r) => r.smart_link_id === longLived.id);
       const line = (await server.call('GET', `/api/v1/smart-links/${longLived.id}/kpi/runs`)).body.data[0];
-      expect(line).toMatchObject({ id: run?.id, phase: 'optimising' });
+      expect(line).toMatchObject({ id: run?.id, phase: 'optimising', kept_previous: false });
       return (id: number) => line.model.posteriors.find((p: any) => p.entry_id === id);
     };
+    // Their hour ended 24 hours before the history's start (09:00 on the 9th), and fades for each of them.
+    const faded = (hours: number) => 8 * EARLIER_FADE_PER_HOUR ** hours;
     const first = await posteriorsAt('2030-01-12T09:00:30.000Z');
-    expect(first(entryA).alpha).toBeCloseTo(sharpeningFor(8, 2) * (1 + 8), 6);
+    expect(first(entryA).alpha).toBeCloseTo(sharpeningFor(faded(24), 2) * (1 + faded(24)), 6);
     expect(first(entryB).alpha).toBeCloseTo(sharpeningFor(0, 2), 6);
-    // The next run adds only the hour that aged out since: the old clicks are not counted again.
+    // A click in the next window, so the next run computes a model rather than keeping this one. It
+    // adds only the hour that aged out since: the old clicks are faded one hour more, not counted again.
+    clock.set('2030-01-12T09:30:00.000Z');
+    expect((await clickOn(server.url, minted, { sub1: 'b' })).status).toBe(302);
     const next = await posteriorsAt('2030-01-12T10:00:30.000Z');
-    expect(next(entryA).alpha).toBeCloseTo(first(entryA).alpha, 9);
-    expect(next(entryA).beta).toBeCloseTo(first(entryA).beta, 9);
+    expect(next(entryA).alpha).toBeCloseTo(sharpeningFor(faded(25), 2) * (1 + faded(25)), 6);
   });
 });

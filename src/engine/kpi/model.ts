@@ -51,9 +51,9 @@ export interface EntryWindowStats extends Outcomes {
 }
 
 /**
- * How many lookbacks of hourly history a run reads for thompson. Older hours are not forgotten:
- * they are summed into `EarlierOutcomes` as they age out, so the hourly reads stay bounded while
- * the link's memory covers its whole epoch.
+ * How many lookbacks of hourly history a run reads for thompson. Older hours are not dropped at
+ * once: they are summed into `EarlierOutcomes` as they age out and fade there, so the hourly reads
+ * stay bounded while the link's memory reaches past them.
  */
 export const KPI_HISTORY_LOOKBACKS = 6;
 
@@ -64,15 +64,21 @@ export interface EntryOutcomes extends Outcomes {
 
 /**
  * The epoch's clicks from before a run's hourly history, summed per entry, with what they brought
- * by the time they aged out of the history. Carried from run to run in the thompson model, so each
- * run reads only the hours that aged out since the last one. An entry a link starved early keeps the
- * evidence that ruled it out: with the history alone, that evidence aged out six lookbacks in, and
- * every such entry was re-explored as if new at about the same moment.
+ * by the time they aged out of the history, fading with age (see foldEarlier). Carried from run to
+ * run in the thompson model, so each run reads only the hours that aged out since the last one.
+ * With the history alone, the evidence of an entry a link starved early was gone six lookbacks in,
+ * and every such entry was re-explored as if new at about the same moment.
  */
 export interface EarlierOutcomes {
   /** ISO 8601 UTC: the sums hold the epoch's clicks before this moment. */
   readonly until: string;
   readonly entries: readonly EntryOutcomes[];
+}
+
+/** One entry's outcomes of one hour (or the part of it in the epoch) that aged out of the history. */
+export interface AgedHour extends EntryOutcomes {
+  /** When the hour (or its part read) ended, in ms since the epoch of the clock. */
+  readonly endMs: number;
 }
 
 /** An entry of the link as the run sees it (for the priority order of unscored entries). */

@@ -144,8 +144,8 @@ export interface ThompsonFit {
  * worst. Value metrics add a normal posterior of the value per success, shrunk toward the pooled
  * mean with a spread of the same size: only sums are known, not each conversion's value.
  *
- * Every hour of the epoch counts in full while the link's rates hold (the hourly history, then the
- * time before it as one more, oldest hour: `input.earlier`): fading evidence to follow
+ * Every hour of the history counts in full while the link's rates hold, and the time before it
+ * (`input.earlier`, faded with age) as one more, oldest hour: fading the history to follow
  * drift re-explores entries that were already told apart, which costs most on links with many
  * close entries. Instead, when any entry's rate clearly changed, every entry keeps only the hours
  * since that change. Offers on one link tend to change together (a swap, a new campaign); an entry
