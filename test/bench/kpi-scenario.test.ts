@@ -3,6 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../bench/kpi.js';
+import { Tracker } from '../../bench/kpi/tracker.js';
+import { EARLIER_FADE_PER_HOUR } from '../../src/engine/kpi/earlier.js';
+import { kpiSettingsView, type KpiModel, type KpiRunInput } from '../../src/engine/index.js';
 import { ScenarioError, builtInScenarioDir, loadBuiltInScenarios, loadScenario, parseScenario } from '../../bench/kpi/scenario.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kpi-scenario-'));
@@ -88,5 +91,37 @@ describe('kpi simulation', () => {
     const heldOut = runScenario(scenario, 2, 1).outcomes.get('thompson')?.map((r) => r.regret);
     expect(all).toHaveLength(3);
     expect(heldOut).toEqual(all.slice(1));
+  });
+});
+
+describe('kpi simulation tracker', () => {
+  it('folds the hours older than the history run after run, each faded by its age, as the scheduler does', () => {
+    const HOUR = 3_600_000;
+    // A 12-hour lookback: 72 hours of hourly history.
+    const settings = kpiSettingsView({ metric: 'cvr', algorithm: 'thompson', collection_threshold: 0, lookback_hours: 12 });
+    const refs = [1, 2].map((id, position) => ({ id, routingValue: 1, position }));
+    const tracker = new Tracker(2, 100);
+    // Entry 1: ten clicks an hour for 90 hours, one of them converting an hour later. Entry 2: five clicks in hour 0.
+    for (let hour = 0; hour < 90; hour++) {
+      for (let k = 0; k < 10; k++) tracker.recordClick(0, hour * HOUR + k * 60_000);
+      tracker.recordConversion(0, hour * HOUR, (hour + 1) * HOUR, 10, 0);
+    }
+    for (let k = 0; k < 5; k++) tracker.recordClick(1, k * 60_000);
+    let model: KpiModel | null = null;
+    let earlier: KpiRunInput['earlier'] = null;
+    for (let hour = 73; hour <= 90; hour++) {
+      earlier = tracker.runInput(hour * HOUR, settings, refs, model).earlier;
+      model = { algorithm: 'thompson', metric: 'cvr', goal: null, posteriors: [], ...(earlier ? { earlier: earlier.outcomes } : {}) };
+    }
+    // At hour 90 the history starts at hour 18: hours 0 … 17 are summed, hour h weighted fade^(17 − h).
+    const weight = (hour: number) => EARLIER_FADE_PER_HOUR ** (17 - hour);
+    const hours = Array.from({ length: 18 }, (_, hour) => hour);
+    expect(earlier?.ageMs).toBe(72 * HOUR);
+    const [first, second] = earlier?.outcomes.entries ?? [];
+    expect(first?.entryId).toBe(1);
+    expect(first?.clicks).toBeCloseTo(hours.reduce((sum, hour) => sum + 10 * weight(hour), 0), 9);
+    expect(first?.conversions).toBeCloseTo(hours.reduce((sum, hour) => sum + weight(hour), 0), 9);
+    expect(second).toMatchObject({ entryId: 2 });
+    expect(second?.clicks).toBeCloseTo(5 * weight(0), 9);
   });
 });

@@ -6,6 +6,7 @@ import {
   allClear, decide, foldEarlier, kpiSettingsView, runKpi, seededRng,
   type EarlierOutcomes, type EntryWindowStats, type KpiModel, type KpiRunInput, type Snapshot,
 } from '../../src/engine/index.js';
+import { EARLIER_FADE_PER_HOUR } from '../../src/engine/kpi/earlier.js';
 import { sampleBeta, sampleGamma } from '../../src/engine/kpi/sampling.js';
 import { POSTERIOR_SHARPENING, meanMetric, sharpeningFor } from '../../src/engine/kpi/thompson.js';
 import { context, entry, offer, smartLink, snapshotOf } from './fixtures.js';
@@ -328,7 +329,7 @@ describe('KPI thompson', () => {
       expect(forgotten.model).not.toHaveProperty('earlier');
     });
 
-    it('folds the same sums whether the hours age out a run at a time or are read at once', () => {
+    it('fades every hour by its age, and folds the same sums whether the hours age out a run at a time or at once', () => {
       const T0 = Date.UTC(2026, 2, 1);
       const iso = (hour: number) => new Date(T0 + hour * HOUR).toISOString();
       const row = fc.record({ entryId: fc.integer({ min: 1, max: 3 }), hour: fc.integer({ min: 0, max: 47 }), clicks: fc.integer({ min: 1, max: 500 }), conversions: fc.integer({ min: 0, max: 20 }) });
@@ -346,6 +347,12 @@ describe('KPI thompson', () => {
         expect(carried?.until).toBe(atOnce.until);
         expect(carried?.entries.map((e) => e.entryId)).toEqual(atOnce.entries.map((e) => e.entryId));
         atOnce.entries.forEach((sum, i) => {
+          // Each hour weighs EARLIER_FADE_PER_HOUR for every hour between its end and `until`.
+          const faded = (pick: (r: (typeof rows)[number]) => number) => rows
+            .filter((r) => r.entryId === sum.entryId && r.hour < from)
+            .reduce((total, r) => total + pick(r) * EARLIER_FADE_PER_HOUR ** (from - r.hour - 1), 0);
+          expect(sum.clicks).toBeCloseTo(faded((r) => r.clicks), 6);
+          expect(sum.conversions).toBeCloseTo(faded((r) => r.conversions), 6);
           expect(carried?.entries[i]?.clicks).toBeCloseTo(sum.clicks, 6);
           expect(carried?.entries[i]?.conversions).toBeCloseTo(sum.conversions, 6);
         });

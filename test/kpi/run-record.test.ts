@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EARLIER_FADE_PER_HOUR } from '../../src/engine/kpi/earlier.js';
 import { sharpeningFor } from '../../src/engine/kpi/thompson.js';
 import { startServer, type TestServer } from '../support/api-server.js';
@@ -296,23 +296,42 @@ describe('a thompson KPI link', () => {
     clock.set('2030-01-08T08:40:00.000Z');
     for (const tid of sent.slice(0, 8)) expect((await postback(server, { transaction_id: tid })).body.status).toBe('approved');
     // Six 12-hour lookbacks of hourly history reach back 72 hours; these clicks are 96 hours old.
-    const posteriorsAt = async (time: string) => {
+    // Each run's reads of this link's clicks are recorded by where they start.
+    const reads = vi.spyOn(server.store.kpiStats, 'clickHours');
+    const readsFrom = () => reads.mock.calls.filter(([id]) => id === longLived.id).map(([, from]) => from).sort();
+    const runAt = async (time: string) => {
       clock.set(time);
+      reads.mockClear();
       const [run] = (await server.kpiScheduler.tick()).runs.filter((r) => r.smart_link_id === longLived.id);
       const line = (await server.call('GET', `/api/v1/smart-links/${longLived.id}/kpi/runs`)).body.data[0];
-      expect(line).toMatchObject({ id: run?.id, phase: 'optimising', kept_previous: false });
-      return (id: number) => line.model.posteriors.find((p: any) => p.entry_id === id);
+      expect(line.id).toBe(run?.id);
+      return { line, posterior: (id: number) => line.model.posteriors.find((p: any) => p.entry_id === id) };
     };
-    // Their hour ended 24 hours before the history's start (09:00 on the 9th), and fades for each of them.
-    const faded = (hours: number) => 8 * EARLIER_FADE_PER_HOUR ** hours;
-    const first = await posteriorsAt('2030-01-12T09:00:30.000Z');
-    expect(first(entryA).alpha).toBeCloseTo(sharpeningFor(faded(24), 2) * (1 + faded(24)), 6);
-    expect(first(entryB).alpha).toBeCloseTo(sharpeningFor(0, 2), 6);
-    // A click in the next window, so the next run computes a model rather than keeping this one. It
-    // adds only the hour that aged out since: the old clicks are faded one hour more, not counted again.
-    clock.set('2030-01-12T09:30:00.000Z');
-    expect((await clickOn(server.url, minted, { sub1: 'b' })).status).toBe(302);
-    const next = await posteriorsAt('2030-01-12T10:00:30.000Z');
-    expect(next(entryA).alpha).toBeCloseTo(sharpeningFor(faded(25), 2) * (1 + faded(25)), 6);
+    try {
+      // Their hour ended 24 hours before the history's start (09:00 on the 9th), and fades for each of them.
+      const faded = (hours: number) => 8 * EARLIER_FADE_PER_HOUR ** hours;
+      const first = await runAt('2030-01-12T09:00:30.000Z');
+      expect(first.line).toMatchObject({ phase: 'optimising', kept_previous: false });
+      expect(first.posterior(entryA).alpha).toBeCloseTo(sharpeningFor(faded(24), 2) * (1 + faded(24)), 6);
+      expect(first.posterior(entryB).alpha).toBeCloseTo(sharpeningFor(0, 2), 6);
+      // The model carries no sums yet, so the epoch before the history is read from its start.
+      expect(readsFrom()[0]).toBe('2030-01-08T08:10:00.000Z');
+
+      // A click in the next window, so the next run computes a model rather than keeping this one.
+      clock.set('2030-01-12T09:30:00.000Z');
+      expect((await clickOn(server.url, minted, { sub1: 'b' })).status).toBe(302);
+      const next = await runAt('2030-01-12T10:00:30.000Z');
+      expect(next.line).toMatchObject({ phase: 'optimising', kept_previous: false });
+      // The old clicks are faded one hour more, not counted again, and only the hour that aged out is read.
+      expect(next.posterior(entryA).alpha).toBeCloseTo(sharpeningFor(faded(25), 2) * (1 + faded(25)), 6);
+      expect(readsFrom()).toEqual(['2030-01-09T09:00:00.000Z', '2030-01-09T10:00:00.000Z']);
+
+      // A run whose window holds no clicks keeps the model in force and reads nothing before the history.
+      const idle = await runAt('2030-01-12T22:00:30.000Z');
+      expect(idle.line).toMatchObject({ kept_previous: true });
+      expect(readsFrom()).toEqual(['2030-01-09T22:00:00.000Z']);
+    } finally {
+      reads.mockRestore();
+    }
   });
 });

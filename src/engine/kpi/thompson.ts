@@ -107,7 +107,8 @@ function changeStatistic(a: Evidence, b: Evidence): number {
  * beyond CHANGE_Z, the one that disagrees most is where the rate changed. Locating the change to the
  * hour keeps all the evidence since then, however long ago it was: testing only a few fixed spans
  * kept the last day at most, so a day after a change the link lost the evidence that had settled
- * it and re-explored (bench/kpi swap). Counts are not faded, only delay-corrected.
+ * it and re-explored (bench/kpi swap). Hourly counts are not faded, only delay-corrected; the sums
+ * from before the history are (foldEarlier), and take part as one more, oldest hour.
  */
 function changeAge(hours: readonly CorrectedHour[]): number | null {
   const byAge = [...hours].sort((a, b) => a.ageMs - b.ageMs);
