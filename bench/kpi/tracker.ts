@@ -73,9 +73,11 @@ export class Tracker {
       }
     }
     // The hours that aged out of the history since the previous model's sums (all of them without one).
-    const carried = settings.algorithm === 'thompson' ? earlierOf(previous) : null;
-    const carriedHour = carried === null ? 0 : Math.round((Date.parse(carried.until) - START_MS) / HOUR_MS);
-    const agedFromHour = carriedHour <= historyFromHour ? carriedHour : 0;
+    const previousSums = settings.algorithm === 'thompson' ? earlierOf(previous) : null;
+    const carriedHour = previousSums === null ? 0 : Math.round((Date.parse(previousSums.until) - START_MS) / HOUR_MS);
+    // Sums reaching into the history (a longer lookback) are summed again from the epoch's start.
+    const carried = carriedHour <= historyFromHour ? previousSums : null;
+    const agedFromHour = carried === null ? 0 : carriedHour;
     // Per hour and entry index (hour * n + entry), as the scheduler reads them.
     const aged = new Map<number, { -readonly [K in keyof AgedHour]: AgedHour[K] }>();
     for (let hour = agedFromHour; hour < historyFromHour; hour++) {
@@ -131,7 +133,7 @@ export class Tracker {
       previous,
       earlier: settings.algorithm === 'thompson' && historyFromHour > 0
         ? {
-          outcomes: foldEarlier(agedFromHour === carriedHour ? carried : null, aged.values(), new Date(START_MS + historyFromHour * HOUR_MS).toISOString()),
+          outcomes: foldEarlier(carried, aged.values(), new Date(START_MS + historyFromHour * HOUR_MS).toISOString()),
           ageMs: nowMs - historyFromHour * HOUR_MS,
         }
         : null,

@@ -1,7 +1,7 @@
 import type { KpiRunRecord, KpiStateRecord } from '../domain/kpi.js';
 import {
   KPI_HISTORY_LOOKBACKS, earlierOf, foldEarlier,
-  type AgedHour, type EntryWindowStats, type HourStats, type KpiEntryRef, type KpiRunInput, type KpiRunResult, type KpiSettingsView,
+  type AgedHour, type EntryWindowStats, type HourStats, type Outcomes, type KpiEntryRef, type KpiRunInput, type KpiRunResult, type KpiSettingsView,
 } from '../engine/index.js';
 import type { KpiRepo, KpiStatsReader } from '../ports/store.js';
 import { countEpochClicks } from './epoch-clicks.js';
@@ -45,38 +45,19 @@ export async function readRunInput(store: { kpi: KpiRepo; kpiStats: KpiStatsRead
   // Thompson learns from a longer history; the window's totals are its most recent part.
   const historyFromMs = Math.max(slotMs - KPI_HISTORY_LOOKBACKS * settings.lookbackHours * HOUR_MS, epochStartedMs);
   const historyFrom = iso(historyFromMs);
-  const [clickHours, conversionHours, clicksInEpoch, delays] = await Promise.all([
-    stats.clickHours(smartLinkId, historyFrom, windowTo),
-    stats.conversionHours(smartLinkId, historyFrom, windowTo),
+  const [byEntry, clicksInEpoch, delays] = await Promise.all([
+    readHourlyOutcomes(stats, smartLinkId, historyFrom, windowTo),
     countEpochClicks(store.kpi, stats, state, windowTo),
     stats.conversionDelaysMs(smartLinkId, DELAY_SAMPLE_SIZE),
   ]);
-  type HourRow = { -readonly [K in keyof HourStats]: HourStats[K] };
-  const byEntry = new Map<number, Map<string, HourRow>>();
-  const hourOf = (entryId: number, hour: string): HourRow => {
-    let hours = byEntry.get(entryId);
-    if (!hours) byEntry.set(entryId, (hours = new Map()));
-    let row = hours.get(hour);
-    if (!row) {
-      // The age of an hour's clicks is taken at the middle of the part of the hour that is read.
-      const hourMs = Date.parse(hour);
-      const middleMs = (Math.max(hourMs, historyFromMs) + Math.min(hourMs + HOUR_MS, window.toMs)) / 2;
-      row = { ageMs: nowMs - middleMs, clicks: 0, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0 };
-      hours.set(hour, row);
-    }
-    return row;
+  // The age of an hour's clicks is taken at the middle of the part of the hour that is read.
+  const ageOf = (hour: string): number => {
+    const hourMs = Date.parse(hour);
+    return nowMs - (Math.max(hourMs, historyFromMs) + Math.min(hourMs + HOUR_MS, window.toMs)) / 2;
   };
-  for (const { entryId, hour, clicks } of clickHours) hourOf(entryId, hour).clicks += clicks;
-  for (const { entryId, hour, ...outcomes } of conversionHours) {
-    const row = hourOf(entryId, hour);
-    row.conversions += outcomes.conversions;
-    row.events += outcomes.events;
-    row.revenueMicros += outcomes.revenueMicros;
-    row.payoutMicros += outcomes.payoutMicros;
-  }
   // Only the link's current entries: clicks of removed entries belong to an earlier epoch anyway.
   const windowStats: EntryWindowStats[] = subject.entries.flatMap((entry) => {
-    const hours = [...(byEntry.get(entry.id)?.entries() ?? [])];
+    const hours = [...(byEntry.get(entry.id)?.entries() ?? [])].map(([hour, sums]): [string, HourStats] => [hour, { ageMs: ageOf(hour), ...sums }]);
     if (hours.length === 0) return [];
     // The window starts on an hour boundary unless the epoch cuts it, and then the history starts there too.
     const inWindow = hours.filter(([hour]) => Date.parse(hour) + HOUR_MS > window.fromMs).map(([, row]) => row);
@@ -102,6 +83,33 @@ export async function readRunInput(store: { kpi: KpiRepo; kpiStats: KpiStatsRead
   };
 }
 
+type OutcomeSums = { -readonly [K in keyof Outcomes]: Outcomes[K] };
+
+/** The link's routed clicks in [from, to) and what they brought, per entry and UTC hour (ISO of its start). */
+async function readHourlyOutcomes(stats: KpiStatsReader, smartLinkId: number, from: string, to: string): Promise<Map<number, Map<string, OutcomeSums>>> {
+  const [clickHours, conversionHours] = await Promise.all([
+    stats.clickHours(smartLinkId, from, to),
+    stats.conversionHours(smartLinkId, from, to),
+  ]);
+  const byEntry = new Map<number, Map<string, OutcomeSums>>();
+  const hourOf = (entryId: number, hour: string): OutcomeSums => {
+    let hours = byEntry.get(entryId);
+    if (!hours) byEntry.set(entryId, (hours = new Map()));
+    let row = hours.get(hour);
+    if (!row) hours.set(hour, (row = { clicks: 0, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0 }));
+    return row;
+  };
+  for (const { entryId, hour, clicks } of clickHours) hourOf(entryId, hour).clicks += clicks;
+  for (const { entryId, hour, ...outcomes } of conversionHours) {
+    const row = hourOf(entryId, hour);
+    row.conversions += outcomes.conversions;
+    row.events += outcomes.events;
+    row.revenueMicros += outcomes.revenueMicros;
+    row.payoutMicros += outcomes.payoutMicros;
+  }
+  return byEntry;
+}
+
 /**
  * The epoch before the history (see EarlierOutcomes): what the model in force carries, plus the
  * hours that aged out of the history since, read once each. Sums reaching into the history (the
@@ -113,32 +121,11 @@ async function readEarlier(stats: KpiStatsReader, subject: RunSubject, historyFr
   const model = earlierOf(subject.state.model);
   const carried = model !== null && Date.parse(model.until) <= historyFromMs ? model : null;
   const from = carried === null ? subject.state.epoch_started_at : carried.until;
-  const aged = new Map<string, { -readonly [K in keyof AgedHour]: AgedHour[K] }>();
-  const hourOf = (entryId: number, hour: string) => {
-    const key = `${entryId} ${hour}`;
-    let row = aged.get(key);
-    if (!row) {
-      const endMs = Math.min(Date.parse(hour) + HOUR_MS, historyFromMs);
-      aged.set(key, (row = { entryId, endMs, clicks: 0, conversions: 0, events: 0, revenueMicros: 0, payoutMicros: 0 }));
-    }
-    return row;
-  };
-  if (Date.parse(from) < historyFromMs) {
-    const to = iso(historyFromMs);
-    const [clickHours, conversionHours] = await Promise.all([
-      stats.clickHours(subject.smartLinkId, from, to),
-      stats.conversionHours(subject.smartLinkId, from, to),
-    ]);
-    for (const { entryId, hour, clicks } of clickHours) hourOf(entryId, hour).clicks += clicks;
-    for (const { entryId, hour, conversions, events, revenueMicros, payoutMicros } of conversionHours) {
-      const row = hourOf(entryId, hour);
-      row.conversions += conversions;
-      row.events += events;
-      row.revenueMicros += revenueMicros;
-      row.payoutMicros += payoutMicros;
-    }
-  }
-  return { outcomes: foldEarlier(carried, aged.values(), iso(historyFromMs)), ageMs: subject.nowMs - historyFromMs };
+  const byEntry = Date.parse(from) < historyFromMs ? await readHourlyOutcomes(stats, subject.smartLinkId, from, iso(historyFromMs)) : new Map<number, Map<string, OutcomeSums>>();
+  const aged = [...byEntry].flatMap(([entryId, hours]) => [...hours].map(([hour, sums]): AgedHour => (
+    { entryId, endMs: Math.min(Date.parse(hour) + HOUR_MS, historyFromMs), ...sums }
+  )));
+  return { outcomes: foldEarlier(carried, aged, iso(historyFromMs)), ageMs: subject.nowMs - historyFromMs };
 }
 
 /** The run-record line of a computed run. */

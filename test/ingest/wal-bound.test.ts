@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -7,17 +8,14 @@ import { openWriter, type WriterFixture } from './helpers.js';
 
 const WAL_LIMIT_PAGES = 256;
 
-/** The database's page size, from its file header (a WAL frame is a 24-byte header and one page). */
+/** The database's page size (a WAL frame is a 24-byte header and one page). */
 function pageSize(file: string): number {
-  const header = Buffer.alloc(18);
-  const fd = fs.openSync(file, 'r');
+  const db = new Database(file, { readonly: true });
   try {
-    fs.readSync(fd, header, 0, 18, 0);
+    return Number(db.pragma('page_size', { simple: true }));
   } finally {
-    fs.closeSync(fd);
+    db.close();
   }
-  const size = header.readUInt16BE(16);
-  return size === 1 ? 65536 : size;
 }
 
 let fixture: WriterFixture | undefined;
