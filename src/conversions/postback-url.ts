@@ -1,6 +1,6 @@
 import type { ClickRecord } from '../domain/click.js';
 import { microsToText } from '../domain/money.js';
-import { encodeControls, encodeValue, isMacroName, macroValue, type MacroFacts } from '../engine/macros.js';
+import { encodeLiteral, encodeValue, isMacroName, macroValue, type MacroFacts } from '../engine/macros.js';
 
 /** What a partner postback URL's macros (SPEC §10.4) are filled from. */
 export interface PostbackFacts {
@@ -65,7 +65,7 @@ export function postbackUrlPieces(url: string, facts: PostbackFacts): string[] {
     const name = match[1] ?? '';
     const value = name === CONVERSION_ID ? '' : postbackMacroValue(name, facts, click);
     if (value === undefined) continue;
-    current += encodeControls(url.slice(last, match.index));
+    current += encodeLiteral(url.slice(last, match.index));
     if (name === CONVERSION_ID) {
       pieces.push(current);
       current = '';
@@ -74,6 +74,6 @@ export function postbackUrlPieces(url: string, facts: PostbackFacts): string[] {
     }
     last = match.index + match[0].length;
   }
-  pieces.push(current + encodeControls(url.slice(last)));
+  pieces.push(current + encodeLiteral(url.slice(last)));
   return pieces;
 }

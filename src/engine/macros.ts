@@ -30,9 +30,15 @@ export interface MacroFacts {
   isUnique: boolean;
 }
 
-// Control characters can only come from a stored URL edited behind the API's back; encoding them
-// here keeps "no CR/LF in a Location header" true whatever the database holds.
-export const encodeControls = (text: string): string => text.replace(/[\u0000-\u001f\u007f]/g, (c) => encodeURIComponent(c));
+/**
+ * The fixed text of a URL template with everything outside printable ASCII percent-encoded (as
+ * UTF-8, the way browsers encode what is typed into the address bar). The API accepts a URL such as
+ * `https://shop.example/€uro`, but a `Location` header or an outbound request line cannot carry
+ * those bytes: Node refuses to send the header, and the visitor got a 500 for a click already
+ * stored. Control characters can only come from a URL edited behind the API's back; encoding them
+ * keeps "no CR/LF in a Location header" true whatever the database holds.
+ */
+export const encodeLiteral = (text: string): string => text.replace(/[^\x21-\x7e]+/g, encodeValue);
 
 export const isMacroName = (name: string): name is MacroName => KNOWN.has(name);
 
@@ -43,11 +49,11 @@ export function compileTemplate(url: string): Template {
   for (const match of url.matchAll(/\{([a-z0-9_]+)\}/g)) {
     const name = match[1] ?? '';
     if (!isMacroName(name)) continue; // unknown macros stay as written
-    literals.push(encodeControls(url.slice(last, match.index)));
+    literals.push(encodeLiteral(url.slice(last, match.index)));
     macros.push(name);
     last = match.index + match[0].length;
   }
-  literals.push(encodeControls(url.slice(last)));
+  literals.push(encodeLiteral(url.slice(last)));
   return { literals, macros };
 }
 

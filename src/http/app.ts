@@ -57,6 +57,9 @@ export interface AppDeps {
 
 export const API_PREFIX = '/api/v1';
 
+/** Request line and headers together: room for tracking URLs far longer than anyone should send. */
+const MAX_REQUEST_HEADER_BYTES = 64 * 1024;
+
 /**
  * A path the router cannot match (bad percent-encoding, a parameter over its length limit): a 404
  * with the click path's headers, or the API's error body elsewhere — never a framework page.
@@ -81,6 +84,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: !requestLogging }),
     serializerOpts: { ajv: { formats: ajvFormats } },
     return503OnClosing: true,
+    // Node's default 16 KiB answered a long tracking URL with 431 before any route saw it; SPEC §4.1
+    // wants such a click served with its values cut to 512 characters.
+    http: { maxHeaderSize: MAX_REQUEST_HEADER_BYTES },
     // Malformed or absurdly long paths never reach a route; answer them like an unknown link.
     routerOptions: { onBadUrl: answerUnroutable, onMaxParamLength: answerUnroutable },
   });

@@ -41,6 +41,11 @@ describe('destination macros (SPEC §4.9)', () => {
   it('encodes control characters that reach a template from storage', () => {
     expect(renderTemplate(compileTemplate('https://a.example/\r\nSet-Cookie: x'), facts())).not.toMatch(/[\r\n]/);
   });
+
+  it('percent-encodes the fixed text outside printable ASCII as UTF-8, and leaves existing escapes alone', () => {
+    const url = renderTemplate(compileTemplate('https://a.example/€/caf\u00e9?q=%20x y&s={sub1}\ud800'), facts(context({ sub1: 'é' })));
+    expect(url).toBe('https://a.example/%E2%82%AC/caf%C3%A9?q=%20x%20y&s=%C3%A9%EF%BF%BD');
+  });
 });
 
 describe('deep links', () => {

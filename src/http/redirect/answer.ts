@@ -24,7 +24,8 @@ function escapeHtml(value: string): string {
  * could split a header or run script from a meta refresh.
  */
 export function isSafeDestination(url: string): boolean {
-  if (/[\u0000-\u001f\u007f]/.test(url)) return false;
+  // Only printable ASCII can go into a Location header; templates encode the rest, this is the last guard.
+  if (/[^\x21-\x7e]/.test(url)) return false;
   try {
     const parsed = new URL(url);
     return parsed.protocol === 'http:' || parsed.protocol === 'https:';
