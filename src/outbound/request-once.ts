@@ -19,6 +19,19 @@ export interface HopLimits {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
+ * A URL's user name or password as the partner meant it. The URL parser keeps a `%` that starts no
+ * escape as written, and decoding it threw: every postback to such a URL failed and was retried
+ * for hours. Text that is not valid percent-encoding is taken literally.
+ */
+function decodeUserinfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
  * One GET to `url`, connecting to `target` (already vetted) whatever the URL's host resolves to
  * now. The URL's host still names the request (`Host` header, TLS SNI and certificate check). No
  * connection reuse, no cookies, no proxy; the body is read and dropped up to `maxBodyBytes`, then
@@ -28,7 +41,7 @@ export function requestOnce(url: URL, target: ResolvedAddress, limits: HopLimits
   return new Promise<HopAnswer>((resolve, reject) => {
     const secure = url.protocol === 'https:';
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    const auth = url.username ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
+    const auth = url.username ? `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}` : undefined;
     const req = (secure ? https : http).request({
       method: 'GET',
       hostname,

@@ -60,6 +60,14 @@ describe('SafeHttpClient delivers', () => {
     expect(receiver.requests.every((r) => r.headers.cookie === undefined)).toBe(true);
   });
 
+  it('sends the URL\'s user and password as Basic authorization, decoded, and a bare "%" as written', async () => {
+    const basic = (userinfo: string) => `Basic ${Buffer.from(userinfo).toString('base64')}`;
+    const host = receiver.origin.slice('http://'.length);
+    expect(await testClient().get(`http://us%40er:p%3Aw@${host}/a`)).toEqual({ ok: true, status: 200 });
+    expect(await testClient().get(`http://user:100%zz@${host}/b`)).toEqual({ ok: true, status: 200 });
+    expect(receiver.requests.map((r) => r.headers.authorization)).toEqual([basic('us@er:p:w'), basic('user:100%zz')]);
+  });
+
   it('a fourth redirect is a permanent failure', async () => {
     receiver.reply = (_req, res, index) => {
       res.writeHead(307, { location: `/loop${index}` });

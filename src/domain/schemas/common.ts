@@ -58,7 +58,8 @@ export function storedResource<T extends TObject>(fields: T) {
 
 export const PageQuery = Type.Object(
   {
-    page: Type.Integer({ minimum: 1, default: 1 }),
+    // Bounded so the offset (page - 1) × page_size stays an exact integer that SQL can take.
+    page: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1 }),
     page_size: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
   },
   { additionalProperties: false },
