@@ -24,7 +24,7 @@ export interface ConversionReport {
 
 export interface RecordDeps {
   /** Reads the click, its offer and its partner; never used to decide duplicates. */
-  store: Pick<StoreTx, 'clicks' | 'offers' | 'partners'>;
+  store: Pick<StoreTx, 'clicks' | 'offers' | 'partners' | 'conversions'>;
   writer: ConversionWriter;
   /** Caps counters (hard caps make a conversion pending) and already-converted memory. */
   live: LiveState;
@@ -106,6 +106,12 @@ export async function recordConversion(deps: RecordDeps, report: ConversionRepor
   checkAllowed(report, offer);
 
   const { payout, revenue } = money(offer, report.amountMicros);
+  const identity = identityOf(report.eventId, report.orderId, offer.allow_duplicate_conversions);
+  // An advertiser's retry of a stored conversion answers at once: reserving a cap slot for it
+  // would, while it ran, push a genuine new conversion over a hard cap (stored pending, its partner
+  // never told). The unique key in the write still decides retries that race their original.
+  const stored = await deps.store.conversions.idOf(click.transaction_id, identity);
+  if (stored !== null) return { status: 'duplicate', conversion_id: stored };
   const timeMs = deps.now();
   const inWindow = withinAttributionWindow(Date.parse(click.time), offer.attribution_window_days, timeMs);
   // Check and count in one synchronous step, so concurrent conversions cannot all slip under a hard
@@ -140,7 +146,7 @@ export async function recordConversion(deps: RecordDeps, report: ConversionRepor
   const result = await settle(counted?.reservation ?? null, async () =>
     deps.writer.writeConversion({
       conversion,
-      ...identityOf(report.eventId, report.orderId, offer.allow_duplicate_conversions),
+      ...identity,
       partner_postback: await partnerPostback(deps, click, conversion, timeMs),
     }),
   );

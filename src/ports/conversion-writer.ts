@@ -27,7 +27,8 @@ export type ConversionWriteResult = { inserted: true; id: number } | { inserted:
  * The durable conversion log. `write` resolves only once the conversion (and its partner postback)
  * is committed at the configured durability level — or once a conversion with the same key is
  * known to be committed — so a 2xx answered after it is never lost. Duplicates are decided by the
- * storage's unique key inside the write, never by a read before it. It rejects on any other failure.
+ * storage's unique key inside the write; a read before it (`ConversionReader.idOf`) only answers
+ * replays of conversions already committed sooner. It rejects on any other failure.
  */
 export interface ConversionWriter {
   writeConversion(write: ConversionWrite): Promise<ConversionWriteResult>;

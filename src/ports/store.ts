@@ -101,6 +101,8 @@ export interface ConversionQuery {
 /** Reads of stored conversions, newest first; conversions are written only through the ConversionWriter port. */
 export interface ConversionReader {
   list(query: ConversionQuery): Promise<ListResult<ConversionRecord>>;
+  /** The id of the committed conversion holding this idempotency key, or null. */
+  idOf(transactionId: string, key: { event_key: string; order_key: string }): Promise<number | null>;
 }
 
 /** Stored soft-cap notifications (SPEC §8), newest first. */

@@ -150,6 +150,22 @@ describe('hard conversion and money caps', () => {
     clock.set('2025-06-14T22:00:00.000Z'); // midnight in Berlin (CEST)
     expect(await convertEach(tokenA, 1)).toEqual(['approved']);
   });
+
+  it("an advertiser's retries of a stored conversion take no cap room from a new conversion arriving with them", async () => {
+    const capped = await offer('conv-retry', { caps: [{ metric: 'conversions', period: 'daily', limit: 2, mode: 'hard' }] });
+    const { tokenA } = await priorityLink(capped.id);
+    clock.set('2025-06-16T10:00:00.000Z');
+    const first = (await clickHost(tokenA)).tid;
+    const second = (await clickHost(tokenA)).tid;
+    expect((await postback(server, { transaction_id: first })).body.status).toBe('approved');
+    // Retries of the first postback race the second click's: two conversions against a cap of two.
+    const answers = await Promise.all([
+      postback(server, { transaction_id: first }), postback(server, { transaction_id: first }), postback(server, { transaction_id: second }),
+    ]);
+    expect(answers.map((a) => a.body.status)).toEqual(['duplicate', 'duplicate', 'approved']);
+    const stored = (await server.call('GET', `/api/v1/conversions?offer_id=${capped.id}`)).body.data;
+    expect(stored.map((c: { status: string }) => c.status)).toEqual(['approved', 'approved']);
+  });
 });
 
 describe('soft caps', () => {

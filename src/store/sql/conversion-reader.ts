@@ -25,5 +25,11 @@ export function conversionReader(db: Executor): ConversionReader {
       const counted = await sql<{ total: number | string }>`select count(*) as total from conversions where ${where}`.execute(db);
       return { rows: rows.map(conversionFromRow), total: Number(counted.rows[0]?.total ?? 0) };
     },
+    async idOf(transactionId, key) {
+      const { rows } = await sql<{ id: number | string }>`select id from conversions
+        where transaction_id = ${transactionId} and event_key = ${key.event_key} and order_key = ${key.order_key}`.execute(db);
+      const id = rows[0]?.id;
+      return id === undefined ? null : Number(id);
+    },
   };
 }
