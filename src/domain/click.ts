@@ -57,6 +57,8 @@ export interface ClickRecord {
   gaid: string | null;
   /** Where the visitor was sent; null for a blank page. */
   destination: string | null;
+  /** A `url=` deep link the visitor asked for: `used`, or `rejected` for the offer's own destination; null when none was asked. */
+  deep_link: 'used' | 'rejected' | null;
   kpi_run_id: number | null;
 }
 

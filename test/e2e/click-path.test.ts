@@ -388,6 +388,12 @@ describe('hostile and oversized input', () => {
     expect(metaRefreshTarget(page.body)).toContain(`s1=${encodeURIComponent(sub1)}&s2=${encodeURIComponent(sub2)}`);
   });
 
+  it('a click that asks for no deep link stores none', async () => {
+    const mark = marker();
+    expect((await click(token, { sub3: mark })).status).toBe(302);
+    expect((await storedClick(mark)).deep_link).toBeNull();
+  });
+
   it('a url= deep link is used only when the offer allows it and its host is on the allow-list', async () => {
     const plainToken = await trackingToken((await smartLink({ entries: [{ offer_id: offers.plain.id }] })).id);
     const cases: { token: string; url: string; used: boolean }[] = [
@@ -408,6 +414,8 @@ describe('hostile and oversized input', () => {
       expect(answer.headers.get('x-injected')).toBeNull();
       const stored = await storedClick(mark);
       expect(answer.location, c.url).toBe(stored.destination);
+      // SPEC §4.9: the click notes whether the deep link it asked for was used or rejected.
+      expect(stored.deep_link, c.url).toBe(c.used ? 'used' : 'rejected');
       if (c.used) {
         expect(answer.location, c.url).toBe(new URL(c.url).href);
       } else {

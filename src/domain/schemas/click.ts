@@ -34,5 +34,8 @@ export const Click = Type.Object({
   idfa: Text,
   gaid: Text,
   destination: Text,
+  deep_link: Type.Union([StringEnum(['used', 'rejected'] as const), Type.Null()], {
+    description: "A url= deep link the visitor asked for: used, or rejected (not http(s) or not on the offer's allow-list) and the offer's destination used instead.",
+  }),
   kpi_run_id: MaybeId,
 });

@@ -31,6 +31,7 @@ export function toClickRecord(decision: Decision, ctx: ClickContext, link: Track
     idfa: ctx.idfa,
     gaid: ctx.gaid,
     destination: decision.destination_url,
+    deep_link: decision.deep_link,
     kpi_run_id: decision.kpi_run_id,
   };
 }

@@ -36,6 +36,7 @@ export interface ClickRow {
   kpi_run_id: number | null;
   idfa: string | null;
   gaid: string | null;
+  deep_link: string | null;
 }
 
 export function clickToRow(click: ClickRecord): ClickRow {
@@ -76,6 +77,7 @@ export function clickToRow(click: ClickRecord): ClickRow {
     // Tolerates records written before these fields existed (undefined is not a bindable value).
     idfa: click.idfa ?? null,
     gaid: click.gaid ?? null,
+    deep_link: click.deep_link ?? null,
   };
 }
 
@@ -118,6 +120,7 @@ export function clickFromRow(row: ClickRow): ClickRecord {
     idfa: row.idfa ?? null,
     gaid: row.gaid ?? null,
     destination: row.destination,
+    deep_link: (row.deep_link ?? null) as ClickRecord['deep_link'],
     kpi_run_id: int(row.kpi_run_id),
   };
 }
@@ -128,7 +131,7 @@ const columnSet: Record<keyof ClickRow, true> = {
   offer_id: true, offer_url_id: true, advertiser_id: true, outcome: true, reason: true, skipped: true, is_unique: true,
   ip: true, user_agent: true, os: true, os_version: true, device_type: true, browser: true, brand: true,
   language: true, country: true, region: true, city: true, sub1: true, sub2: true, sub3: true, sub4: true, sub5: true,
-  source_id: true, destination: true, kpi_run_id: true, idfa: true, gaid: true,
+  source_id: true, destination: true, kpi_run_id: true, idfa: true, gaid: true, deep_link: true,
 };
 
 /** Every column of the `clicks` table; the single source for the insert statement. */

@@ -290,6 +290,12 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
         await sql`drop index clicks_offer_time`.execute(db);
       },
     },
+    '0009_click_deep_link': {
+      // SPEC §4.9: a click notes whether the deep link it asked for was used or rejected.
+      async up(db) {
+        await sql`alter table clicks add column deep_link text`.execute(db);
+      },
+    },
   };
 }
 
