@@ -38,7 +38,7 @@ export interface ClickRecord {
   offer_url_id: number | null;
   advertiser_id: number | null;
   outcome: ClickOutcome;
-  /** Reason code of the outcome (e.g. 20 no match, 901 paused link); null when routed normally. */
+  /** Reason code of the outcome (e.g. 20 no match, 901 paused link, 906 suspended partner); null when routed normally. */
   reason: number | null;
   skipped: SkippedEntry[];
   is_unique: boolean;

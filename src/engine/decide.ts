@@ -34,10 +34,13 @@ const REASON_OF: Readonly<Record<ClickOutcome, number | null>> = {
   invalid: REASON.SMART_LINK_INACTIVE,
 };
 
-/** A paused link (SPEC §4.3 step 1) is an invalid click that considers no entry. */
-function pausedResolution(link: SmartLinkView): Resolution {
+/**
+ * A click that considers no entry: the link is paused (SPEC §4.3 step 1), or the partner is
+ * suspended — the way the API offers to stop a partner with traffic, since it cannot be deleted.
+ */
+function invalidResolution(link: SmartLinkView, note: string): Resolution {
   const trace: Trace = {
-    smart_link_id: link.id, routing: link.routing, order: [], draw: null, candidates: [], catch_all: null, fail_traffic: null, kpi: null, notes: [],
+    smart_link_id: link.id, routing: link.routing, order: [], draw: null, candidates: [], catch_all: null, fail_traffic: null, kpi: null, notes: [note],
   };
   return { outcome: 'invalid', entryId: null, landing: null, skipped: [], trace };
 }
@@ -51,7 +54,7 @@ function isUnique(scope: RouteScope, offer: OfferView | null): boolean {
 }
 
 /** Turns a routing result into the decision: destination with macros, deep link, redirect mode. */
-function finish(scope: RouteScope, smartLinkId: number, resolution: Resolution): Decision {
+function finish(scope: RouteScope, smartLinkId: number, resolution: Resolution, reason = REASON_OF[resolution.outcome]): Decision {
   const { landing, trace } = resolution;
   const offer = landing?.offer ?? null;
   const unique = isUnique(scope, offer);
@@ -87,7 +90,7 @@ function finish(scope: RouteScope, smartLinkId: number, resolution: Resolution):
     offer_id: facts.offerId,
     offer_url_id: facts.offerUrlId,
     advertiser_id: facts.advertiserId,
-    reason: REASON_OF[outcome],
+    reason,
     destination_url: destination,
     redirect_mode: offer?.redirectMode ?? 'standard',
     is_unique: unique,
@@ -119,6 +122,9 @@ export function decide(
   const scope: RouteScope = {
     snapshot, partnerId, ctx, input: toMatchInput(ctx), state, rng, traceAll: !lean && (options.traceAll ?? false), lean,
   };
-  if (link.status === 'paused') return finish(scope, link.id, pausedResolution(link));
+  if (link.status === 'paused') return finish(scope, link.id, invalidResolution(link, 'smart link paused'));
+  if (snapshot.partners.get(partnerId)?.status === 'suspended') {
+    return finish(scope, link.id, invalidResolution(link, 'partner suspended'), REASON.PARTNER_SUSPENDED);
+  }
   return finish(scope, link.id, routeLink(scope, link, { hop: 0, visited: new Set([link.id]) }));
 }

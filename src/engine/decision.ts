@@ -103,7 +103,7 @@ export interface Decision {
   offer_id: number | null;
   offer_url_id: number | null;
   advertiser_id: number | null;
-  /** Reason code of the outcome: 901 paused link, 20 no match; null when an offer was reached. */
+  /** Reason code of the outcome: 901 paused link, 906 suspended partner, 20 no match; null when an offer was reached. */
   reason: number | null;
   /** After macros; null = a blank page. */
   destination_url: string | null;

@@ -28,6 +28,7 @@ export const REASON = {
   OFFER_INACTIVE: 903,
   OFFER_URL_INACTIVE: 904,
   BOT: 905,
+  PARTNER_SUSPENDED: 906,
 } as const;
 
 export type ReasonCode = (typeof REASON)[keyof typeof REASON];

@@ -283,6 +283,28 @@ describe('paused links and traffic nothing accepts', () => {
     expect(await storedClick(mark2)).toMatchObject({ transaction_id: tid, outcome: 'invalid', reason: 901, offer_id: null });
   });
 
+  it("a suspended partner's clicks are invalid (reason 906) and reach no offer, not even the catch-all, until it is active again", async () => {
+    const suspended = (await create(server, '/api/v1/partners', { name: `suspended ${marker()}` })).id;
+    const link = await smartLink({ catch_all_offer_id: offers.catch.id, entries: [{ offer_id: offers.main.id }] });
+    const res = await server.call('POST', `/api/v1/smart-links/${link.id}/tracking-links`, { partner_id: suspended });
+    expect(res.status).toBe(201);
+    const setStatus = async (status: string) =>
+      expect((await server.call('PATCH', `/api/v1/partners/${suspended}`, { status })).status).toBe(200);
+
+    await setStatus('suspended');
+    const mark = marker();
+    const blank = await click(res.body.token, { sub3: mark });
+    expect(blank.status).toBe(200);
+    expectNoStore(blank);
+    expect(blank.location).toBeNull();
+    expect(await storedClick(mark)).toMatchObject({ outcome: 'invalid', reason: 906, entry_id: null, offer_id: null, destination: null });
+
+    await setStatus('active');
+    const routed = await click(res.body.token);
+    expect(routed.status).toBe(302);
+    expect(routed.location).toMatch(/^https:\/\/dest\.example\/land\?/);
+  });
+
   it('no matching entry and no catch-all stores reason 20 and answers a blank page, or the global fail redirect', async () => {
     const link = await smartLink({
       entries: [{ offer_id: offers.main.id, ruleset: { rules: [{ dimension: 'sub1', op: 'include', values: ['vip'] }] } }],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Rule } from '../../src/domain/schemas/ruleset.js';
 import { allClear, decide, seededRng, type StateView } from '../../src/engine/index.js';
-import { context, entry, offer, offerUrl, smartLink, snapshotOf } from './fixtures.js';
+import { context, entry, offer, offerUrl, partner, smartLink, snapshotOf } from './fixtures.js';
 
 /** The worked examples of the reference, §19.1, as executable expectations. */
 const include = (dimension: Rule['dimension'], ...values: string[]): Rule => ({ dimension, op: 'include', values });
@@ -120,6 +120,20 @@ describe('reference §19.1 worked examples', () => {
       settings: { global_fail_redirect_url: 'https://fail.example/', version: 1 },
     });
     expect(decide(snapshot, 1, 1, context(), allClear, seededRng(1))).toMatchObject({ outcome: 'invalid', reason: 901, destination_url: 'https://fail.example/' });
+  });
+
+  it("a suspended partner's click is invalid, reason 906, to the global fail redirect, even with a catch-all", () => {
+    const snapshot = snapshotOf({
+      offers: [offer(1), offer(2)],
+      partners: [{ ...partner(1), status: 'suspended' }, partner(2)],
+      smartLinks: [smartLink(1, [entry(1, 1)], { catch_all_offer_id: 2 })],
+      settings: { global_fail_redirect_url: 'https://fail.example/', version: 1 },
+    });
+    const decision = decide(snapshot, 1, 1, context(), allClear, seededRng(1));
+    expect(decision).toMatchObject({ outcome: 'invalid', reason: 906, offer_id: null, destination_url: 'https://fail.example/' });
+    expect(decision?.trace.notes).toEqual(['partner suspended']);
+    // The same link still routes an active partner's visitors.
+    expect(decide(snapshot, 1, 2, context(), allClear, seededRng(1))).toMatchObject({ outcome: 'routed', offer_id: 1 });
   });
 
   it('a deleted or unknown smart link has no decision (the caller answers 404)', () => {
