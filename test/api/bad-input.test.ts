@@ -78,6 +78,8 @@ const cases: Case[] = [
   { name: 'PATCH of an unknown id', method: 'PATCH', path: () => '/api/v1/advertisers/999999', body: () => ({ name: 'x' }), status: 404, code: 'not_found' },
   { name: 'non-numeric id', method: 'GET', path: () => '/api/v1/offers/abc', status: 400, code: 'validation_failed' },
   { name: 'page_size over 500', method: 'GET', path: () => '/api/v1/offers?page_size=501', status: 400, code: 'validation_failed', detail: 'query.page_size' },
+  { name: 'a date that does not exist (read as 1 March before)', method: 'GET', path: () => '/api/v1/conversions?from=2024-02-30T00:00:00Z', status: 400, code: 'validation_failed', detail: 'query.from' },
+  { name: 'hour 24', method: 'GET', path: () => '/api/v1/conversions?to=2024-02-01T24:00:00Z', status: 400, code: 'validation_failed', detail: 'query.to' },
   { name: 'a page past any list (its offset overflowed SQLite)', method: 'GET', path: () => '/api/v1/offers?page=200000000000000000', status: 400, code: 'validation_failed', detail: 'query.page' },
   { name: 'a conversions page past any list', method: 'GET', path: () => '/api/v1/conversions?page=99999999999999999999', status: 400, code: 'validation_failed', detail: 'query.page' },
   { name: 'access state out of the enum', method: 'PUT', path: () => `/api/v1/offers/${n.offer.id}/access/${n.partner.id}`, body: () => ({ state: 'maybe' }), status: 400, code: 'validation_failed', detail: 'state' },
