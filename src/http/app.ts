@@ -87,8 +87,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Node's default 16 KiB answered a long tracking URL with 431 before any route saw it; SPEC §4.1
     // wants such a click served with its values cut to 512 characters.
     http: { maxHeaderSize: MAX_REQUEST_HEADER_BYTES },
-    // Malformed or absurdly long paths never reach a route; answer them like an unknown link.
-    routerOptions: { onBadUrl: answerUnroutable, onMaxParamLength: answerUnroutable },
+    // Malformed or absurdly long paths never reach a route; answer them like an unknown link. A
+    // trailing slash (`/sl/<token>/`, as some ad platforms append) is the same tracking URL.
+    routerOptions: { onBadUrl: answerUnroutable, onMaxParamLength: answerUnroutable, ignoreTrailingSlash: true },
   });
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);

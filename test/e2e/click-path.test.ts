@@ -156,6 +156,13 @@ describe('a routed click', () => {
     expect(cookies[0]).toMatch(/;\s*HttpOnly(;|$)/i);
   });
 
+  it('a tracking URL with a trailing slash is the same link', async () => {
+    const mark = marker();
+    const answer = await click(`${token}/`, { sub3: mark });
+    expect(answer.status).toBe(302);
+    expect(await storedClick(mark)).toMatchObject({ transaction_id: transactionIdIn(answer.location), outcome: 'routed' });
+  });
+
   it('stores the click under the transaction id in Location, with its routing trace', async () => {
     const mark = marker();
     const answer = await click(token, { sub3: mark });
