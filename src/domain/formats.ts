@@ -58,7 +58,22 @@ export function isVersion(value: string): boolean {
   return /^\d{1,6}(\.\d{1,6}){0,3}$/.test(value);
 }
 
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * An ISO 8601 date-time with an explicit offset (`Z` or `±hh:mm`), whose date and hour exist:
+ * Date.parse rolls 2024-02-30 over to 1 March and 24:00 to the next day, and reads a value without
+ * an offset in the server's own zone.
+ */
+export function isDateTime(value: string): boolean {
+  if (!DATE_TIME.test(value)) return false;
+  const [year, month, day, hour] = [value.slice(0, 4), value.slice(5, 7), value.slice(8, 10), value.slice(11, 13)].map(Number) as [number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && !Number.isNaN(Date.parse(value));
+}
+
 export const customFormats: Readonly<Record<string, (value: string) => boolean>> = {
+  'date-time': isDateTime,
   'http-url': isHttpUrl,
   'iana-timezone': isTimeZone,
   'host-port': isHostWithPort,

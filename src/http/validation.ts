@@ -4,19 +4,10 @@ import type { ErrorObject } from 'ajv';
 import { customFormats } from '../domain/formats.js';
 import type { ErrorDetail } from '../domain/errors.js';
 
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
-
-/** Whether the date and hour as written exist: Date.parse rolls 2024-02-30 over to 1 March and 24:00 to the next day. */
-function isRealDateTime(value: string): boolean {
-  const [year, month, day, hour] = [value.slice(0, 4), value.slice(5, 7), value.slice(8, 10), value.slice(11, 13)].map(Number) as [number, number, number, number];
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && !Number.isNaN(Date.parse(value));
-}
 
 /** Every string format our schemas use, for Ajv instances (request validation and response serialisation). */
 export const ajvFormats: Record<string, { type: 'string'; validate: (value: string) => boolean }> = {
   ...Object.fromEntries(Object.entries(customFormats).map(([name, validate]) => [name, { type: 'string' as const, validate }])),
-  'date-time': { type: 'string', validate: (value) => DATE_TIME.test(value) && isRealDateTime(value) },
 };
 
 function makeAjv(options: Options): Ajv {

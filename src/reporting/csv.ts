@@ -17,7 +17,12 @@ export function neutralise(value: string): string {
  * as the response drains (pipe keeps backpressure), so the CSV text is never held whole beside them.
  */
 export function csvStream(header: readonly string[], rows: readonly Record<string, Cell>[]): Readable {
-  const stringifier = stringify({ header: true, columns: [...header], cast: { string: neutralise }, record_delimiter: 'windows' });
+  // With CRLF records the library quotes only cells holding a CRLF; a lone LF or CR inside a cell
+  // (a partner's sub value) then went out bare and started a new row, whose first cell escaped
+  // neutralise: quote every cell with a line break.
+  const stringifier = stringify({
+    header: true, columns: [...header], cast: { string: neutralise }, record_delimiter: 'windows', quoted_match: /[\r\n]/,
+  });
   function* records() {
     for (const row of rows) yield header.map((key) => row[key] ?? '');
   }

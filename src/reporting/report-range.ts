@@ -1,4 +1,5 @@
 import type { ErrorDetail } from '../domain/errors.js';
+import { isDateTime } from '../domain/formats.js';
 import { localTime, nextDate, startOfLocalDay } from './time-zone.js';
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -40,8 +41,9 @@ function bound(value: string, name: 'from' | 'to', timeZone: string, problems: E
     }
     return name === 'from' ? startOfLocalDay(...parts, timeZone) : dayAfter(parts, timeZone);
   }
-  const ms = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(ms) || ms % QUARTER_HOUR_MS !== 0) {
+  // Without an offset Date.parse would read the value in the server's zone, not `timezone`.
+  const ms = isDateTime(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms) || ms % QUARTER_HOUR_MS !== 0) {
     problems.push({ path: `querystring.${name}`, message: 'must be a date YYYY-MM-DD or a date-time with offset on a quarter hour' });
     return undefined;
   }

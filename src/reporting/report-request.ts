@@ -74,7 +74,8 @@ function parseFilters(query: RawReportQuery, viewer: Viewer, problems: ErrorDeta
     const name = FILTER.exec(param)?.[1];
     if (name === undefined) continue;
     const path = `querystring.filter[${name.slice(0, 40)}]`;
-    const dimension = DIMENSIONS[name];
+    // Own keys only: `filter[constructor]` found Object.prototype's and failed with 500.
+    const dimension = Object.hasOwn(DIMENSIONS, name) ? DIMENSIONS[name] : undefined;
     if (!dimension || dimension.column === 'bucket' || (!viewer.admin && dimension.adminOnly)) {
       problems.push({ path, message: 'is not a filterable dimension' });
       continue;

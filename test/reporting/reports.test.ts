@@ -101,6 +101,10 @@ describe('GET /api/v1/reports', () => {
       'sort=(select 1)', 'order=desc;', 'filter[country) or (1=1]=x', 'filter[offer]=1 or 1=1', 'filter[day]=2026-03-07',
       'filter[nonsense]=1', 'timezone=UTC%27--', 'timezone=Mars/Olympus', 'from=yesterday', 'from=2026-02-30',
       'from=2026-03-07T00:07:00Z', 'from=2026-03-08&to=2026-03-07', 'colour=red', 'page_size=0',
+      // An own key only: these found Object.prototype's members and failed with 500.
+      'filter[constructor]=x', 'filter[__proto__]=x', 'filter[toString]=x',
+      // Without an offset the server's own zone would be used, not `timezone`.
+      'from=2026-03-07T00:00&to=2026-03-08T00:00&timezone=America/New_York',
     ];
     for (const query of bad) {
       const res = await report(query);
