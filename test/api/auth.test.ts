@@ -74,6 +74,19 @@ describe('API keys and roles', () => {
     expect((await server.call('GET', `/api/v1/smart-links/${hidden.id}`, undefined, { key: partnerKey })).status).toBe(403);
   });
 
+  it('a partner never lists a deleted smart link, not even by asking for status=deleted', async () => {
+    const gone = await create(server, '/api/v1/smart-links', { name: 'Gone', visible_to_partners: true, entries: [{ offer_id: network.offer.id }] });
+    expect((await server.call('DELETE', `/api/v1/smart-links/${gone.id}`)).status).toBe(204);
+    for (const query of ['', '&status=deleted']) {
+      const list = await server.call('GET', `/api/v1/smart-links?page_size=500${query}`, undefined, { key: partnerKey });
+      expect(list.status).toBe(200);
+      expect(list.body.data.map((l: { id: number }) => l.id), query).not.toContain(gone.id);
+    }
+    // The admin still finds it that way.
+    const admin = await server.call('GET', '/api/v1/smart-links?page_size=500&status=deleted');
+    expect(admin.body.data.map((l: { id: number }) => l.id)).toContain(gone.id);
+  });
+
   it('deleting a partner revokes its keys', async () => {
     const partner = await create(server, '/api/v1/partners', { name: 'Short-lived' });
     const key = (await server.call('POST', `/api/v1/partners/${partner.id}/api-keys`)).body.key;

@@ -111,6 +111,8 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
       let where: ListQuery['where'] = filters;
       if (principal.role === 'partner') {
         if (!resource.partnerScope?.list) throw new AppError('forbidden', `partner keys cannot list ${resource.noun}s`);
+        // Hidden statuses stay hidden from partners even when asked for by name, as they are item by item.
+        if (typeof filters.status === 'string' && resource.hideStatuses?.includes(filters.status)) return pageOf({ rows: [], total: 0 }, page, pageSize);
         where = { ...filters, ...resource.partnerScope.list(principal.partnerId) };
       }
       const parentId = await parentIdOf(store, request.params as Record<string, number>);
