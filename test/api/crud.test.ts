@@ -95,6 +95,12 @@ describe('management API round trips', () => {
     const blocked = await server.call('PUT', `/api/v1/offers/${offer.id}/access/${partner.id}`, { state: 'blocked' });
     expect(blocked.body).toMatchObject({ state: 'blocked', version: 2, caps: access.body.caps });
     expect((await server.call('GET', `/api/v1/offers/${offer.id}/access/${partner.id}`)).body).toEqual(blocked.body);
+    // An If-Match naming the version read before the block is a lost update: 409, the block stays.
+    const stale = await server.call('PUT', `/api/v1/offers/${offer.id}/access/${partner.id}`, { state: 'approved' }, { headers: { 'if-match': '1' } });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('conflict');
+    const current = await server.call('PUT', `/api/v1/offers/${offer.id}/access/${partner.id}`, { state: 'approved' }, { headers: { 'if-match': '2' } });
+    expect(current.body).toMatchObject({ state: 'approved', version: 3 });
 
     const key = await server.call('POST', `/api/v1/partners/${partner.id}/api-keys`);
     expect(key.status).toBe(201);

@@ -13,10 +13,15 @@ export function expectedVersion(request: FastifyRequest): number | undefined {
   return Number(match[1]);
 }
 
+/** A write whose If-Match names a version that is no longer current (SPEC §3: no lost updates). */
+export function staleVersion(noun: string): AppError {
+  return new AppError('conflict', `the ${noun} was changed by someone else; read it again and retry with its current version`);
+}
+
 export function unwrapUpdate<R>(result: UpdateResult<R>, noun: string): R {
   if (result.ok) return result.record;
   if (result.reason === 'not_found') throw AppError.notFound(noun);
-  throw new AppError('conflict', `the ${noun} was changed by someone else; read it again and retry with its current version`);
+  throw staleVersion(noun);
 }
 
 export function found<R>(record: R | undefined, noun: string): R {

@@ -5,7 +5,7 @@ import type { Cap } from '../../domain/schemas/offer.js';
 import type { AccessState } from '../../domain/records.js';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps } from './deps.js';
-import { found, principalOf } from './helpers.js';
+import { expectedVersion, found, principalOf, staleVersion } from './helpers.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
@@ -23,16 +23,21 @@ export function registerOfferAccess(app: FastifyInstance, deps: ApiDeps): void {
       summary: "Set a partner's access state (and partner caps) on an offer",
       params: OfferAccessParams,
       body: OfferAccessBody,
-      response: { 200: OfferAccess, ...errors },
+      response: { 200: OfferAccess, ...errors, 409: ErrorBody },
     },
     handler: async (request) => {
       requireAdmin(principalOf(request));
       const { id, partner_id: partnerId } = request.params as { id: number; partner_id: number };
       const body = request.body as { state: AccessState; caps?: Cap[] };
       await loadPair(id, partnerId);
-      const previous = await store.offerAccess.get(id, partnerId);
-      const caps = (body.caps ?? previous?.caps ?? []).map((cap) => ({ ...cap, mode: cap.mode ?? 'hard' }));
-      const record = await store.offerAccess.put({ offer_id: id, partner_id: partnerId, state: body.state, caps });
+      const version = expectedVersion(request);
+      const record = await store.transaction(async (tx) => {
+        const previous = await tx.offerAccess.get(id, partnerId);
+        // A pair never set has no version yet: 0, as If-Match would name it.
+        if (version !== undefined && version !== (previous?.version ?? 0)) throw staleVersion('access record');
+        const caps = (body.caps ?? previous?.caps ?? []).map((cap) => ({ ...cap, mode: cap.mode ?? 'hard' }));
+        return tx.offerAccess.put({ offer_id: id, partner_id: partnerId, state: body.state, caps });
+      });
       await deps.onChange();
       return record;
     },
