@@ -25,7 +25,7 @@ function benchClick(): ClickRecord {
     device: { os: 'iOS', os_version: '17.4', device_type: 'mobile', browser: 'Mobile Safari', brand: 'Apple', language: 'en-US' },
     geo: { country: 'US', region: 'CA', city: 'San Francisco' },
     sub1: 'campaign-42', sub2: null, sub3: null, sub4: null, sub5: null, source_id: 'feed-9', idfa: null, gaid: null,
-    destination: 'https://advertiser.example/landing?tid=abc', deep_link: null, kpi_run_id: null,
+    visitor_id: 'f'.repeat(32), destination: 'https://advertiser.example/landing?tid=abc', deep_link: null, kpi_run_id: null,
   };
 }
 

@@ -47,7 +47,7 @@ function clickRow(i: number, random: () => number, clicks: number): ClickRow {
     is_unique: random() < 0.8 ? 1 : 0, ip: null, user_agent: null, os: pick(['iOS', 'Android', 'Windows', 'macOS', 'Linux']),
     os_version: null, device_type: pick(DEVICES), browser: pick(['Safari', 'Chrome', 'Firefox', 'Edge', 'Samsung']), brand: null,
     language: null, country: pick(COUNTRIES), region: null, city: null, sub1: `s${Math.floor(random() * 200)}`, sub2: null, sub3: null,
-    sub4: null, sub5: null, source_id: null, destination: null, kpi_run_id: null, idfa: null, gaid: null, deep_link: null,
+    sub4: null, sub5: null, source_id: null, destination: null, kpi_run_id: null, idfa: null, gaid: null, deep_link: null, visitor_id: null,
   };
 }
 

@@ -152,7 +152,7 @@ export async function recordConversion(deps: RecordDeps, report: ConversionRepor
   );
   if (result.inserted && counted !== null && report.eventId === null) {
     // SPEC §9: this visitor converted on the offer, under every identifier its click carried.
-    deps.live.markConverted(offer.id, { transactionId: click.transaction_id, ip: click.ip, userAgent: click.user_agent, gaid: click.gaid, idfa: click.idfa });
+    deps.live.markConverted(offer.id, { visitorId: click.visitor_id, ip: click.ip, userAgent: click.user_agent, gaid: click.gaid, idfa: click.idfa });
   }
   return { status: result.inserted ? conversion.status : 'duplicate', conversion_id: result.id };
 }

@@ -55,6 +55,11 @@ export interface ClickRecord {
   /** Device advertising ids from the tracking URL (`idfa=`, `gaid=`): duplicate-filter identifiers. */
   idfa: string | null;
   gaid: string | null;
+  /**
+   * The browser's identity on the offer, which its offer cookie carries: the transaction id of its
+   * first click there (this click's own on a first visit). The `cookie` identifier of SPEC §9.
+   */
+  visitor_id: string;
   /** Where the visitor was sent; null for a blank page. */
   destination: string | null;
   /** A `url=` deep link the visitor asked for: `used`, or `rejected` for the offer's own destination; null when none was asked. */

@@ -28,6 +28,6 @@ export interface ClickContext {
   deep_link: string | null;
   idfa: string | null;
   gaid: string | null;
-  /** Visitor cookie ids the tracking domain holds, by offer id (the `cookie` duplicate identifier). */
+  /** The visitor id each offer cookie the browser holds carries, by offer id (the `cookie` identifier of SPEC §9). */
   offer_cookies: ReadonlyMap<number, string>;
 }

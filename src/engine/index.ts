@@ -17,4 +17,4 @@ export { MAX_FAIL_TRAFFIC_HOPS } from './resolution.js';
 export { seededRng, type Rng } from './rng.js';
 export type { AccessView, CapView, Snapshot, SmartLinkView, OfferView, RedirectMode } from './snapshot.js';
 export { allClear, type StateView } from './state-view.js';
-export { VISITOR_IDENTIFIERS, rememberedKey, visitorKey, type VisitorFacts, type VisitorIdentifier } from './visitor-key.js';
+export { VISITOR_IDENTIFIERS, rememberedKey, visitorIdOf, visitorKey, type VisitorFacts, type VisitorIdentifier } from './visitor-key.js';

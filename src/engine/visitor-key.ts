@@ -6,9 +6,10 @@ export type VisitorIdentifier = NonNullable<DuplicateFilter['identifier']>;
 /** Every identifier kind, in the order the duplicate filter lists them. */
 export const VISITOR_IDENTIFIERS: readonly VisitorIdentifier[] = ['cookie', 'ip', 'ip_user_agent', 'gaid', 'idfa'];
 
-/** What identifies a routed click's visitor later on: its own transaction id (the cookie it sets) and its device ids. */
+/** What identifies a routed click's visitor later on: its visitor id (the offer cookie it sets) and its device ids. */
 export interface VisitorFacts {
-  transactionId: string;
+  /** The transaction id of this browser's first click on the offer (see `visitorIdOf`). */
+  visitorId: string;
   ip: string | null;
   userAgent: string | null;
   gaid: string | null;
@@ -17,7 +18,7 @@ export interface VisitorFacts {
 
 // One formatting per kind, shared by the check (visitorKey) and the memory (rememberedKey), so a
 // key remembered at one click is exactly the key asked for at the next.
-const cookieKey = (transactionId: string) => `cookie:${transactionId}`;
+const cookieKey = (visitorId: string) => `cookie:${visitorId}`;
 const ipKey = (ip: string | null) => (ip === null ? null : `ip:${ip}`);
 const ipUaKey = (ip: string | null, ua: string | null) => (ip === null || ua === null ? null : `ip_ua:${ip} ${ua}`);
 const deviceKey = (kind: 'gaid' | 'idfa', id: string | null) => (id === null ? null : `${kind}:${id.toLowerCase()}`);
@@ -28,11 +29,11 @@ const deviceKey = (kind: 'gaid' | 'idfa', id: string | null) => (id === null ? n
  * does not carry that identifier: such a visitor cannot be recognised and counts as new.
  */
 export function visitorKey(identifier: VisitorIdentifier, ctx: ClickContext, offerId: number): string | null {
-  // The offer cookie holds the transaction id of the visitor's earlier click: the key it was remembered under.
-  const earlierClick = ctx.offer_cookies.get(offerId);
-  if (identifier === 'cookie' && earlierClick === undefined) return null;
+  // The offer cookie holds the visitor id the browser's earlier clicks were remembered under.
+  const earlierVisit = ctx.offer_cookies.get(offerId);
+  if (identifier === 'cookie' && earlierVisit === undefined) return null;
   return rememberedKey(identifier, {
-    transactionId: earlierClick ?? '',
+    visitorId: earlierVisit ?? '',
     ip: ctx.ip,
     userAgent: ctx.user_agent,
     gaid: ctx.gaid,
@@ -41,14 +42,24 @@ export function visitorKey(identifier: VisitorIdentifier, ctx: ClickContext, off
 }
 
 /**
+ * A click's visitor id on the offer it reached: the one its offer cookie already carries, or, on
+ * the browser's first click there, the click's own transaction id. It stays the same over the
+ * browser's later clicks, so a conversion reported for any of them (they often arrive after the
+ * visitor clicked again) marks the identity the next click presents.
+ */
+export function visitorIdOf(ctx: ClickContext, offerId: number | null): string {
+  return (offerId === null ? undefined : ctx.offer_cookies.get(offerId)) ?? ctx.transaction_id;
+}
+
+/**
  * The key a routed click is remembered under, so that the visitor's next click finds it through
- * `visitorKey`. For `cookie` that is the click's own transaction id: the offer cookie set on this
- * click's answer carries it, and the browser sends it back on the next click.
+ * `visitorKey`. For `cookie` that is the visitor id: the offer cookie set on this click's answer
+ * carries it, and the browser sends it back on the next click.
  */
 export function rememberedKey(identifier: VisitorIdentifier, facts: VisitorFacts): string | null {
   switch (identifier) {
     case 'cookie':
-      return cookieKey(facts.transactionId);
+      return cookieKey(facts.visitorId);
     case 'ip':
       return ipKey(facts.ip);
     case 'ip_user_agent':

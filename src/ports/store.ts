@@ -131,7 +131,8 @@ export interface HistoryBucket extends HistoryTotal {
 /** A stored click's visitor identifiers, for duplicate and already-converted memory. */
 export interface VisitorRow {
   offerId: number;
-  transactionId: string;
+  /** The offer cookie's visitor id (the click's own transaction id for clicks stored before it existed). */
+  visitorId: string;
   /** ISO 8601 UTC. */
   time: string;
   ip: string | null;

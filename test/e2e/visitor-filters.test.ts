@@ -158,6 +158,46 @@ describe('already-converted filter (SPEC §9, reason 27)', () => {
   });
 });
 
+describe('the cookie identifier follows the browser, not its latest click', () => {
+  /** The Cookie header a browser sends back after `answer` set its offer cookie. */
+  const cookieFrom = (answer: Routed) => answer.setCookie?.split(';')[0] ?? '';
+
+  it('a conversion reported for an earlier click blocks the browser that clicked again since (reason 27), also after a restart', async () => {
+    const { offer, host, entryId, click } = await filteredLink({ block_already_converted: true, duplicate_filter: { enabled: false, identifier: 'cookie' } });
+    const first = await click({ ip: '10.0.11.1' });
+    const second = await click({ ip: '10.0.11.1', cookie: cookieFrom(first) });
+    expect([first.host, second.host]).toEqual([host, host]);
+    // The cookie now names the second click (a pixel converts that one) and still the first as the visitor.
+    expect(cookieFrom(second)).toBe(`sy_o${offer.id}=${second.tid}.${first.tid}`);
+    expect((await server.call('GET', `/api/v1/clicks/${second.tid}`)).body.visitor_id).toBe(first.tid);
+
+    // The advertiser reports the first click's conversion after the visitor clicked again.
+    expect((await postback(server, { transaction_id: first.tid })).body.status).toBe('approved');
+    const third = await click({ ip: '10.0.11.2', cookie: cookieFrom(second) });
+    expect(third.host).toBe('fallback.example');
+    expect(await skipped(third.tid)).toEqual([{ entry_id: entryId, reason: 27 }]);
+
+    const { dataDir } = server;
+    await server.close();
+    await open(dataDir);
+    const afterRestart = await click({ ip: '10.0.11.3', cookie: cookieFrom(second) });
+    expect(afterRestart.host).toBe('fallback.example');
+    expect((await click({ ip: '10.0.11.4' })).host).toBe(host);
+  });
+
+  it('a pixel conversion is attributed to the latest click the cookie names', async () => {
+    const { offer, host, click } = await filteredLink({ conversion_method: 'cookie' });
+    const first = await click({ ip: '10.0.12.1' });
+    const second = await click({ ip: '10.0.12.1', cookie: cookieFrom(first) });
+    expect(second.host).toBe(host);
+    const pixel = await fetch(`${server.url}/pixel?offer_id=${offer.id}`, { headers: { cookie: cookieFrom(second) } });
+    expect(pixel.status).toBe(200);
+    await pixel.arrayBuffer();
+    const converted = (await server.call('GET', `/api/v1/conversions?offer_id=${offer.id}`)).body.data;
+    expect(converted.map((c: { transaction_id: string }) => c.transaction_id)).toEqual([second.tid]);
+  });
+});
+
 describe('visitor memory across a restart', () => {
   it('duplicate and already-converted memory are rebuilt from stored clicks and conversions', async () => {
     clock.set('2025-06-20T12:00:00.000Z');

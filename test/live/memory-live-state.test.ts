@@ -11,7 +11,7 @@ import { access, offer, partner, snapshotOf } from '../engine/fixtures.js';
  */
 
 const T0 = Date.parse('2025-06-10T12:00:00.000Z');
-const visitor = (n: number) => ({ transactionId: n.toString(16).padStart(32, '0'), ip: `10.0.0.${n % 250}`, userAgent: 'ua', gaid: null, idfa: null });
+const visitor = (n: number) => ({ visitorId: n.toString(16).padStart(32, '0'), ip: `10.0.0.${n % 250}`, userAgent: 'ua', gaid: null, idfa: null });
 
 function stateWith(caps: Parameters<typeof offer>[1], partnerCaps: Parameters<typeof access>[3] = [], notes: CapNotification[] = []) {
   const snapshot = snapshotOf({ offers: [offer(1, caps)], partners: [partner(7), partner(8)], offerAccess: [access(1, 7, 'approved', partnerCaps)] });

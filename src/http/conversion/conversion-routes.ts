@@ -44,7 +44,7 @@ function sendPixel(reply: FastifyReply): FastifyReply {
 async function convertFromPixel(deps: RecordDeps, request: FastifyRequest): Promise<void> {
   try {
     const input = checkInput<PixelInput>(validatePixel, collectParams(request.query));
-    const transactionId = readOfferCookies(request.headers.cookie).get(Number(input.offer_id));
+    const transactionId = readOfferCookies(request.headers.cookie).get(Number(input.offer_id))?.transactionId;
     if (transactionId === undefined) return;
     await recordConversion(deps, toReport(input, transactionId, 'cookie', null));
   } catch (err) {

@@ -1,6 +1,6 @@
 import type { ClickRecord } from '../../domain/click.js';
 import type { TrackingLinkRecord } from '../../domain/records.js';
-import type { ClickContext, Decision } from '../../engine/index.js';
+import { visitorIdOf, type ClickContext, type Decision } from '../../engine/index.js';
 
 /** The row stored for one click: the decision, the parsed visitor and the tracking link. */
 export function toClickRecord(decision: Decision, ctx: ClickContext, link: TrackingLinkRecord): ClickRecord {
@@ -30,6 +30,7 @@ export function toClickRecord(decision: Decision, ctx: ClickContext, link: Track
     source_id: ctx.source_id,
     idfa: ctx.idfa,
     gaid: ctx.gaid,
+    visitor_id: visitorIdOf(ctx, decision.offer_id),
     destination: decision.destination_url,
     deep_link: decision.deep_link,
     kpi_run_id: decision.kpi_run_id,

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ContextBuilder } from '../../context/index.js';
-import { decide, type Decision, type Rng, type Snapshot } from '../../engine/index.js';
+import { decide, visitorIdOf, type Decision, type Rng, type Snapshot } from '../../engine/index.js';
 import type { TrackingLinkIndex } from '../../live/tracking-link-index.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { ClickWriter } from '../../ports/click-writer.js';
@@ -74,6 +74,7 @@ function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
     const query = flatQuery(request.query);
     for (const sub of SUBS) if (query[sub] === undefined && link[sub] !== null) query[sub] = link[sub] ?? undefined;
     const now = deps.now();
+    const cookies = readOfferCookies(request.headers.cookie);
     const ctx = deps.contexts.build({
       transaction_id: newTransactionId(now),
       time_ms: now,
@@ -81,7 +82,7 @@ function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
       user_agent: request.headers['user-agent'] ?? null,
       accept_language: request.headers['accept-language'] ?? null,
       query,
-      offer_cookies: readOfferCookies(request.headers.cookie),
+      offer_cookies: new Map([...cookies].map(([offerId, cookie]) => [offerId, cookie.visitorId])),
     });
     const snapshot = deps.snapshot();
     const decision = decide(snapshot, link.smart_link_id, link.partner_id, ctx, deps.live.viewAt(now), deps.rng, CLICK_DECISION);
@@ -94,7 +95,7 @@ function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
         offerId: decision.offer_id,
         partnerId: link.partner_id,
         timeMs: now,
-        visitor: { transactionId: ctx.transaction_id, ip: ctx.ip, userAgent: ctx.user_agent, gaid: ctx.gaid, idfa: ctx.idfa },
+        visitor: { visitorId: visitorIdOf(ctx, decision.offer_id), ip: ctx.ip, userAgent: ctx.user_agent, gaid: ctx.gaid, idfa: ctx.idfa },
       });
     }
 
@@ -112,7 +113,8 @@ function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
     const answer = redirectTo(decision.destination_url, decision.redirect_mode, (to) => deps.signer.path(to));
     const offer = decision.offer_id === null ? undefined : snapshot.offers.get(decision.offer_id);
     if (offer !== undefined) {
-      reply.header('set-cookie', offerCookie(offer.id, ctx.transaction_id, offer.attributionWindowDays, request.protocol === 'https'));
+      const cookie = { transactionId: ctx.transaction_id, visitorId: visitorIdOf(ctx, offer.id) };
+      reply.header('set-cookie', offerCookie(offer.id, cookie, offer.attributionWindowDays, request.protocol === 'https'));
     }
     deps.metrics.clicks.inc({ outcome: decision.outcome, reason: String(decision.reason ?? '') });
     deps.metrics.clickLatency.observe((performance.now() - started) / 1000);

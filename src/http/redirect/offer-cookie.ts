@@ -1,23 +1,33 @@
 /**
- * The first-party cookie a click leaves for the offer it reached: the click's transaction id, read
- * back by the conversion pixel and by the `cookie` duplicate identifier. One cookie per offer.
+ * The first-party cookie a click leaves for the offer it reached, one per offer: the click's
+ * transaction id, read back by the conversion pixel, and the browser's visitor id on the offer
+ * (the transaction id of its first click there), which the `cookie` identifier of the duplicate
+ * and already-converted filters recognises. Written `<transaction id>.<visitor id>`, or just the
+ * transaction id on a first click (and by versions before the visitor id existed).
  */
 const COOKIE_PREFIX = 'sy_o';
-const OUR_COOKIE = /^sy_o(\d{1,15})=([0-9a-f]{32})$/;
+const OUR_COOKIE = /^sy_o(\d{1,15})=([0-9a-f]{32})(?:\.([0-9a-f]{32}))?$/;
+
+export interface OfferCookie {
+  /** The latest click's: the one a pixel conversion is attributed to. */
+  transactionId: string;
+  visitorId: string;
+}
 
 /** Our offer cookies in a Cookie header, by offer id; anything else in the header is ignored. */
-export function readOfferCookies(header: string | undefined): Map<number, string> {
-  const found = new Map<number, string>();
+export function readOfferCookies(header: string | undefined): Map<number, OfferCookie> {
+  const found = new Map<number, OfferCookie>();
   if (!header) return found;
   for (const part of header.split(';')) {
     const match = OUR_COOKIE.exec(part.trim());
-    if (match) found.set(Number(match[1]), match[2] as string);
+    if (match) found.set(Number(match[1]), { transactionId: match[2] as string, visitorId: match[3] ?? (match[2] as string) });
   }
   return found;
 }
 
 /** Set-Cookie value; Secure (and so SameSite=None) only when the click came over HTTPS. */
-export function offerCookie(offerId: number, transactionId: string, maxAgeDays: number, secure: boolean): string {
+export function offerCookie(offerId: number, cookie: OfferCookie, maxAgeDays: number, secure: boolean): string {
   const attributes = [`Max-Age=${maxAgeDays * 86_400}`, 'Path=/', 'HttpOnly', secure ? 'Secure; SameSite=None' : 'SameSite=Lax'];
-  return `${COOKIE_PREFIX}${offerId}=${transactionId}; ${attributes.join('; ')}`;
+  const value = cookie.visitorId === cookie.transactionId ? cookie.transactionId : `${cookie.transactionId}.${cookie.visitorId}`;
+  return `${COOKIE_PREFIX}${offerId}=${value}; ${attributes.join('; ')}`;
 }

@@ -19,7 +19,7 @@ const METRICS: readonly [CapMetric, (t: HistoryTotal) => number][] = [
   ['revenue', (t) => t.revenueMicros],
 ];
 
-const factsOf = (row: VisitorRow) => ({ transactionId: row.transactionId, ip: row.ip, userAgent: row.userAgent, gaid: row.gaid, idfa: row.idfa });
+const factsOf = (row: VisitorRow) => ({ visitorId: row.visitorId, ip: row.ip, userAgent: row.userAgent, gaid: row.gaid, idfa: row.idfa });
 
 type Current = (zone: string) => PeriodKeys;
 

@@ -37,6 +37,7 @@ export interface ClickRow {
   idfa: string | null;
   gaid: string | null;
   deep_link: string | null;
+  visitor_id: string | null;
 }
 
 export function clickToRow(click: ClickRecord): ClickRow {
@@ -78,6 +79,7 @@ export function clickToRow(click: ClickRecord): ClickRow {
     idfa: click.idfa ?? null,
     gaid: click.gaid ?? null,
     deep_link: click.deep_link ?? null,
+    visitor_id: click.visitor_id ?? null,
   };
 }
 
@@ -119,6 +121,8 @@ export function clickFromRow(row: ClickRow): ClickRecord {
     source_id: row.source_id,
     idfa: row.idfa ?? null,
     gaid: row.gaid ?? null,
+    // Clicks stored before visitor ids were each their own visitor.
+    visitor_id: row.visitor_id ?? row.transaction_id,
     destination: row.destination,
     deep_link: (row.deep_link ?? null) as ClickRecord['deep_link'],
     kpi_run_id: int(row.kpi_run_id),
@@ -131,7 +135,7 @@ const columnSet: Record<keyof ClickRow, true> = {
   offer_id: true, offer_url_id: true, advertiser_id: true, outcome: true, reason: true, skipped: true, is_unique: true,
   ip: true, user_agent: true, os: true, os_version: true, device_type: true, browser: true, brand: true,
   language: true, country: true, region: true, city: true, sub1: true, sub2: true, sub3: true, sub4: true, sub5: true,
-  source_id: true, destination: true, kpi_run_id: true, idfa: true, gaid: true, deep_link: true,
+  source_id: true, destination: true, kpi_run_id: true, idfa: true, gaid: true, deep_link: true, visitor_id: true,
 };
 
 /** Every column of the `clicks` table; the single source for the insert statement. */

@@ -18,7 +18,7 @@ interface SumRow {
 }
 interface StoredVisitor {
   offer_id: Num;
-  transaction_id: string;
+  visitor_id: string;
   time: string;
   ip: string | null;
   user_agent: string | null;
@@ -58,7 +58,7 @@ const total = (row: SumRow): HistoryTotal => ({
 
 const visitor = (row: StoredVisitor): VisitorRow => ({
   offerId: num(row.offer_id),
-  transactionId: row.transaction_id,
+  visitorId: row.visitor_id,
   time: row.time,
   ip: row.ip,
   userAgent: row.user_agent,
@@ -89,12 +89,12 @@ export function liveHistoryReader(db: Executor): LiveHistoryReader {
     },
     async visitorsBetween(from, to) {
       const before = to === null ? sql`` : sql`and time < ${to}`;
-      const { rows } = await sql<StoredVisitor>`select offer_id, transaction_id, time, ip, user_agent, idfa, gaid from clicks
+      const { rows } = await sql<StoredVisitor>`select offer_id, coalesce(visitor_id, transaction_id) as visitor_id, time, ip, user_agent, idfa, gaid from clicks
         where time >= ${from} ${before} and ${COUNTED_CLICK} order by time`.execute(db);
       return rows.map(visitor);
     },
     async convertedVisitors() {
-      const { rows } = await sql<StoredVisitor>`select c.offer_id, k.transaction_id, k.time, k.ip, k.user_agent, k.idfa, k.gaid
+      const { rows } = await sql<StoredVisitor>`select c.offer_id, coalesce(k.visitor_id, k.transaction_id) as visitor_id, k.time, k.ip, k.user_agent, k.idfa, k.gaid
         from conversions c join clicks k on k.transaction_id = c.transaction_id
         where c.event_key = '' and c.status in ('approved', 'pending')`.execute(db);
       return rows.map(visitor);

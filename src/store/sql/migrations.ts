@@ -296,6 +296,13 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
         await sql`alter table clicks add column deep_link text`.execute(db);
       },
     },
+    '0010_click_visitor_id': {
+      // The offer cookie's visitor id (SPEC §9 `cookie` identifier): the transaction id of the
+      // browser's first click on the offer. Older clicks read as their own visitors.
+      async up(db) {
+        await sql`alter table clicks add column visitor_id text`.execute(db);
+      },
+    },
   };
 }
 
