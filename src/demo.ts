@@ -16,18 +16,15 @@ export interface DemoResult {
 }
 
 /**
- * Creates the demo network through the management API itself (same validation as any client),
- * or returns undefined when the database already holds smart links.
+ * Creates the demo network through the management API itself (same validation as any client).
+ * The caller runs it only on a database without smart links.
  */
-export async function seedDemo(app: FastifyInstance, adminKey: string): Promise<DemoResult | undefined> {
+export async function seedDemo(app: FastifyInstance, adminKey: string): Promise<DemoResult> {
   const call = async <T>(method: 'GET' | 'POST', url: string, payload?: object): Promise<T> => {
     const res = await app.inject({ method, url: API_PREFIX + url, payload, headers: { authorization: `Bearer ${adminKey}` } });
     if (res.statusCode >= 300) throw new Error(`demo setup failed at ${method} ${url}: ${res.body}`);
     return res.json<T>();
   };
-  const existing = await call<{ total: number }>('GET', '/smart-links?page_size=1&status=active');
-  if (existing.total > 0) return undefined;
-
   const advertiser = await call<{ id: number }>('POST', '/advertisers', { name: 'Demo Games Ltd' });
   const entries: object[] = [];
   for (const platform of PLATFORMS) {

@@ -1,5 +1,5 @@
 import v8 from 'node:v8';
-import { ConfigError, loadConfig } from './config/index.js';
+import { ConfigError, loadConfig, publicUrlFor } from './config/index.js';
 import { demoInstructions, seedDemo } from './demo.js';
 import { bootstrapAdminKey, mintKey } from './http/auth.js';
 import { openServer } from './server.js';
@@ -35,13 +35,16 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
-  app.log.info({ dataDir: config.dataDir, publicUrl: config.publicUrl }, 'Switchyard is ready');
+  app.log.info({ dataDir: config.dataDir, publicUrl: publicUrlFor(config, app.server.address()) }, 'Switchyard is ready');
 
   if (argv.includes('--demo')) {
-    // The demo needs a key it can show: the configured or just-generated one, else a fresh admin key.
-    const adminKey = config.adminKey ?? generatedKey ?? (await mintKey(store, 'admin', null)).key;
-    const demo = await seedDemo(app, adminKey);
-    process.stdout.write(demo ? demoInstructions(demo, adminKey) : '\nThe database already has smart links, so no demo data was added.\n');
+    if ((await store.smartLinks.list({ page: 1, pageSize: 1, where: { status: 'active' } })).total > 0) {
+      process.stdout.write('\nThe database already has smart links, so no demo data was added.\n');
+    } else {
+      // The demo needs a key it can show: the configured or just-generated one, else a fresh admin key.
+      const adminKey = config.adminKey ?? generatedKey ?? (await mintKey(store, 'admin', null)).key;
+      process.stdout.write(demoInstructions(await seedDemo(app, adminKey), adminKey));
+    }
   }
 }
 

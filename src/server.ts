@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config/index.js';
+import { ConfigError, type Config } from './config/index.js';
 import { openContextBuilder } from './context/index.js';
 import { buildApp } from './http/app.js';
 import { openSqliteClickWriter } from './ingest/index.js';
@@ -104,7 +104,10 @@ export async function openServer(config: Config, options: ServerOptions = {}): P
     },
     onError: (err) => app?.log.error({ err }, 'click writer failure'),
   });
-  const contexts = await openContextBuilder({ cityDbPath: config.geoipDb });
+  const contexts = await openContextBuilder({ cityDbPath: config.geoipDb }).catch((err: unknown) => {
+    // Only the database named by GEOIP_DB can fail to open; the bundled one is part of the install.
+    throw new ConfigError(`invalid configuration:\n  GEOIP_DB: cannot open ${config.geoipDb} as a MaxMind database (${err instanceof Error ? err.message : String(err)})`);
+  });
   app = await buildApp({ config, store, clickWriter, conversionWriter: clickWriter, contexts, metrics, snapshots, live, now });
   const server = app;
   const postbacks = await startPostbackDispatcher(config, metrics, server);

@@ -1,6 +1,8 @@
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { isCidr } from '../domain/formats.js';
 
 /** Every setting Switchyard reads from the environment, with its default. */
 const ConfigSchema = Type.Object({
@@ -32,8 +34,12 @@ export interface Config {
   readonly host: string;
   readonly dataDir: string;
   readonly adminKey: string | undefined;
-  /** Base URL used for tracking links when a smart link has no tracking domain. */
-  readonly publicUrl: string;
+  /**
+   * Base URL used for tracking links when a smart link has no tracking domain; unset, it is
+   * `http://localhost:<the port the server listens on>` (see `publicUrlFor`), known only once it
+   * listens when PORT is 0.
+   */
+  readonly publicUrl: string | undefined;
   readonly logLevel: RawConfig['LOG_LEVEL'];
   readonly bodyLimitBytes: number;
   readonly sqliteSynchronous: RawConfig['SQLITE_SYNCHRONOUS'];
@@ -71,19 +77,44 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+/** The tracking-link base: PUBLIC_URL, or this server at `address`, where it listens (PORT=0 picks the port at start). */
+export function publicUrlFor(config: Config, address: AddressInfo | string | null): string {
+  return config.publicUrl ?? `http://localhost:${typeof address === 'object' && address !== null ? address.port : config.port}`;
+}
+
+/**
+ * Environment text as the schema's type, strictly. TypeBox's Convert read `6e3` as 6, `8080.5` as
+ * 8080 and `true` as 1: a rate limit of 6 a minute, silently. What is not plainly a whole number
+ * (or a boolean word) stays text, and the schema refuses it by name.
+ */
+function fromEnvironment(schema: TSchema, text: string): unknown {
+  const value = text.trim();
+  if (schema.type === 'integer') return /^-?\d+$/.test(value) ? Number(value) : text;
+  if (schema.type === 'boolean') return value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : text;
+  return text;
+}
+
+/** Names Fastify's trust-proxy setting accepts besides addresses and CIDR ranges. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** TRUST_PROXY entries that are neither an address, a CIDR range nor a range name (Fastify threw on them at start). */
+function badProxyEntries(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value.split(',').map((entry) => entry.trim()).filter((entry) => !isCidr(entry) && !PROXY_RANGE_NAMES.has(entry));
+}
+
 /** Parses the environment once into a frozen, typed configuration; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const picked: Record<string, unknown> = {};
-  for (const key of Object.keys(ConfigSchema.properties)) {
+  for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
     const value = env[key];
-    if (value !== undefined && value !== '') picked[key] = value;
+    if (value !== undefined && value !== '') picked[key] = fromEnvironment(schema, value);
   }
-  const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, picked));
-  const problems = [...Value.Errors(ConfigSchema, converted)];
-  if (problems.length > 0) {
-    const lines = problems.map((p) => `${p.path.slice(1) || '(root)'}: ${p.message}`);
-    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
-  }
+  const converted = Value.Default(ConfigSchema, picked);
+  const lines = [...Value.Errors(ConfigSchema, converted)].map((p) => `${p.path.slice(1) || '(root)'}: ${p.message}`);
+  const proxies = badProxyEntries(env.TRUST_PROXY || undefined);
+  if (proxies.length > 0) lines.push(`TRUST_PROXY: ${proxies.map((p) => JSON.stringify(p)).join(', ')} is not an address, a CIDR range or loopback/linklocal/uniquelocal`);
+  if (lines.length > 0) throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   const raw = converted as RawConfig;
   const port = raw.PORT;
   return Object.freeze({
@@ -91,7 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: raw.HOST,
     dataDir: path.resolve(raw.DATA_DIR),
     adminKey: raw.SWITCHYARD_ADMIN_KEY,
-    publicUrl: (raw.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    publicUrl: raw.PUBLIC_URL?.replace(/\/$/, ''),
     logLevel: raw.LOG_LEVEL,
     bodyLimitBytes: raw.BODY_LIMIT_BYTES,
     sqliteSynchronous: raw.SQLITE_SYNCHRONOUS,

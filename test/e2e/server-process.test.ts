@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/api-server.js';
+import { withClicksDb } from '../support/clicks.js';
 
 const MAIN = path.resolve('dist/main.js');
 const children: ChildProcess[] = [];
@@ -55,19 +56,29 @@ describe('the server process', () => {
     expect(reused.status).toBe(200);
   });
 
-  it('refuses to start on invalid configuration and names the variable', async () => {
-    const bad = startProcess({ DATA_DIR: tempDir(), PORT: 'eighty' });
+  it.each([
+    ['PORT', 'eighty'],
+    // Fastify threw on it at start with a stack trace from inside its proxy module.
+    ['TRUST_PROXY', '10.0.0.0/33'],
+    // Checked only when the server opens it: ENOENT or a parse error, naming no variable.
+    ['GEOIP_DB', '/nonexistent/city.mmdb'],
+    ['GEOIP_DB', path.resolve('package.json')],
+  ])('refuses to start on invalid configuration and names the variable (%s=%s)', async (name, value) => {
+    const bad = startProcess({ DATA_DIR: tempDir(), PORT: '0', HOST: '127.0.0.1', [name]: value });
     const [code] = await once(bad.child, 'exit');
     expect(code).toBe(1);
-    expect(bad.output()).toMatch(/invalid configuration[\s\S]*PORT/);
+    expect(bad.output()).toMatch(new RegExp(`invalid configuration[\\s\\S]*${name}`));
   });
 
   it('--demo seeds the example network and prints a tracking URL that routes each platform to its offer', async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const demo = startProcess({ DATA_DIR: tempDir(), PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}` }, ['--demo']);
+    const dataDir = tempDir();
+    // PORT=0 without PUBLIC_URL: the printed URL must carry the port the server got, not 0.
+    const demo = startProcess({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' }, ['--demo']);
     const output = await demo.waitFor(/Tracking URL: +\S+/);
-    const trackingUrl = /Tracking URL: +(\S+)/.exec(output)?.[1];
-    expect(trackingUrl, output).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/sl/[A-Za-z0-9_-]+$`));
+    const listening = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1];
+    const printed = /Tracking URL: +(\S+)/.exec(output)?.[1];
+    expect(printed, output).toMatch(new RegExp(`^http://localhost:${listening}/sl/[A-Za-z0-9_-]+$`));
+    const trackingUrl = printed?.replace('localhost', '127.0.0.1');
     expect(output).toMatch(/Admin API key: +sy_\d+_/);
     const landing = async (userAgent: string) =>
       (await fetch(trackingUrl as string, { redirect: 'manual', headers: { 'user-agent': userAgent } })).headers.get('location');
@@ -75,5 +86,14 @@ describe('the server process', () => {
     expect(await landing('Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36')).toMatch(/^https:\/\/example\.com\/android\/creative-[abc]\?/);
     expect(await landing('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36')).toMatch(/^https:\/\/example\.com\/desktop\/creative-[abc]\?/);
     expect(await landing('curl/8.5')).toMatch(/^https:\/\/example\.com\/everything-else\?/);
+
+    // Again on the same database: nothing is seeded, and no admin key is made that nobody is shown.
+    demo.child.kill('SIGTERM');
+    await once(demo.child, 'exit');
+    const keys = () => withClicksDb(dataDir, (db) => (db.prepare('select count(*) as n from api_keys').get() as { n: number }).n);
+    const before = keys();
+    const again = startProcess({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' }, ['--demo']);
+    await again.waitFor(/already has smart links/);
+    expect(keys()).toBe(before);
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { publicUrlFor } from '../../config/index.js';
 import { AppError } from '../../domain/errors.js';
 import type { SmartLinkRecord, TrackingLinkRecord } from '../../domain/records.js';
 import { ErrorBody, IdParams, Page, PageQuery } from '../../domain/schemas/common.js';
@@ -20,6 +21,7 @@ async function baseUrl(store: Store, link: SmartLinkRecord, publicUrl: string): 
   const domain = link.tracking_domain_id === null ? undefined : await store.trackingDomains.get(link.tracking_domain_id);
   return domain ? `${domain.scheme}://${domain.host}` : publicUrl;
 }
+
 
 /** A smart link a caller may work with: partners only reach live links made visible to them. */
 async function reachableLink(store: Store, principal: Principal, id: number): Promise<SmartLinkRecord> {
@@ -63,7 +65,7 @@ export function registerTrackingLinks(app: FastifyInstance, deps: ApiDeps): void
       const subs = Object.fromEntries(SUBS.map((name) => [name, body[name] ?? null])) as Record<(typeof SUBS)[number], string | null>;
       const record = await store.trackingLinks.insert({ token: newToken(), smart_link_id: link.id, partner_id: partnerId, ...subs });
       trackingLinks.add(record);
-      return reply.code(201).send(present(record, await baseUrl(store, link, config.publicUrl)));
+      return reply.code(201).send(present(record, await baseUrl(store, link, publicUrlFor(config, request.server.server.address()))));
     },
   });
 
@@ -81,7 +83,7 @@ export function registerTrackingLinks(app: FastifyInstance, deps: ApiDeps): void
       const link = await reachableLink(store, principal, (request.params as { id: number }).id);
       const partnerId = principal.role === 'partner' ? principal.partnerId : undefined;
       const result = await store.trackingLinks.list({ smartLinkId: link.id, partnerId, page, pageSize });
-      const base = await baseUrl(store, link, config.publicUrl);
+      const base = await baseUrl(store, link, publicUrlFor(config, request.server.server.address()));
       return pageOf({ rows: result.rows.map((r) => present(r, base)), total: result.total }, page, pageSize);
     },
   });

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, publicUrlFor } from '../../src/config/index.js';
+
+describe('configuration from the environment', () => {
+  it.each([
+    ['API_RATE_LIMIT_PER_MINUTE', '6e3'],
+    ['CLICK_BATCH_MAX', '1e3'],
+    ['PORT', '8080.5'],
+    ['PORT', '1e3'],
+    ['POSTBACK_CONCURRENCY', 'true'],
+    ['HEAP_GROWING_PERCENT', 'false'],
+    ['POSTBACK_ALLOW_LOOPBACK', 'yes'],
+  ])('%s=%s is refused by name, not read as some other number', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it('plain whole numbers (spaces around them allowed) and boolean words are read as such', () => {
+    const config = loadConfig({ API_RATE_LIMIT_PER_MINUTE: ' 6000 ', PORT: '0', POSTBACK_ALLOW_LOOPBACK: '1' });
+    expect([config.apiRateLimitPerMinute, config.port, config.postbackAllowLoopback]).toEqual([6000, 0, true]);
+    expect(loadConfig({ POSTBACK_ALLOW_LOOPBACK: 'false' }).postbackAllowLoopback).toBe(false);
+  });
+
+  it('TRUST_PROXY takes addresses, CIDR ranges and range names, and names itself when an entry is none of those', () => {
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,::1, loopback' }).trustProxy).toBe('10.0.0.0/8, 192.168.1.7,::1, loopback');
+    for (const bad of ['10.0.0.0/33', 'proxy.example', '10.0.0.1,,']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
+    }
+  });
+
+  it('without PUBLIC_URL, tracking links use the port the server listens on (PORT=0 picks it at start)', () => {
+    const config = loadConfig({ PORT: '0' });
+    expect(publicUrlFor(config, { address: '127.0.0.1', family: 'IPv4', port: 40725 })).toBe('http://localhost:40725');
+    expect(publicUrlFor(loadConfig({ PORT: '0', PUBLIC_URL: 'https://t.example/' }), null)).toBe('https://t.example');
+  });
+});
