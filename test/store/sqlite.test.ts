@@ -2,7 +2,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DATABASE_FILE, openSqliteStore } from '../../src/store/sqlite/index.js';
-import { tempDir } from '../support/api-server.js';
+import { startServer, tempDir } from '../support/api-server.js';
+import { clickOn } from '../support/clicks.js';
+import { basicNetwork } from '../support/fixtures.js';
 import { storeConformance } from './conformance.js';
 import { kpiStoreConformance } from './kpi-conformance.js';
 
@@ -27,6 +29,35 @@ describe('SQLite store transactions', () => {
     } finally {
       other.close();
       await store.close();
+    }
+  });
+});
+
+describe('SQLite store upgrades', () => {
+  it('opens a database made while migrations 0003 and 0006 were still being edited, and fills what they lacked', async () => {
+    const server = await startServer();
+    const { dataDir } = server;
+    const { smartLink, partner } = await basicNetwork(server);
+    const token = (await server.call('POST', `/api/v1/smart-links/${smartLink.id}/tracking-links`, { partner_id: partner.id })).body.token;
+    expect((await clickOn(server.url, token)).status).toBe(302);
+    await server.close();
+
+    // What those commits left behind: no quarter-hour cube, no order_id column, two indexes fewer.
+    const old = new Database(path.join(dataDir, DATABASE_FILE));
+    old.exec(`drop table report_links_quarter; drop index conversions_partner_time; drop index conversions_smart_link_time;
+      alter table conversions drop column order_id; delete from kysely_migration where name = '0011_repair_edited_migrations'`);
+    old.close();
+
+    const store = await openSqliteStore({ dataDir, synchronous: 'normal' });
+    await store.close();
+    const db = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
+    try {
+      expect((db.prepare('select sum(clicks) as n from report_links_quarter').get() as { n: number }).n).toBe(1);
+      expect((db.prepare('select count(*) as n from pragma_table_info(?) where name = ?').get('conversions', 'order_id') as { n: number }).n).toBe(1);
+      const indexes = db.prepare("select name from sqlite_master where type = 'index' and tbl_name = 'conversions'").all().map((r) => (r as { name: string }).name);
+      expect(indexes).toEqual(expect.arrayContaining(['conversions_partner_time', 'conversions_smart_link_time']));
+    } finally {
+      db.close();
     }
   });
 });

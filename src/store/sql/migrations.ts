@@ -303,6 +303,23 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
         await sql`alter table clicks add column visitor_id text`.execute(db);
       },
     },
+    '0011_repair_edited_migrations': {
+      // 0003 and 0006 were edited after databases had run them (the order_id column and two
+      // conversion indexes, the report_links_quarter cube), and such a database could not be
+      // opened any more. Whatever of those is missing is added here; a database that has it all
+      // is left as it is.
+      async up(db) {
+        const tables = new Map((await db.introspection.getTables()).map((t) => [t.name, new Set(t.columns.map((c) => c.name))]));
+        if (!tables.get('conversions')?.has('order_id')) await sql`alter table conversions add column order_id text`.execute(db);
+        await sql`create index if not exists conversions_partner_time on conversions (partner_id, time)`.execute(db);
+        await sql`create index if not exists conversions_smart_link_time on conversions (smart_link_id, time)`.execute(db);
+        for (const cube of CUBES_0006) {
+          if (tables.has(cube.table)) continue;
+          await sql.raw(cubeCreateSql(cube, traits.bigint, traits.clusteredTableSuffix)).execute(db);
+          for (const statement of cubeRebuildSql(cube)) await sql.raw(statement).execute(db);
+        }
+      },
+    },
   };
 }
 
