@@ -156,6 +156,19 @@ describe('management API round trips', () => {
     expect(listed.body.data.map((o: { id: number }) => o.id)).not.toContain(offer.id);
   });
 
+  it('a partner an offer URL is restricted to cannot be deleted until the URL no longer names it', async () => {
+    const { offer } = await basicNetwork(server);
+    const partner = await create(server, '/api/v1/partners', { name: 'Restricted to' });
+    const url = await create(server, `/api/v1/offers/${offer.id}/urls`, { name: 'Only them', destination_url: 'https://a.example/u', partner_ids: [partner.id] });
+    const refused = await server.call('DELETE', `/api/v1/partners/${partner.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain(String(url.id));
+    // The URL stays editable (it failed validation on every later PATCH once its partner was gone).
+    expect((await server.call('PATCH', `/api/v1/offers/${offer.id}/urls/${url.id}`, { name: 'renamed' })).status).toBe(200);
+    expect((await server.call('PATCH', `/api/v1/offers/${offer.id}/urls/${url.id}`, { partner_ids: null })).status).toBe(200);
+    expect((await server.call('DELETE', `/api/v1/partners/${partner.id}`)).status).toBe(204);
+  });
+
   it('network settings hold the global fail redirect', async () => {
     const before = await server.call('GET', '/api/v1/settings');
     expect(before.body.global_fail_redirect_url).toBeNull();

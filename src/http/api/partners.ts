@@ -24,6 +24,12 @@ export function registerPartners(app: FastifyInstance, deps: ApiDeps): void {
       if ((await tx.references.countTrackingLinksOfPartner(partner.id)) > 0) {
         throw new AppError('conflict', 'this partner has tracking links and traffic; suspend it instead');
       }
+      // Taking the id out of a URL's partner_ids could leave it open to everyone (an empty list), and
+      // leaving it in made every later edit of the URL fail validation: the admin decides first.
+      const restricted = (await tx.offerUrls.all()).filter((url) => url.status !== 'deleted' && url.partner_ids?.includes(partner.id));
+      if (restricted.length > 0) {
+        throw new AppError('conflict', `offer URL(s) ${restricted.map((url) => url.id).join(', ')} are restricted to this partner; change their partner_ids first`);
+      }
       await tx.apiKeys.removeForPartner(partner.id);
       await tx.offerAccess.removeForPartner(partner.id);
       await tx.partners.remove(partner.id);
