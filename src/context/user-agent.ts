@@ -26,6 +26,13 @@ const BROWSER_NAMES: Readonly<Record<string, string>> = {
 
 const DESKTOP_OS = new Set(['Windows', 'macOS', 'Linux', 'ChromeOS']);
 
+/**
+ * An iPad asking for the desktop site sends a Mac user agent, but the iOS builds of Chrome,
+ * Firefox, Edge and Opera, and in-app browsers (`Mobile/<build>`, `FBDV/iPad`), still name
+ * themselves; no Mac browser does. Safari alone cannot be told from a Mac.
+ */
+const IPAD_AS_MAC = /\b(?:CriOS|FxiOS|EdgiOS|OPiOS)\/|\bMobile\/\w|FBDV\/iPad/;
+
 function deviceType(parsedType: string | undefined, os: string | null): DeviceType | null {
   if (parsedType === 'mobile' || parsedType === 'tablet') return parsedType;
   if (parsedType !== undefined) return 'other'; // smart TVs, consoles, wearables, embedded
@@ -38,13 +45,15 @@ function deviceType(parsedType: string | undefined, os: string | null): DeviceTy
 function parse(userAgent: string): ParsedAgent {
   const result = new UAParser(userAgent).getResult();
   const osName = result.os.name;
-  const os = osName === undefined ? null : (OS_NAMES[osName] ?? 'other');
+  // Its Mac version (frozen at 10.15.7) says nothing about the iPad's.
+  const ipad = osName === 'Mac OS' && IPAD_AS_MAC.test(userAgent);
+  const os = ipad ? 'iOS' : osName === undefined ? null : (OS_NAMES[osName] ?? 'other');
   const browserName = result.browser.name;
   const bot = isbot(userAgent);
   return {
     os,
-    os_version: os === null ? null : (result.os.version ?? null),
-    device_type: bot ? 'bot' : deviceType(result.device.type, os),
+    os_version: os === null || ipad ? null : (result.os.version ?? null),
+    device_type: bot ? 'bot' : ipad ? 'tablet' : deviceType(result.device.type, os),
     browser: browserName === undefined ? null : (BROWSER_NAMES[browserName] ?? browserName),
     brand: result.device.vendor ?? null,
     is_bot: bot,

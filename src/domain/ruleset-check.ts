@@ -1,9 +1,14 @@
 import type { ErrorDetail } from './errors.js';
 import { isCidr } from './formats.js';
 import type { Ruleset } from './schemas/ruleset.js';
+import { compareVersions, parseVersion } from './version.js';
 
 const COUNTRY = /^[A-Za-z]{2}$/;
 const LANGUAGE = /^[A-Za-z]{2}$/;
+// SPEC §6's canonical values, lower-cased: visitors are parsed to these, so any other value in a
+// rule could never match (an include of "iPadOS" turned every visitor away).
+const OS_VALUES = new Set(['ios', 'android', 'windows', 'macos', 'linux', 'chromeos', 'other']);
+const DEVICE_TYPES = new Set(['mobile', 'tablet', 'desktop', 'bot', 'other']);
 
 /**
  * The rules of a ruleset that JSON Schema cannot express: which fields each dimension takes and
@@ -17,6 +22,10 @@ export function checkRuleset(ruleset: Ruleset | null | undefined, path: string):
     if (rule.dimension === 'os_version') {
       if (rule.values !== undefined) problems.push({ path: `${at}.values`, message: 'os_version takes min and/or max, not values' });
       if (rule.min === undefined && rule.max === undefined) problems.push({ path: at, message: 'os_version needs min and/or max' });
+      const [min, max] = [parseVersion(rule.min ?? null), parseVersion(rule.max ?? null)];
+      if (min !== null && max !== null && compareVersions(min, max) > 0) {
+        problems.push({ path: at, message: 'min must not be above max' });
+      }
       return;
     }
     if (rule.min !== undefined || rule.max !== undefined) {
@@ -48,7 +57,11 @@ function valueProblem(dimension: string, value: string): string | undefined {
     case 'language':
       return LANGUAGE.test(value) ? undefined : 'must be an ISO 639-1 language code';
     case 'is_bot':
-      return value === 'true' || value === 'false' ? undefined : 'must be "true" or "false"';
+      return ['true', 'false'].includes(value.toLowerCase()) ? undefined : 'must be "true" or "false"';
+    case 'os':
+      return OS_VALUES.has(value.toLowerCase()) ? undefined : 'must be one of iOS (iPadOS included), Android, Windows, macOS, Linux, ChromeOS, other';
+    case 'device_type':
+      return DEVICE_TYPES.has(value.toLowerCase()) ? undefined : 'must be one of mobile, tablet, desktop, bot, other';
     default:
       return undefined;
   }

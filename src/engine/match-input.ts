@@ -1,3 +1,4 @@
+import { parseVersion } from '../domain/version.js';
 import type { ClickContext } from './context.js';
 import { parseIp, type IpAddress } from './ip-address.js';
 
@@ -25,18 +26,6 @@ export interface MatchInput {
 }
 
 const lower = (value: string | null): string | null => (value === null || value === '' ? null : value.toLowerCase());
-
-/** `14.2.1` → [14, 2, 1]; anything without a leading number is unknown. */
-export function parseVersion(value: string | null): number[] | null {
-  if (value === null) return null;
-  const parts = value.split(/[._]/);
-  const numbers: number[] = [];
-  for (const part of parts) {
-    if (!/^\d+$/.test(part)) break;
-    numbers.push(Number(part));
-  }
-  return numbers.length > 0 ? numbers : null;
-}
 
 export function toMatchInput(ctx: ClickContext): MatchInput {
   return {

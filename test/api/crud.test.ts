@@ -169,6 +169,18 @@ describe('management API round trips', () => {
     expect((await server.call('DELETE', `/api/v1/partners/${partner.id}`)).status).toBe(204);
   });
 
+  it("rulesets take SPEC §6's canonical values in any case", async () => {
+    const { offer } = await basicNetwork(server);
+    const rules = [
+      { dimension: 'os', op: 'include', values: ['MACOS', 'ios', 'ChromeOS'] },
+      { dimension: 'device_type', op: 'exclude', values: ['Tablet', 'bot'] },
+      { dimension: 'is_bot', op: 'include', values: ['False'] },
+      { dimension: 'os_version', op: 'include', min: '14', max: '14.0.1' },
+    ];
+    const res = await server.call('PATCH', `/api/v1/offers/${offer.id}`, { ruleset: { rules } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  });
+
   it('network settings hold the global fail redirect', async () => {
     const before = await server.call('GET', '/api/v1/settings');
     expect(before.body.global_fail_redirect_url).toBeNull();

@@ -40,6 +40,11 @@ describe('user agents', () => {
     ['Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0', { os: 'Linux', device_type: 'desktop', browser: 'Firefox' }],
     ['Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36', { os: 'ChromeOS', device_type: 'desktop', browser: 'Chrome' }],
     ['Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', { device_type: 'bot', is_bot: true }],
+    // iPads asking for desktop sites send a Mac user agent; their browsers' iOS tokens give them away.
+    ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/120.0.6099.119 Safari/604.1', { os: 'iOS', os_version: null, device_type: 'tablet', browser: 'Chrome' }],
+    ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/121.0 Safari/605.1.15', { os: 'iOS', device_type: 'tablet' }],
+    ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBDV/iPad13,1]', { os: 'iOS', device_type: 'tablet' }],
+    ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36', { os: 'macOS', os_version: '10.15.7', device_type: 'desktop', browser: 'Chrome' }],
   ])('%s', (agent, expected) => {
     expect(parser.parse(agent)).toMatchObject(expected);
   });

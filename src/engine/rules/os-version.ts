@@ -1,20 +1,11 @@
 import type { Rule } from '../../domain/schemas/ruleset.js';
-import { parseVersion } from '../match-input.js';
+import { compareVersions, parseVersion } from '../../domain/version.js';
 import { REASON } from '../reasons.js';
 import { rulesFor, type RuleCheck } from './rule-check.js';
 
 interface VersionRange {
   min: readonly number[] | null;
   max: readonly number[] | null;
-}
-
-/** Numeric, part by part; missing parts count as 0 (so `14` equals `14.0.0`). */
-function compareVersions(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const diff = (a[i] ?? 0) - (b[i] ?? 0);
-    if (diff !== 0) return diff;
-  }
-  return 0;
 }
 
 function inRange(version: readonly number[], range: VersionRange): boolean {
