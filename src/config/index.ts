@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { isIPv4, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -88,8 +88,8 @@ export function publicUrlFor(config: Config, address: AddressInfo | string | nul
  * (or a boolean word) stays text, and the schema refuses it by name.
  */
 function fromEnvironment(schema: TSchema, text: string): unknown {
-  const value = text.trim();
-  if (schema.type === 'integer') return /^-?\d+$/.test(value) ? Number(value) : text;
+  const value = text.trim().toLowerCase();
+  if (schema.type === 'integer') return /^[-+]?\d+$/.test(value) ? Number(value) : text;
   if (schema.type === 'boolean') return value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : text;
   return text;
 }
@@ -97,10 +97,16 @@ function fromEnvironment(schema: TSchema, text: string): unknown {
 /** Names Fastify's trust-proxy setting accepts besides addresses and CIDR ranges. */
 const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
-/** TRUST_PROXY entries that are neither an address, a CIDR range nor a range name (Fastify threw on them at start). */
+/** An IPv4 network written with a netmask (`10.0.0.0/255.0.0.0`), which Fastify also takes. */
+function isNetmaskRange(entry: string): boolean {
+  const [address, mask, ...rest] = entry.split('/');
+  return rest.length === 0 && address !== undefined && mask !== undefined && isIPv4(address) && isIPv4(mask);
+}
+
+/** TRUST_PROXY entries that are neither an address, a range nor a range name (Fastify threw on them at start). */
 function badProxyEntries(value: string | undefined): string[] {
   if (value === undefined) return [];
-  return value.split(',').map((entry) => entry.trim()).filter((entry) => !isCidr(entry) && !PROXY_RANGE_NAMES.has(entry));
+  return value.split(',').map((entry) => entry.trim()).filter((entry) => !isCidr(entry) && !isNetmaskRange(entry) && !PROXY_RANGE_NAMES.has(entry));
 }
 
 /** Parses the environment once into a frozen, typed configuration; throws ConfigError naming every bad variable. */

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { ErrorDetail } from './errors.js';
 import { isCidr } from './formats.js';
 import type { Ruleset } from './schemas/ruleset.js';
@@ -12,10 +13,12 @@ const DEVICE_TYPES = new Set(['mobile', 'tablet', 'desktop', 'bot', 'other']);
 
 /**
  * The rules of a ruleset that JSON Schema cannot express: which fields each dimension takes and
- * what its values must look like. Returns every problem, with paths under `path`.
+ * what its values must look like. Returns every problem, with paths under `path`. A ruleset equal
+ * to the `stored` one is not checked again: rules get stricter over versions, and a record saved
+ * before must stay editable (pausing an offer must not demand rewriting its targeting first).
  */
-export function checkRuleset(ruleset: Ruleset | null | undefined, path: string): ErrorDetail[] {
-  if (!ruleset) return [];
+export function checkRuleset(ruleset: Ruleset | null | undefined, path: string, stored?: Ruleset | null): ErrorDetail[] {
+  if (!ruleset || isDeepStrictEqual(ruleset, stored)) return [];
   const problems: ErrorDetail[] = [];
   (ruleset.rules ?? []).forEach((rule, i) => {
     const at = `${path}.rules[${i}]`;

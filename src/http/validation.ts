@@ -4,7 +4,6 @@ import type { ErrorObject } from 'ajv';
 import { customFormats } from '../domain/formats.js';
 import type { ErrorDetail } from '../domain/errors.js';
 
-
 /** Every string format our schemas use, for Ajv instances (request validation and response serialisation). */
 export const ajvFormats: Record<string, { type: 'string'; validate: (value: string) => boolean }> = {
   ...Object.fromEntries(Object.entries(customFormats).map(([name, validate]) => [name, { type: 'string' as const, validate }])),

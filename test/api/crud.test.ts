@@ -1,4 +1,7 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 import { startServer, type TestServer } from '../support/api-server.js';
 import { basicNetwork, create } from '../support/fixtures.js';
 
@@ -179,6 +182,25 @@ describe('management API round trips', () => {
     ];
     const res = await server.call('PATCH', `/api/v1/offers/${offer.id}`, { ruleset: { rules } });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
+  });
+
+  it('a ruleset saved before a check existed does not block later edits, but a changed one is checked', async () => {
+    const { offer, smartLink } = await basicNetwork(server);
+    const rules = [{ dimension: 'os', op: 'include', values: ['iOS'] }];
+    expect((await server.call('PATCH', `/api/v1/offers/${offer.id}`, { ruleset: { rules } })).status).toBe(200);
+    const link = await server.call('PATCH', `/api/v1/smart-links/${smartLink.id}`, { entries: [{ offer_id: offer.id, ruleset: { rules } }] });
+    expect(link.status).toBe(200);
+    // As an older version stored them, before values outside SPEC §6's canonical sets were refused.
+    const db = new Database(path.join(server.dataDir, DATABASE_FILE));
+    db.prepare(`update offers set data = json_set(data, '$.ruleset.rules[0].values', json('["iOS","iPadOS"]')) where id = ?`).run(offer.id);
+    db.prepare(`update smart_links set data = json_set(data, '$.entries[0].ruleset.rules[0].values', json('["iPadOS"]')) where id = ?`).run(smartLink.id);
+    db.close();
+
+    expect((await server.call('PATCH', `/api/v1/offers/${offer.id}`, { name: 'renamed' })).status).toBe(200);
+    expect((await server.call('PATCH', `/api/v1/smart-links/${smartLink.id}`, { name: 'renamed' })).status).toBe(200);
+    const changed = await server.call('PATCH', `/api/v1/offers/${offer.id}`, { ruleset: { rules: [{ dimension: 'os', op: 'include', values: ['iPadOS', 'Android'] }] } });
+    expect(changed.status).toBe(400);
+    expect(changed.body.error.details[0].path).toBe('ruleset.rules[0].values[0]');
   });
 
   it('network settings hold the global fail redirect', async () => {

@@ -16,14 +16,16 @@ describe('configuration from the environment', () => {
   });
 
   it('plain whole numbers (spaces around them allowed) and boolean words are read as such', () => {
-    const config = loadConfig({ API_RATE_LIMIT_PER_MINUTE: ' 6000 ', PORT: '0', POSTBACK_ALLOW_LOOPBACK: '1' });
-    expect([config.apiRateLimitPerMinute, config.port, config.postbackAllowLoopback]).toEqual([6000, 0, true]);
-    expect(loadConfig({ POSTBACK_ALLOW_LOOPBACK: 'false' }).postbackAllowLoopback).toBe(false);
+    const config = loadConfig({ API_RATE_LIMIT_PER_MINUTE: ' 6000 ', PORT: '+8080', POSTBACK_ALLOW_LOOPBACK: '1' });
+    expect([config.apiRateLimitPerMinute, config.port, config.postbackAllowLoopback]).toEqual([6000, 8080, true]);
+    expect(['false', 'FALSE', '0'].map((v) => loadConfig({ POSTBACK_ALLOW_LOOPBACK: v }).postbackAllowLoopback)).toEqual([false, false, false]);
+    expect(['True', 'TRUE'].map((v) => loadConfig({ POSTBACK_ALLOW_LOOPBACK: v }).postbackAllowLoopback)).toEqual([true, true]);
   });
 
   it('TRUST_PROXY takes addresses, CIDR ranges and range names, and names itself when an entry is none of those', () => {
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,::1, loopback' }).trustProxy).toBe('10.0.0.0/8, 192.168.1.7,::1, loopback');
-    for (const bad of ['10.0.0.0/33', 'proxy.example', '10.0.0.1,,']) {
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/255.0.0.0' }).trustProxy).toBe('10.0.0.0/255.0.0.0');
+    for (const bad of ['10.0.0.0/33', 'proxy.example', '10.0.0.1,,', '10.0.0.0/255.0.0.0.0']) {
       expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
     }
   });

@@ -33,7 +33,9 @@ export const Click = Type.Object({
   source_id: Text,
   idfa: Text,
   gaid: Text,
-  visitor_id: Type.String({ description: "The browser's identity on the offer, carried by its offer cookie: the transaction id of its first click there." }),
+  visitor_id: Type.Optional(Type.String({
+    description: "The browser's identity on the offer, carried by its offer cookie: the transaction id of its first click there (admin keys only: it may be another partner's click).",
+  })),
   destination: Text,
   deep_link: Type.Union([StringEnum(['used', 'rejected'] as const), Type.Null()], {
     description: "A url= deep link the visitor asked for: used, or rejected (not http(s) or not on the offer's allow-list) and the offer's destination used instead.",

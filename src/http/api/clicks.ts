@@ -18,7 +18,12 @@ export function registerClicks(app: FastifyInstance, deps: ApiDeps): void {
       const principal = principalOf(request);
       const click = found(await deps.store.clicks.get((request.params as { transaction_id: string }).transaction_id), 'click');
       // Another partner's click answers as missing, so ids cannot be probed.
-      if (principal.role === 'partner' && click.partner_id !== principal.partnerId) throw AppError.notFound('click');
+      if (principal.role === 'partner') {
+        if (click.partner_id !== principal.partnerId) throw AppError.notFound('click');
+        // The visitor id is the browser's first click on the offer, which may have come through another partner.
+        const { visitor_id: _visitor, ...own } = click;
+        return own;
+      }
       return click;
     },
   });

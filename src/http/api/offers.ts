@@ -64,7 +64,7 @@ export function registerOffers(app: FastifyInstance, deps: ApiDeps): void {
       if (!(await tx.advertisers.get(fields.advertiser_id))) {
         problems.push({ path: 'advertiser_id', message: `advertiser ${fields.advertiser_id} does not exist` });
       }
-      problems.push(...checkRuleset(fields.ruleset, 'ruleset'));
+      problems.push(...checkRuleset(fields.ruleset, 'ruleset', existing?.ruleset));
       problems.push(...(await checkFailTraffic(tx, fields.fail_traffic, existing?.id)));
       assertNoProblems(problems);
       if (existing && fields.status === 'deleted' && existing.status !== 'deleted') await refuseIfInUse(tx, existing.id);

@@ -18,7 +18,7 @@ async function defaultTrackingDomainId(tx: StoreTx): Promise<number | null> {
 /** Every entry must point at a live offer (and an offer URL of that same offer), each pair once. */
 async function checkEntries(tx: StoreTx, link: SmartLinkBody, existing: SmartLinkRecord | undefined): Promise<ErrorDetail[]> {
   const problems: ErrorDetail[] = [];
-  const owned = new Set(existing?.entries.map((e) => e.id));
+  const owned = new Map(existing?.entries.map((e) => [e.id, e]));
   const seen = new Map<string, number>();
   for (const [i, entry] of link.entries.entries()) {
     const at = `entries[${i}]`;
@@ -37,7 +37,8 @@ async function checkEntries(tx: StoreTx, link: SmartLinkBody, existing: SmartLin
     if (first !== undefined) problems.push({ path: at, message: `the same offer and offer URL as entries[${first}]` });
     else seen.set(pair, i);
     if (entry.id !== undefined && !owned.has(entry.id)) problems.push({ path: `${at}.id`, message: `entry ${entry.id} is not an entry of this smart link` });
-    problems.push(...checkRuleset(entry.ruleset, `${at}.ruleset`));
+    const stored = entry.id === undefined ? undefined : owned.get(entry.id);
+    problems.push(...checkRuleset(entry.ruleset, `${at}.ruleset`, stored?.ruleset));
   }
   return problems;
 }

@@ -22,7 +22,6 @@ async function baseUrl(store: Store, link: SmartLinkRecord, publicUrl: string): 
   return domain ? `${domain.scheme}://${domain.host}` : publicUrl;
 }
 
-
 /** A smart link a caller may work with: partners only reach live links made visible to them. */
 async function reachableLink(store: Store, principal: Principal, id: number): Promise<SmartLinkRecord> {
   const link = found(await store.smartLinks.get(id), 'smart link');
