@@ -23,7 +23,7 @@ export interface ConversionReport {
 }
 
 export interface RecordDeps {
-  /** Reads the click, its offer and its partner; never used to decide duplicates. */
+  /** Reads the click, its offer and partner, and whether a retry is already stored (an early answer: the writer's unique key decides duplicates). */
   store: Pick<StoreTx, 'clicks' | 'offers' | 'partners' | 'conversions'>;
   writer: ConversionWriter;
   /** Caps counters (hard caps make a conversion pending) and already-converted memory. */
