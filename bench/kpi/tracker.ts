@@ -1,10 +1,21 @@
 import {
   KPI_HISTORY_LOOKBACKS, earlierOf, foldEarlier,
-  type AgedHour, type EntryWindowStats, type HourStats, type KpiEntryRef, type KpiModel, type KpiRunInput, type KpiSettingsView,
+  type AgedHour, type EntryWindowStats, type HourStats, type Outcomes, type KpiEntryRef, type KpiModel, type KpiRunInput, type KpiSettingsView,
 } from '../../src/engine/index.js';
 import { HOUR_MS, START_MS } from './world.js';
 
 const MICROS = 1_000_000;
+
+type Sums = { -readonly [K in keyof Outcomes]: Outcomes[K] };
+
+/** One arrived conversion (and its post-conversion event) added to an hour's sums, if the hour is read. */
+function countConversion(sums: Sums | undefined, revenueMicros: number, payoutMicros: number): void {
+  if (sums === undefined) return;
+  sums.conversions++;
+  sums.events++;
+  sums.revenueMicros += revenueMicros;
+  sums.payoutMicros += payoutMicros;
+}
 /** The delay model reads this many of the latest arrived conversions, as the scheduler does (DELAY_SAMPLE_SIZE in src/kpi/run-input.ts). */
 export const DELAY_HISTORY = 2000;
 
@@ -95,26 +106,16 @@ export class Tracker {
       const clickMs = this.convClickMs[c] ?? 0;
       arrived.push({ arrivalMs, delayMs: arrivalMs - clickMs });
       const clickHour = Math.floor(clickMs / HOUR_MS);
-      const before = clickHour >= agedFromHour && clickHour < historyFromHour ? aged.get(clickHour * n + (this.convEntry[c] ?? 0)) : undefined;
-      if (before) {
-        before.conversions++;
-        before.events++;
-        before.revenueMicros += this.convRevenueMicros[c] ?? 0;
-        before.payoutMicros += this.convPayoutMicros[c] ?? 0;
-      }
+      const revenueMicros = this.convRevenueMicros[c] ?? 0;
+      const payoutMicros = this.convPayoutMicros[c] ?? 0;
+      if (clickHour >= agedFromHour && clickHour < historyFromHour) countConversion(aged.get(clickHour * n + (this.convEntry[c] ?? 0)), revenueMicros, payoutMicros);
       const row = rows[this.convEntry[c] ?? -1];
       if (row === undefined) continue;
-      const bucket = row.hours.get(Math.floor(clickMs / HOUR_MS));
-      if (bucket) {
-        bucket.conversions++;
-        bucket.events++;
-        bucket.revenueMicros += this.convRevenueMicros[c] ?? 0;
-        bucket.payoutMicros += this.convPayoutMicros[c] ?? 0;
-      }
+      countConversion(row.hours.get(clickHour), revenueMicros, payoutMicros);
       if (clickMs < fromMs) continue;
       row.conversions++;
-      row.revenueMicros += this.convRevenueMicros[c] ?? 0;
-      row.payoutMicros += this.convPayoutMicros[c] ?? 0;
+      row.revenueMicros += revenueMicros;
+      row.payoutMicros += payoutMicros;
     }
     arrived.sort((a, b) => b.arrivalMs - a.arrivalMs);
     const stats: EntryWindowStats[] = [];

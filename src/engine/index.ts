@@ -8,7 +8,7 @@ export type {
 export type * from './kpi/model.js';
 export { KPI_HISTORY_LOOKBACKS, KPI_METRIC_NAMES } from './kpi/model.js';
 export { earlierOf, foldEarlier } from './kpi/earlier.js';
-export { runKpi } from './kpi/run.js';
+export { runKpi, runStep } from './kpi/run.js';
 export { checkDeepLink, type DeepLinkVerdict } from './deep-link.js';
 export { networkContains, parseIp, parseNetwork, type IpAddress, type IpNetwork } from './ip-address.js';
 export { MACROS, compileTemplate, renderTemplate, type MacroFacts, type MacroName, type Template } from './macros.js';

@@ -1,6 +1,6 @@
 import type { KpiRunRecord, KpiStateRecord } from '../domain/kpi.js';
 import {
-  KPI_HISTORY_LOOKBACKS, earlierOf, foldEarlier,
+  KPI_HISTORY_LOOKBACKS, earlierOf, foldEarlier, runStep,
   type AgedHour, type EntryWindowStats, type HourStats, type Outcomes, type KpiEntryRef, type KpiRunInput, type KpiRunResult, type KpiSettingsView,
 } from '../engine/index.js';
 import type { KpiRepo, KpiStatsReader } from '../ports/store.js';
@@ -72,10 +72,10 @@ export async function readRunInput(store: { kpi: KpiRepo; kpiStats: KpiStatsRead
       hours: hours.map(([, row]) => row),
     }];
   });
-  // A run that will not store a new model (still collecting, or keeping the one in force because its
-  // window holds no clicks: see runKpi) has nowhere to carry the sums: reading them would be wasted.
-  const storesModel = clicksInEpoch >= settings.collectionThreshold && (state.model === null || windowStats.some((e) => e.clicks > 0));
-  const earlier = settings.algorithm === 'thompson' && storesModel ? await readEarlier(stats, subject, historyFromMs) : null;
+  // A run that will not store a new model (still collecting, or keeping the one in force) has nowhere
+  // to carry the sums: reading them would be wasted.
+  const computes = runStep({ settings, clicksInEpoch, stats: windowStats, previous: state.model }) === 'compute';
+  const earlier = settings.algorithm === 'thompson' && computes ? await readEarlier(stats, subject, historyFromMs) : null;
   return {
     input: { settings, entries: subject.entries, stats: windowStats, conversionDelaysMs: delays, clicksInEpoch, previous: state.model, earlier },
     windowFrom,

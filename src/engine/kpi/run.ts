@@ -68,6 +68,17 @@ function thompsonRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>)
 }
 
 /**
+ * What a run does with its input: `collect` while the epoch has fewer clicks than the collection
+ * threshold (no model, weight routing), `keep` the model in force when the window holds no clicks
+ * (nothing new was learnt), otherwise `compute` a new model. The scheduler asks it before reading
+ * what only a computed model needs.
+ */
+export function runStep(input: Pick<KpiRunInput, 'settings' | 'clicksInEpoch' | 'stats' | 'previous'>): 'collect' | 'keep' | 'compute' {
+  if (input.clicksInEpoch < input.settings.collectionThreshold) return 'collect';
+  return input.previous !== null && input.stats.every((s) => s.clicks === 0) ? 'keep' : 'compute';
+}
+
+/**
  * One KPI run (SPEC §5): from the window's per-entry traffic to the model clicks are routed with
  * next. Pure and deterministic, so the scheduler, explain and the simulator share it.
  * - While the epoch has fewer clicks than the collection threshold, there is no model (weight routing).
@@ -77,12 +88,12 @@ function thompsonRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>)
  */
 export function runKpi(input: KpiRunInput): KpiRunResult {
   const statsOf = new Map(input.stats.map((s) => [s.entryId, s]));
-  if (input.clicksInEpoch < input.settings.collectionThreshold) {
+  const step = runStep(input);
+  if (step === 'collect') {
     const entries = input.entries.map((entry) => baseReport(input, entry.id, statsOf.get(entry.id) ?? EMPTY));
     return { phase: 'collecting', model: null, keptPrevious: false, entries, winnerEntryId: null };
   }
-  const windowClicks = input.stats.reduce((sum, s) => sum + s.clicks, 0);
-  if (windowClicks === 0 && input.previous !== null) {
+  if (step === 'keep' && input.previous !== null) {
     const entries = input.entries.map((entry) => baseReport(input, entry.id, EMPTY));
     return { phase: 'optimising', model: input.previous, keptPrevious: true, entries, winnerEntryId: null };
   }

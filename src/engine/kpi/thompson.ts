@@ -159,12 +159,12 @@ export function fitPosteriors(input: KpiRunInput): ThompsonFit {
   const arrived = arrivalCurve(input.conversionDelaysMs);
   const statsOf = new Map(input.stats.map((s) => [s.entryId, s]));
   const { earlier } = input;
-  const earlierOf = new Map(earlier?.outcomes.entries.map((e) => [e.entryId, e]) ?? []);
+  const earlierSums = new Map(earlier?.outcomes.entries.map((e) => [e.entryId, e]) ?? []);
   const hoursOf = new Map<number, CorrectedHour[]>();
   // The youngest change on the link: the regime every entry's evidence is read from.
   let sinceMs: number | null = null;
   for (const entry of input.entries) {
-    const before = earlierOf.get(entry.id);
+    const before = earlierSums.get(entry.id);
     // The time before the history is its oldest hour: in the change test, and cut by a change like any other.
     const raw = [...(statsOf.get(entry.id)?.hours ?? []), ...(before && earlier ? [{ ...before, ageMs: earlier.ageMs }] : [])];
     const hours = correctedHours(metric, raw, arrived);
