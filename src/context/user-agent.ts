@@ -1,7 +1,7 @@
 import QuickLRU from 'quick-lru';
 import UAParser from 'ua-parser-js';
 import { isbot } from 'isbot';
-import type { ClickDevice, DeviceType } from '../domain/click.js';
+import type { ClickDevice, DeviceType, OperatingSystem } from '../domain/click.js';
 
 /** What a user agent says about the device; `language` comes from another header. */
 export type ParsedAgent = Omit<ClickDevice, 'language'> & { is_bot: boolean };
@@ -9,7 +9,7 @@ export type ParsedAgent = Omit<ClickDevice, 'language'> & { is_bot: boolean };
 const UNKNOWN: ParsedAgent = Object.freeze({ os: null, os_version: null, device_type: null, browser: null, brand: null, is_bot: false });
 
 // ua-parser names → the canonical values of SPEC §6. iPadOS reports itself as iOS or Mac OS.
-const OS_NAMES: Readonly<Record<string, string>> = {
+const OS_NAMES: Readonly<Record<string, OperatingSystem>> = {
   iOS: 'iOS', Android: 'Android', Windows: 'Windows', 'Mac OS': 'macOS', macOS: 'macOS',
   'Chromium OS': 'ChromeOS', 'Chrome OS': 'ChromeOS',
   Linux: 'Linux', Ubuntu: 'Linux', Debian: 'Linux', Fedora: 'Linux', 'Arch': 'Linux', Mint: 'Linux',

@@ -1,7 +1,11 @@
 /** How a click ended (SPEC §2). */
 export type ClickOutcome = 'routed' | 'catch_all' | 'fail_traffic' | 'no_match' | 'invalid';
 
-export type DeviceType = 'mobile' | 'tablet' | 'desktop' | 'bot' | 'other';
+/** SPEC §6's canonical device types and operating systems: what visitors are parsed to and rules name. */
+export const DEVICE_TYPES = ['mobile', 'tablet', 'desktop', 'bot', 'other'] as const;
+export type DeviceType = (typeof DEVICE_TYPES)[number];
+export const OPERATING_SYSTEMS = ['iOS', 'Android', 'Windows', 'macOS', 'Linux', 'ChromeOS', 'other'] as const;
+export type OperatingSystem = (typeof OPERATING_SYSTEMS)[number];
 
 export interface SkippedEntry {
   entry_id: number;

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { DEVICE_TYPES, OPERATING_SYSTEMS } from './click.js';
 import type { ErrorDetail } from './errors.js';
 import { isCidr } from './formats.js';
 import type { Ruleset } from './schemas/ruleset.js';
@@ -6,10 +7,10 @@ import { compareVersions, parseVersion } from './version.js';
 
 const COUNTRY = /^[A-Za-z]{2}$/;
 const LANGUAGE = /^[A-Za-z]{2}$/;
-// SPEC §6's canonical values, lower-cased: visitors are parsed to these, so any other value in a
-// rule could never match (an include of "iPadOS" turned every visitor away).
-const OS_VALUES = new Set(['ios', 'android', 'windows', 'macos', 'linux', 'chromeos', 'other']);
-const DEVICE_TYPES = new Set(['mobile', 'tablet', 'desktop', 'bot', 'other']);
+// Lower-cased canonical values: visitors are parsed to these, so any other value in a rule could
+// never match (an include of "iPadOS" turned every visitor away).
+const OS_VALUES = new Set(OPERATING_SYSTEMS.map((os) => os.toLowerCase()));
+const DEVICE_VALUES = new Set<string>(DEVICE_TYPES);
 
 /**
  * The rules of a ruleset that JSON Schema cannot express: which fields each dimension takes and
@@ -62,9 +63,9 @@ function valueProblem(dimension: string, value: string): string | undefined {
     case 'is_bot':
       return ['true', 'false'].includes(value.toLowerCase()) ? undefined : 'must be "true" or "false"';
     case 'os':
-      return OS_VALUES.has(value.toLowerCase()) ? undefined : 'must be one of iOS (iPadOS included), Android, Windows, macOS, Linux, ChromeOS, other';
+      return OS_VALUES.has(value.toLowerCase()) ? undefined : `must be one of ${OPERATING_SYSTEMS.join(', ')} (iOS includes iPadOS)`;
     case 'device_type':
-      return DEVICE_TYPES.has(value.toLowerCase()) ? undefined : 'must be one of mobile, tablet, desktop, bot, other';
+      return DEVICE_VALUES.has(value.toLowerCase()) ? undefined : `must be one of ${DEVICE_TYPES.join(', ')}`;
     default:
       return undefined;
   }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ContextBuilder } from '../../context/index.js';
-import { decide, visitorIdOf, type Decision, type Rng, type Snapshot } from '../../engine/index.js';
+import { decide, type Decision, type Rng, type Snapshot } from '../../engine/index.js';
 import type { TrackingLinkIndex } from '../../live/tracking-link-index.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { ClickWriter } from '../../ports/click-writer.js';
@@ -87,6 +87,7 @@ function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
     const snapshot = deps.snapshot();
     const decision = decide(snapshot, link.smart_link_id, link.partner_id, ctx, deps.live.viewAt(now), deps.rng, CLICK_DECISION);
     if (decision === null) return send(reply, notFound());
+    const record = toClickRecord(decision, ctx, link);
     // Same synchronous turn as decide: no other click can read the caps between the check and this
     // increment, so a hard cap is never overshot on one node. Undone below if the write fails.
     let reservation: Reservation | null = null;
@@ -95,12 +96,12 @@ function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
         offerId: decision.offer_id,
         partnerId: link.partner_id,
         timeMs: now,
-        visitor: { visitorId: visitorIdOf(ctx, decision.offer_id), ip: ctx.ip, userAgent: ctx.user_agent, gaid: ctx.gaid, idfa: ctx.idfa },
+        visitor: { visitorId: record.visitor_id, ip: ctx.ip, userAgent: ctx.user_agent, gaid: ctx.gaid, idfa: ctx.idfa },
       });
     }
 
     try {
-      await deps.writer.write(toClickRecord(decision, ctx, link));
+      await deps.writer.write(record);
       reservation?.confirm();
     } catch (err) {
       reservation?.release();
@@ -113,7 +114,7 @@ function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
     const answer = redirectTo(decision.destination_url, decision.redirect_mode, (to) => deps.signer.path(to));
     const offer = decision.offer_id === null ? undefined : snapshot.offers.get(decision.offer_id);
     if (offer !== undefined) {
-      const cookie = { transactionId: ctx.transaction_id, visitorId: visitorIdOf(ctx, offer.id) };
+      const cookie = { transactionId: ctx.transaction_id, visitorId: record.visitor_id };
       reply.header('set-cookie', offerCookie(offer.id, cookie, offer.attributionWindowDays, request.protocol === 'https'));
     }
     deps.metrics.clicks.inc({ outcome: decision.outcome, reason: String(decision.reason ?? '') });
