@@ -117,6 +117,44 @@ describe('tokens that lead nowhere', () => {
   });
 });
 
+describe('a HEAD request (link checkers, chat unfurlers, mail scanners)', () => {
+  const head = (token: string, query: Record<string, string> = {}) =>
+    fetch(`${server.url}/sl/${token}?${new URLSearchParams(query).toString()}`, { method: 'HEAD', redirect: 'manual' });
+
+  it('is answered as the click would be, but stores no click, sets no cookie and uses up no cap', async () => {
+    const capped = await offer({
+      destination_url: 'https://capped.example/?tid={transaction_id}',
+      caps: [{ metric: 'clicks', period: 'daily', limit: 1, mode: 'hard' }],
+    });
+    const link = await smartLink({
+      routing: 'priority',
+      entries: [{ offer_id: capped.id, routing_value: 0 }, { offer_id: offers.plain.id, routing_value: 1 }],
+    });
+    const token = await trackingToken(link.id);
+    const mark = marker();
+    const before = countStoredClicks(server.dataDir);
+    for (let i = 0; i < 3; i++) {
+      const answer = await head(token, { sub3: mark });
+      expect(answer.status).toBe(302);
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+      expect(answer.headers.get('location')).toMatch(/^https:\/\/capped\.example\/\?tid=[0-9a-f]{32}$/);
+      expect(answer.headers.get('set-cookie')).toBeNull();
+    }
+    expect(countStoredClicks(server.dataDir)).toBe(before);
+
+    // The cap of one click is still whole: the first real click takes it, the second moves on.
+    expect((await click(token, { sub3: mark })).location).toMatch(/^https:\/\/capped\.example\//);
+    expect((await click(token, { sub3: mark })).location).toMatch(/^https:\/\/plain\.example\//);
+    expect(storedClicksWhere(server.dataDir, 'sub3', mark)).toHaveLength(2);
+  });
+
+  it('on an unknown token is a no-store 404', async () => {
+    const answer = await head(randomBytes(18).toString('base64url'));
+    expect(answer.status).toBe(404);
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+  });
+});
+
 describe('a routed click', () => {
   let link: { id: number; entries: { id: number; offer_id: number }[] };
   let token: string;

@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ContextBuilder } from '../../context/index.js';
-import { decide, type Decision, type Rng, type Snapshot } from '../../engine/index.js';
+import type { ClickRecord } from '../../domain/click.js';
+import { decide, type ClickContext, type Decision, type Rng, type Snapshot } from '../../engine/index.js';
 import type { TrackingLinkIndex } from '../../live/tracking-link-index.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { ClickWriter } from '../../ports/click-writer.js';
@@ -65,36 +66,65 @@ export async function registerClickPath(app: FastifyInstance, deps: ClickPathDep
   });
 }
 
+/** A click as routed, before anything about it is stored. */
+interface RoutedClick {
+  readonly decision: Decision;
+  readonly ctx: ClickContext;
+  readonly record: ClickRecord;
+  readonly snapshot: Snapshot;
+  readonly partnerId: number;
+  readonly now: number;
+}
+
+/** Resolves the token and routes the click with the pure engine; null = unknown link. */
+function routeClick(request: FastifyRequest, deps: ClickPathDeps): RoutedClick | null {
+  const link = deps.trackingLinks.get((request.params as { token: string }).token);
+  if (link === undefined) return null;
+  const query = flatQuery(request.query);
+  for (const sub of SUBS) if (query[sub] === undefined && link[sub] !== null) query[sub] = link[sub] ?? undefined;
+  const now = deps.now();
+  const cookies = readOfferCookies(request.headers.cookie);
+  const ctx = deps.contexts.build({
+    transaction_id: newTransactionId(now),
+    time_ms: now,
+    ip: request.ip ?? null,
+    user_agent: request.headers['user-agent'] ?? null,
+    accept_language: request.headers['accept-language'] ?? null,
+    query,
+    offer_cookies: new Map([...cookies].map(([offerId, cookie]) => [offerId, cookie.visitorId])),
+  });
+  const snapshot = deps.snapshot();
+  const decision = decide(snapshot, link.smart_link_id, link.partner_id, ctx, deps.live.viewAt(now), deps.rng, CLICK_DECISION);
+  if (decision === null) return null;
+  return { decision, ctx, record: toClickRecord(decision, ctx, link), snapshot, partnerId: link.partner_id, now };
+}
+
+function answerOf(routed: RoutedClick, deps: ClickPathDeps): Answer {
+  return redirectTo(routed.decision.destination_url, routed.decision.redirect_mode, (to) => deps.signer.path(to));
+}
+
 function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
+  // Link checkers, chat unfurlers and mail scanners probe links with HEAD. A probe is answered as
+  // a click would be, but is not one: nothing is stored, counted toward caps or remembered of the
+  // visitor, and no cookie is set. Declared before the GET route, so Fastify does not derive a HEAD
+  // route from it that would run the whole click.
+  app.head('/sl/:token', { schema: { hide: true } }, async (request, reply) => {
+    const routed = routeClick(request, deps);
+    return send(reply, routed === null ? notFound() : answerOf(routed, deps));
+  });
+
   app.get('/sl/:token', { schema: { hide: true } }, async (request, reply) => {
     const started = performance.now();
-    const link = deps.trackingLinks.get((request.params as { token: string }).token);
-    if (link === undefined) return send(reply, notFound());
-
-    const query = flatQuery(request.query);
-    for (const sub of SUBS) if (query[sub] === undefined && link[sub] !== null) query[sub] = link[sub] ?? undefined;
-    const now = deps.now();
-    const cookies = readOfferCookies(request.headers.cookie);
-    const ctx = deps.contexts.build({
-      transaction_id: newTransactionId(now),
-      time_ms: now,
-      ip: request.ip ?? null,
-      user_agent: request.headers['user-agent'] ?? null,
-      accept_language: request.headers['accept-language'] ?? null,
-      query,
-      offer_cookies: new Map([...cookies].map(([offerId, cookie]) => [offerId, cookie.visitorId])),
-    });
-    const snapshot = deps.snapshot();
-    const decision = decide(snapshot, link.smart_link_id, link.partner_id, ctx, deps.live.viewAt(now), deps.rng, CLICK_DECISION);
-    if (decision === null) return send(reply, notFound());
-    const record = toClickRecord(decision, ctx, link);
+    const routed = routeClick(request, deps);
+    if (routed === null) return send(reply, notFound());
+    const { decision, ctx, record, snapshot, partnerId, now } = routed;
     // Same synchronous turn as decide: no other click can read the caps between the check and this
     // increment, so a hard cap is never overshot on one node. Undone below if the write fails.
     let reservation: Reservation | null = null;
     if (decision.offer_id !== null && COUNTED.has(decision.outcome)) {
       reservation = deps.live.reserveClick({
         offerId: decision.offer_id,
-        partnerId: link.partner_id,
+        partnerId,
         timeMs: now,
         visitor: { visitorId: record.visitor_id, ip: ctx.ip, userAgent: ctx.user_agent, gaid: ctx.gaid, idfa: ctx.idfa },
       });
@@ -111,7 +141,7 @@ function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
       return send(reply, unavailable());
     }
 
-    const answer = redirectTo(decision.destination_url, decision.redirect_mode, (to) => deps.signer.path(to));
+    const answer = answerOf(routed, deps);
     const offer = decision.offer_id === null ? undefined : snapshot.offers.get(decision.offer_id);
     if (offer !== undefined) {
       const cookie = { transactionId: ctx.transaction_id, visitorId: record.visitor_id };
