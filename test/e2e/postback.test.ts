@@ -104,6 +104,13 @@ describe('attribution and money', () => {
     expect(storedConversions(server, formTid)[0]?.amount_micros).toBe(10_010_000);
     expect(storedConversions(server, jsonTid)[0]).toMatchObject({ amount_micros: 300_000, event_key: 'sale' });
   });
+
+  it('a JSON null is an absent field, as an empty form value is: the query value stands and the conversion is stored', async () => {
+    const tid = await clickTid(server, sale.token);
+    const res = await server.call('POST', '/postback?event_id=nulls', { transaction_id: tid, amount: null, event_id: null, order_id: null, adv1: null }, { key: null });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(storedConversions(server, tid)[0]).toMatchObject({ amount_micros: null, event_key: 'nulls', order_id: null, adv1: null });
+  });
 });
 
 describe('postbacks that store nothing', () => {

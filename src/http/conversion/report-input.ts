@@ -17,7 +17,8 @@ function asText(value: unknown): unknown {
 
 /**
  * Merges parameter sources (query string, then form or JSON body; later ones win) into one object
- * for the input schema. Empty values count as absent: postback templates often leave a macro unfilled.
+ * for the input schema. Empty values (and JSON nulls, their counterpart in a JSON body) count as
+ * absent: postback templates often leave a macro unfilled.
  */
 export function collectParams(...sources: unknown[]): Record<string, unknown> {
   // No prototype: a parameter named `__proto__` stays a plain key.
@@ -26,7 +27,7 @@ export function collectParams(...sources: unknown[]): Record<string, unknown> {
     if (source === null || typeof source !== 'object' || Array.isArray(source)) continue;
     for (const [key, value] of Object.entries(source)) {
       const text = asText(value);
-      if (text !== '' && text !== undefined) params[key] = text;
+      if (text !== '' && text !== undefined && text !== null) params[key] = text;
     }
   }
   return params;
