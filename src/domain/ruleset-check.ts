@@ -45,8 +45,12 @@ export function checkRuleset(ruleset: Ruleset | null | undefined, path: string, 
     });
   });
   ruleset.day_parting?.windows.forEach((window, i) => {
-    if (window.start >= window.end) {
-      problems.push({ path: `${path}.day_parting.windows[${i}]`, message: 'start must be before end' });
+    // An end before the start runs past midnight; an equal one would be either nothing or all day.
+    if (window.start === window.end) {
+      problems.push({ path: `${path}.day_parting.windows[${i}]`, message: 'start and end must differ (00:00–24:00 is the whole day)' });
+    }
+    if (window.start === '24:00') {
+      problems.push({ path: `${path}.day_parting.windows[${i}].start`, message: '24:00 is an end only; a window from midnight starts at 00:00' });
     }
   });
   return problems;

@@ -109,6 +109,18 @@ describe('targeting rules (SPEC §6)', () => {
       expect(verdict(hours('08:00', '09:00', [3], 'Asia/Tokyo'), late)).toBe(17);
     });
 
+    it('a window whose end is before its start runs past midnight into the next day, Saturday into Sunday too', () => {
+      const at = (day: number, hour: number, minute = 0) => context({ time_ms: Date.UTC(2026, 2, 1 + day, hour, minute) }); // 2026-03-01 is a Sunday
+      const nights = hours('22:00', '06:00', [5, 6], 'UTC'); // Friday and Saturday nights
+      expect(verdict(nights, at(5, 22))).toBeNull(); // Friday 22:00
+      expect(verdict(nights, at(6, 5, 59))).toBeNull(); // Saturday 05:59, Friday's night
+      expect(verdict(nights, at(0, 3))).toBeNull(); // Sunday 03:00, Saturday's night
+      expect(verdict(nights, at(6, 6))).toBe(17); // Saturday 06:00: the end is exclusive
+      expect(verdict(nights, at(5, 21, 59))).toBe(17);
+      expect(verdict(nights, at(5, 3))).toBe(17); // Friday 03:00 is Thursday's night, not listed
+      expect(verdict(nights, at(1, 3))).toBe(17); // Monday 03:00: Sunday night is not listed
+    });
+
     it("without a fixed zone the visitor's zone is used; an unknown visitor zone fails", () => {
       expect(verdict(hours('07:00', '08:00'))).toBeNull(); // visitor in New York
       expect(verdict(hours('07:00', '08:00', [3], null), geo({ time_zone: null }))).toBe(17);

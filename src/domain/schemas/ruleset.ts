@@ -37,7 +37,10 @@ export const DayPartingWindow = Type.Object(
     start: ClockTime,
     end: ClockTime,
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description: 'Open from `start` (inclusive) to `end` (exclusive) on each listed day; an `end` before `start` runs past midnight into the next day (22:00–06:00).',
+  },
 );
 
 export const DayParting = Type.Object(

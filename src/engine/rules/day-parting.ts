@@ -64,15 +64,24 @@ const toMinutes = (clock: string): number => Number(clock.slice(0, 2)) * 60 + Nu
 
 /**
  * Day parting (reason 17): the click must fall in one of the windows, `start` inclusive and `end`
- * exclusive, in the fixed zone or else the visitor's zone. An unknown visitor zone is an unknown
- * value and fails, as unknown values fail includes.
+ * exclusive, in the fixed zone or else the visitor's zone. A window whose end is not after its start
+ * runs past midnight: 22:00–06:00 on Friday is open from Friday 22:00 to Saturday 06:00. An unknown
+ * visitor zone is an unknown value and fails, as unknown values fail includes.
  */
 export function compileDayParting(dayParting: DayParting | null | undefined): RuleCheck | null {
   if (!dayParting || dayParting.windows.length === 0) return null;
   // byDay[d] lists the [start, end) minute ranges open on weekday d, flattened to start, end pairs.
   const byDay: number[][] = Array.from({ length: 7 }, () => []);
   for (const window of dayParting.windows) {
-    for (const day of window.days) byDay[day]?.push(toMinutes(window.start), toMinutes(window.end));
+    const start = toMinutes(window.start);
+    const end = toMinutes(window.end);
+    for (const day of window.days) {
+      if (start < end) byDay[day]?.push(start, end);
+      else {
+        byDay[day]?.push(start, DAY_MINUTES);
+        byDay[(day + 1) % 7]?.push(0, end);
+      }
+    }
   }
   const fixedZone = dayParting.timezone ?? null;
   return {
