@@ -5,11 +5,13 @@ import { basicNetwork, create } from '../support/fixtures.js';
 let server: TestServer;
 let n: Awaited<ReturnType<typeof basicNetwork>>;
 let foreignUrlId: number;
+let otherOfferId: number;
 
 beforeAll(async () => {
   server = await startServer();
   n = await basicNetwork(server);
   const other = await create(server, '/api/v1/offers', { advertiser_id: n.advertiser.id, name: 'Other', destination_url: 'https://other.example/' });
+  otherOfferId = other.id;
   foreignUrlId = (await create(server, `/api/v1/offers/${other.id}/urls`, { name: 'Other URL', destination_url: 'https://other.example/u' })).id;
 });
 afterAll(async () => server.close());
@@ -78,6 +80,7 @@ const cases: Case[] = [
   { name: 'unknown tracking domain', path: () => '/api/v1/smart-links', body: () => ({ ...link([{ offer_id: n.offer.id }]), tracking_domain_id: 999999 }), status: 400, code: 'validation_failed', detail: 'tracking_domain_id' },
   { name: 'entry id of another smart link', method: 'PATCH', path: () => `/api/v1/smart-links/${n.smartLink.id}`, body: () => ({ entries: [{ id: 999999, offer_id: n.offer.id }] }), status: 400, code: 'validation_failed', detail: 'entries[0].id' },
   { name: 'a 10 MB body', path: () => '/api/v1/advertisers', body: () => JSON.stringify({ name: 'x'.repeat(10 * 1024 * 1024) }), status: 413, code: 'payload_too_large' },
+  { name: 'one entry id given to two entries', method: 'PATCH', path: () => `/api/v1/smart-links/${n.smartLink.id}`, body: () => ({ entries: [{ id: n.smartLink.entries[0].id, offer_id: n.offer.id }, { id: n.smartLink.entries[0].id, offer_id: otherOfferId }] }), status: 400, code: 'validation_failed', detail: 'entries[1].id' },
   { name: 'stale If-Match', method: 'PATCH', path: () => `/api/v1/smart-links/${n.smartLink.id}`, body: () => ({ name: 'Lost update' }), headers: { 'if-match': '0' }, status: 409, code: 'conflict' },
   { name: 'unparseable If-Match', method: 'PATCH', path: () => `/api/v1/smart-links/${n.smartLink.id}`, body: () => ({ name: 'x' }), headers: { 'if-match': 'yesterday' }, status: 400, code: 'validation_failed' },
   { name: 'empty PATCH', method: 'PATCH', path: () => `/api/v1/advertisers/${n.advertiser.id}`, body: () => ({}), status: 400, code: 'validation_failed' },

@@ -15,11 +15,12 @@ async function defaultTrackingDomainId(tx: StoreTx): Promise<number | null> {
   return defaults.rows[0]?.id ?? null;
 }
 
-/** Every entry must point at a live offer (and an offer URL of that same offer), each pair once. */
+/** Every entry must point at a live offer (and an offer URL of that same offer), each pair once, and keep an id at most once. */
 async function checkEntries(tx: StoreTx, link: SmartLinkBody, existing: SmartLinkRecord | undefined): Promise<ErrorDetail[]> {
   const problems: ErrorDetail[] = [];
   const owned = new Map(existing?.entries.map((e) => [e.id, e]));
   const seen = new Map<string, number>();
+  const claimed = new Map<number, number>();
   for (const [i, entry] of link.entries.entries()) {
     const at = `entries[${i}]`;
     const offer = await tx.offers.get(entry.offer_id);
@@ -37,6 +38,10 @@ async function checkEntries(tx: StoreTx, link: SmartLinkBody, existing: SmartLin
     if (first !== undefined) problems.push({ path: at, message: `the same offer and offer URL as entries[${first}]` });
     else seen.set(pair, i);
     if (entry.id !== undefined && !owned.has(entry.id)) problems.push({ path: `${at}.id`, message: `entry ${entry.id} is not an entry of this smart link` });
+    // One stored entry cannot become two: its clicks, KPI history and report rows would be shared.
+    const claimant = entry.id === undefined ? undefined : claimed.get(entry.id);
+    if (claimant !== undefined) problems.push({ path: `${at}.id`, message: `entry ${entry.id} is already entries[${claimant}]` });
+    else if (entry.id !== undefined) claimed.set(entry.id, i);
     const stored = entry.id === undefined ? undefined : owned.get(entry.id);
     problems.push(...checkRuleset(entry.ruleset, `${at}.ruleset`, stored?.ruleset));
   }
