@@ -21,7 +21,10 @@ export async function epochClickBase(kpi: KpiRepo, state: KpiStateRecord, until:
   return { from: state.epoch_started_at, count: 0 };
 }
 
-/** Every click on the link (any outcome) from the epoch's start up to `until` (exclusive). */
+/**
+ * The link's clicks from the epoch's start up to `until` (exclusive), but for the invalid ones: a
+ * visitor turned away (link paused, partner suspended) reached no entry and taught the link nothing.
+ */
 export async function countEpochClicks(kpi: KpiRepo, stats: KpiStatsReader, state: KpiStateRecord, until: string): Promise<number> {
   const base = await epochClickBase(kpi, state, until);
   return base.count + (await stats.countClicks(state.smart_link_id, base.from, until));

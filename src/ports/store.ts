@@ -227,7 +227,7 @@ export interface KpiStatsReader {
   clickHours(smartLinkId: number, from: string, to: string): Promise<KpiClickHour[]>;
   /** Approved conversions of those same clicks, per entry and hour of the click (`event_key` '' is the base conversion). */
   conversionHours(smartLinkId: number, from: string, to: string): Promise<KpiConversionHour[]>;
-  /** Every click of the link (any outcome) with time in [from, to). */
+  /** The clicks of the link with time in [from, to), invalid ones (turned away) excepted. */
   countClicks(smartLinkId: number, from: string, to: string): Promise<number>;
   /** Click-to-conversion delays (ms) of the link's latest `limit` approved base conversions. */
   conversionDelaysMs(smartLinkId: number, limit: number): Promise<number[]>;

@@ -134,7 +134,22 @@ describe('KPI collection phase and run bookkeeping', () => {
     const previous: KpiModel = { algorithm: 'ranking', order: [2, 1] };
     const run = input({ metric: 'cvr', algorithm: 'ranking', collection_threshold: 10 }, [], { clicksInEpoch: 5000, previous });
     const result = runKpi({ ...run, entries: [{ id: 1, routingValue: 1, position: 0 }, { id: 2, routingValue: 1, position: 1 }] });
-    expect(result).toMatchObject({ phase: 'optimising', model: previous, keptPrevious: true });
+    expect(result).toMatchObject({ phase: 'optimising', model: previous, keptPrevious: true, winnerEntryId: 2 });
+  });
+
+  it('a kept thompson model names the winner the run that made it named', () => {
+    const made = runKpi(input({ metric: 'cvr', collection_threshold: 0 }, [stats(1, 2000, 20), stats(2, 2000, 60), stats(3, 2000, 30)]));
+    expect(made.winnerEntryId).toBe(2);
+    const kept = runKpi({ ...input({ metric: 'cvr', collection_threshold: 0 }, [], { clicksInEpoch: 6000, previous: made.model }), entries: [1, 2, 3].map((id, position) => ({ id, routingValue: 1, position })) });
+    expect(kept).toMatchObject({ keptPrevious: true, model: made.model, winnerEntryId: 2 });
+  });
+
+  it('before its first model, a link past its threshold with no clicks to learn from keeps collecting', () => {
+    for (const algorithm of ['ranking', 'thompson'] as const) {
+      const run = input({ metric: 'cvr', algorithm, collection_threshold: 0 }, [], { clicksInEpoch: 0 });
+      const result = runKpi({ ...run, entries: [{ id: 1, routingValue: 90, position: 0 }, { id: 2, routingValue: 10, position: 1 }] });
+      expect(result, algorithm).toMatchObject({ phase: 'collecting', model: null, winnerEntryId: null });
+    }
   });
 
   it('is deterministic: the same window gives the same run record', () => {
@@ -175,13 +190,15 @@ describe('KPI thompson', () => {
           const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', collection_threshold: 0 };
           const window = rows.map((r, i) => stats(i + 1, r.clicks, Math.floor(r.clicks * r.rate)));
           const model = runKpi(input(settings, window)).model;
+          // A window without clicks leaves weight routing in force: no model, no samples.
+          expect(model === null).toBe(rows.every((r) => r.clicks === 0));
           const fields = Object.fromEntries(rows.map((r, i) => [i + 1, { ruleset: r.german ? deOnly : usOnly }]));
           const snapshot = kpiSnapshot(settings, model, rows.length, fields);
           const decision = decide(snapshot, 1, 1, US, allClear, seededRng(seed));
           const eligible = rows.flatMap((r, i) => (r.german ? [] : [i + 1]));
           if (eligible.length === 0) expect(decision?.entry_id).toBeNull();
           else expect(eligible).toContain(decision?.entry_id);
-          expect(decision?.trace.kpi?.samples.map((s) => s.entry_id)).toEqual(eligible);
+          if (model !== null) expect(decision?.trace.kpi?.samples.map((s) => s.entry_id)).toEqual(eligible);
         },
       ),
       { numRuns: 200 },

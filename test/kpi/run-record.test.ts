@@ -273,6 +273,9 @@ describe('a thompson KPI link', () => {
     at('07:40:00');
     for (const tid of sent.slice(0, 8)) expect((await postback(server, { transaction_id: tid })).body.status).toBe('approved');
     // The next day: those clicks are 23 hours old, outside the 12-hour window but inside the history.
+    // A click in the window: without one, the link would keep routing by weight (nothing new to learn).
+    clock.set('2030-01-08T06:30:00.000Z');
+    expect((await clickOn(server.url, minted, { sub1: 'b' })).status).toBe(302);
     clock.set('2030-01-08T07:00:30.000Z');
     const [run] = (await server.kpiScheduler.tick()).runs.filter((r) => r.smart_link_id === remembering.id);
     const line = (await server.call('GET', `/api/v1/smart-links/${remembering.id}/kpi/runs`)).body.data[0];
@@ -310,6 +313,9 @@ describe('a thompson KPI link', () => {
     try {
       // Their hour ended 24 hours before the history's start (09:00 on the 9th), and fades for each of them.
       const faded = (hours: number) => 8 * EARLIER_FADE_PER_HOUR ** hours;
+      // A click in the window: without one, the link would keep routing by weight (nothing new to learn).
+      clock.set('2030-01-12T08:30:00.000Z');
+      expect((await clickOn(server.url, minted, { sub1: 'b' })).status).toBe(302);
       const first = await runAt('2030-01-12T09:00:30.000Z');
       expect(first.line).toMatchObject({ phase: 'optimising', kept_previous: false });
       expect(first.posterior(entryA).alpha).toBeCloseTo(sharpeningFor(faded(24), 2) * (1 + faded(24)), 6);

@@ -62,7 +62,7 @@ export const KpiRun = Type.Object(
     metric: StringEnum(KPI_METRICS),
     goal: Nullable(Type.Number()),
     phase: Nullable(StringEnum(PHASES, { description: 'collecting until the epoch has collection_threshold clicks; null for resets.' })),
-    clicks_in_epoch: Type.Integer({ description: 'Clicks on the link from the epoch start to the slot (any outcome).' }),
+    clicks_in_epoch: Type.Integer({ description: 'Clicks on the link from the epoch start to the slot, invalid ones (turned away) excepted.' }),
     kept_previous: Type.Boolean({ description: 'The window held no clicks, so the previous model stays in force.' }),
     entries: Type.Array(KpiRunEntry),
     model: Nullable(KpiModel),
@@ -103,7 +103,7 @@ export const KpiStatus = Type.Object({
   model: Nullable(KpiModel),
   model_run_id: Nullable({ ...Id, description: 'The run whose model is in force; stored on every click it routes.' }),
   last_run_at: Nullable(DateTime),
-  next_run_at: DateTime,
+  next_run_at: Nullable({ ...DateTime, description: 'When the next run is due; null while the link is paused (only active links are run).' }),
 });
 
 export type KpiRunsQuery = Static<typeof KpiRunsQuery>;

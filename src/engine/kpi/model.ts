@@ -96,7 +96,7 @@ export interface KpiRunInput {
   readonly stats: readonly EntryWindowStats[];
   /** Click-to-conversion delays (ms) of this link's recent base conversions: the delay model's data. */
   readonly conversionDelaysMs: readonly number[];
-  /** Clicks on the link since the epoch started (all entries, catch-all and no-match included). */
+  /** Clicks on the link since the epoch started (all entries, catch-all and no-match included; invalid ones not). */
   readonly clicksInEpoch: number;
   /** The model in force before this run, kept when the window holds no clicks. */
   readonly previous: KpiModel | null;

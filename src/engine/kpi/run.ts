@@ -1,6 +1,6 @@
 import { seededRng } from '../rng.js';
 import { metricPerClick, scoreOf } from './metric.js';
-import type { EntryWindowStats, KpiEntryReport, KpiModel, KpiRunInput, KpiRunResult } from './model.js';
+import type { EntryPosterior, EntryWindowStats, KpiEntryReport, KpiMetric, KpiModel, KpiRunInput, KpiRunResult } from './model.js';
 import { rankEntries } from './ranking.js';
 import { expectedShares, fitPosteriors } from './thompson.js';
 
@@ -42,10 +42,8 @@ function rankingRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>):
   return { model: { algorithm: 'ranking', order }, entries, winner: order[0] ?? null };
 }
 
-function thompsonRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>): { model: KpiModel; entries: KpiEntryReport[]; winner: number | null } {
-  const { metric, goal } = input.settings;
-  const { posteriors, effective } = fitPosteriors(input);
-  const shares = expectedShares(metric, goal, posteriors, seededRng(SHARE_SEED), SHARE_DRAWS);
+/** The entry expected to win most clicks: the largest share, the first of equals. */
+function largestShare(shares: ReadonlyMap<number, number>): number | null {
   let winner: number | null = null;
   let best = -1;
   for (const [id, share] of shares) {
@@ -54,6 +52,24 @@ function thompsonRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>)
       winner = id;
     }
   }
+  return winner;
+}
+
+/** The allocation a thompson model reports, reproducibly: the same posteriors give the same shares. */
+function sharesOf(metric: KpiMetric, goal: number | null, posteriors: readonly EntryPosterior[]): Map<number, number> {
+  return expectedShares(metric, goal, posteriors, seededRng(SHARE_SEED), SHARE_DRAWS);
+}
+
+/** The winner of a model, as the run that computed it reported. */
+function winnerOf(model: KpiModel): number | null {
+  return model.algorithm === 'ranking' ? (model.order[0] ?? null) : largestShare(sharesOf(model.metric, model.goal, model.posteriors));
+}
+
+function thompsonRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>): { model: KpiModel; entries: KpiEntryReport[]; winner: number | null } {
+  const { metric, goal } = input.settings;
+  const { posteriors, effective } = fitPosteriors(input);
+  const shares = sharesOf(metric, goal, posteriors);
+  const winner = largestShare(shares);
   const posteriorOf = new Map(posteriors.map((p) => [p.entryId, p]));
   const entries = input.entries.map((entry) => ({
     ...baseReport(input, entry.id, statsOf.get(entry.id) ?? EMPTY),
@@ -69,20 +85,27 @@ function thompsonRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>)
 
 /**
  * What a run does with its input: `collect` while the epoch has fewer clicks than the collection
- * threshold (no model, weight routing), `keep` the model in force when the window holds no clicks
+ * threshold (no model, weight routing), `keep` what is in force when the window holds no clicks
  * (nothing new was learnt), otherwise `compute` a new model. The scheduler asks it before reading
  * what only a computed model needs.
+ *
+ * Before the first model, what is in force is weight routing, and an empty window keeps it (a
+ * threshold of 0, or a link idle since its threshold was reached): a ranking of no data would put
+ * one entry first by its list order, and it would never lose that place, because the others would
+ * never get a click to be scored on.
  */
 export function runStep(input: Pick<KpiRunInput, 'settings' | 'clicksInEpoch' | 'stats' | 'previous'>): 'collect' | 'keep' | 'compute' {
   if (input.clicksInEpoch < input.settings.collectionThreshold) return 'collect';
-  return input.previous !== null && input.stats.every((s) => s.clicks === 0) ? 'keep' : 'compute';
+  if (input.stats.every((s) => s.clicks === 0)) return input.previous === null ? 'collect' : 'keep';
+  return 'compute';
 }
 
 /**
  * One KPI run (SPEC §5): from the window's per-entry traffic to the model clicks are routed with
  * next. Pure and deterministic, so the scheduler, explain and the simulator share it.
- * - While the epoch has fewer clicks than the collection threshold, there is no model (weight routing).
- * - A window without clicks keeps the previous model: nothing new was learnt.
+ * - While the epoch has fewer clicks than the collection threshold there is no model (weight routing).
+ * - A window without clicks keeps what is in force, the previous model or weight routing: nothing
+ *   new was learnt.
  * - `ranking` orders entries by their metric per click (winner first, a fallback waterfall);
  *   `thompson` fits per-entry posteriors that each click samples from.
  */
@@ -95,7 +118,7 @@ export function runKpi(input: KpiRunInput): KpiRunResult {
   }
   if (step === 'keep' && input.previous !== null) {
     const entries = input.entries.map((entry) => baseReport(input, entry.id, EMPTY));
-    return { phase: 'optimising', model: input.previous, keptPrevious: true, entries, winnerEntryId: null };
+    return { phase: 'optimising', model: input.previous, keptPrevious: true, entries, winnerEntryId: winnerOf(input.previous) };
   }
   const run = input.settings.algorithm === 'ranking' ? rankingRun(input, statsOf) : thompsonRun(input, statsOf);
   return { phase: 'optimising', model: run.model, keptPrevious: false, entries: run.entries, winnerEntryId: run.winner };

@@ -49,7 +49,7 @@ async function statusOf(tx: StoreTx, link: SmartLinkRecord & { kpi: NonNullable<
     model: presentKpiModel(state?.model ?? null),
     model_run_id: state?.model_run_id ?? null,
     last_run_at: state?.last_run_at ?? null,
-    next_run_at: iso(nextRunAtMs(nowMs, settings.runFrequencyHours, epochStartedMs, slotHasRun)),
+    next_run_at: link.status === 'active' ? iso(nextRunAtMs(nowMs, settings.runFrequencyHours, epochStartedMs, slotHasRun)) : null,
   };
 }
 

@@ -70,7 +70,7 @@ export function kpiStatsReader(db: Executor): KpiStatsReader {
     },
     async countClicks(smartLinkId, from, to) {
       const { rows } = await sql<{ n: number | string }>`select count(*) as n from clicks
-        where smart_link_id = ${smartLinkId} and time >= ${from} and time < ${to}`.execute(db);
+        where smart_link_id = ${smartLinkId} and time >= ${from} and time < ${to} and outcome <> 'invalid'`.execute(db);
       return Number(rows[0]?.n ?? 0);
     },
     async conversionDelaysMs(smartLinkId, limit) {

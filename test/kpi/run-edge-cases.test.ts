@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/api-server.js';
+import { clickOn } from '../support/clicks.js';
+import { testClock } from '../support/clock.js';
+import { create } from '../support/fixtures.js';
+import { hostOf, kpiNetwork, type KpiNetwork } from './network.js';
+
+/**
+ * KPI runs at the edges of their input (SPEC §5): a run with nothing to learn from, clicks that
+ * were turned away, a window that empties after a model was made, and a link that is not running.
+ */
+
+const HOUR_MS = 3_600_000;
+const clock = testClock('2030-03-04T10:15:00.000Z');
+let server: TestServer;
+let net: KpiNetwork;
+
+beforeAll(async () => {
+  server = await startServer({ now: clock.now, env: { SQLITE_SYNCHRONOUS: 'normal', POSTBACK_CONCURRENCY: '0' } });
+  net = await kpiNetwork(server);
+});
+afterAll(async () => server?.close());
+
+const RANKING = { metric: 'cvr', algorithm: 'ranking', run_frequency_hours: 1, lookback_hours: 12 };
+
+async function rankingLink(collectionThreshold: number, extra: Record<string, unknown> = {}) {
+  const link = await create(server, '/api/v1/smart-links', {
+    name: `KPI ${Math.random()}`,
+    routing: 'kpi',
+    kpi: { ...RANKING, collection_threshold: collectionThreshold },
+    entries: [{ offer_id: net.offers.a, routing_value: 90 }, { offer_id: net.offers.b, routing_value: 10 }],
+    ...extra,
+  });
+  const token = (await server.call('POST', `/api/v1/smart-links/${link.id}/tracking-links`, { partner_id: net.partnerId })).body.token as string;
+  return { link, token };
+}
+
+/** Moves the clock to 30 s into the next hourly slot and ticks; the link's run of that tick, if any. */
+async function nextSlotRun(linkId: number) {
+  clock.set(new Date((Math.floor(clock.now() / HOUR_MS) + 1) * HOUR_MS + 30_000).toISOString());
+  return (await server.kpiScheduler.tick()).runs.find((r) => r.smart_link_id === linkId);
+}
+
+async function hosts(token: string, n: number): Promise<string[]> {
+  const seen: string[] = [];
+  for (let i = 0; i < n; i++) seen.push(hostOf((await clickOn(server.url, token)).location));
+  return seen;
+}
+
+describe('KPI runs at the edges', () => {
+  it('a run whose window holds no clicks does not replace weight routing by a ranking made of nothing', async () => {
+    // Threshold 0, and the first slot passes before any traffic arrives.
+    const { link, token } = await rankingLink(0);
+    const run = await nextSlotRun(link.id);
+    expect(run?.entries.every((e) => e.clicks === 0)).toBe(true);
+    expect(run).toMatchObject({ phase: 'collecting', model: null, winner_entry_id: null });
+    // Nothing was measured: A (weight 90) and B (weight 10) must still share by weight, not B taking every click.
+    const seen = await hosts(token, 40);
+    expect(seen.filter((h) => h === 'a').length).toBeGreaterThan(20);
+  });
+
+  it('clicks a paused link turns away (invalid, reason 901) do not count toward the collection threshold', async () => {
+    const { link, token } = await rankingLink(5, { status: 'paused' });
+    for (let i = 0; i < 6; i++) expect((await clickOn(server.url, token)).status).toBe(200);
+    expect((await server.call('PATCH', `/api/v1/smart-links/${link.id}`, { status: 'active' })).status).toBe(200);
+    const run = await nextSlotRun(link.id);
+    expect(run).toMatchObject({ clicks_in_epoch: 0, phase: 'collecting', model: null });
+  });
+
+  it('a run that keeps the model in force names the winner of that model', async () => {
+    const { link, token } = await rankingLink(0);
+    await hosts(token, 4);
+    const computed = await nextSlotRun(link.id);
+    expect(computed).toMatchObject({ phase: 'optimising', kept_previous: false });
+    expect(computed?.winner_entry_id).not.toBeNull();
+    // Thirteen hours on, the 12-hour window holds no clicks: the model (and its winner) stays in force.
+    clock.advance(12 * HOUR_MS);
+    const kept = await nextSlotRun(link.id);
+    expect(kept).toMatchObject({ phase: 'optimising', kept_previous: true, model: computed?.model });
+    expect(kept?.winner_entry_id).toBe(computed?.winner_entry_id);
+  });
+
+  it('a paused link announces no next run (the scheduler runs active links only); resumed, it does', async () => {
+    const { link } = await rankingLink(0, { status: 'paused' });
+    await nextSlotRun(link.id);
+    clock.advance(20 * 60_000);
+    expect((await server.call('GET', `/api/v1/smart-links/${link.id}/kpi`)).body.next_run_at).toBeNull();
+    expect((await server.call('PATCH', `/api/v1/smart-links/${link.id}`, { status: 'active' })).status).toBe(200);
+    expect(Date.parse((await server.call('GET', `/api/v1/smart-links/${link.id}/kpi`)).body.next_run_at)).toBeGreaterThan(clock.now() - HOUR_MS);
+  });
+});
