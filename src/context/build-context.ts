@@ -1,4 +1,4 @@
-import type { ClickContext } from '../engine/context.js';
+import type { ClickContext, OfferCookieIds } from '../engine/context.js';
 import { openGeoLookup, type GeoLookup } from './geo.js';
 import { primaryLanguage } from './language.js';
 import { createUserAgentParser, type UserAgentParser } from './user-agent.js';
@@ -12,13 +12,13 @@ export interface RawClick {
   accept_language: string | null;
   /** The query string (already merged with the tracking link's default subs). */
   query: Readonly<Record<string, string | undefined>>;
-  offer_cookies?: ReadonlyMap<number, string>;
+  offer_cookies?: ReadonlyMap<number, OfferCookieIds>;
 }
 
 /** Query values longer than this are cut, and the click is still served (SPEC §4.1). */
 export const MAX_QUERY_VALUE_LENGTH = 512;
 
-const NO_COOKIES: ReadonlyMap<number, string> = new Map();
+const NO_COOKIES: ReadonlyMap<number, OfferCookieIds> = new Map();
 
 export interface ContextBuilder {
   build(raw: RawClick): ClickContext;

@@ -9,6 +9,14 @@ export interface VisitorGeo extends ClickGeo {
  * Everything the engine knows about one click, already parsed at the edge (SPEC §4.2).
  * Unknown values are null; the engine never parses user agents or looks up addresses itself.
  */
+/** What a browser's offer cookie tells of it on that offer. */
+export interface OfferCookieIds {
+  /** Its latest click there: the one a pixel conversion is attributed to, and whose time the duplicate window runs from. */
+  readonly transactionId: string;
+  /** Its visitor id there: the transaction id of its first click, which conversions are remembered under. */
+  readonly visitorId: string;
+}
+
 export interface ClickContext {
   transaction_id: string;
   /** Click time in epoch milliseconds: the only clock the engine reads. */
@@ -28,6 +36,6 @@ export interface ClickContext {
   deep_link: string | null;
   idfa: string | null;
   gaid: string | null;
-  /** The visitor id each offer cookie the browser holds carries, by offer id (the `cookie` identifier of SPEC §9). */
-  offer_cookies: ReadonlyMap<number, string>;
+  /** What each offer cookie the browser holds carries, by offer id (the `cookie` identifier of SPEC §9). */
+  offer_cookies: ReadonlyMap<number, OfferCookieIds>;
 }

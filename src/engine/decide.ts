@@ -11,7 +11,7 @@ import { routeLink } from './route-link.js';
 import type { RouteScope } from './scope.js';
 import type { OfferView, SmartLinkView, Snapshot } from './snapshot.js';
 import type { StateView } from './state-view.js';
-import { visitorKey } from './visitor-key.js';
+import { lastClickKey } from './visitor-key.js';
 
 export interface DecideOptions {
   /** Evaluate every entry, also after the winner is known, for a complete explain trace (not with lean). */
@@ -49,7 +49,7 @@ function invalidResolution(link: SmartLinkView, note: string): Resolution {
 function isUnique(scope: RouteScope, offer: OfferView | null): boolean {
   if (offer === null) return true;
   const { identifier, windowHours } = offer.duplicateFilter;
-  const key = visitorKey(identifier, scope.ctx, offer.id);
+  const key = lastClickKey(identifier, scope.ctx, offer.id);
   return key === null || !scope.state.isDuplicate(offer.id, key, windowHours);
 }
 

@@ -3,7 +3,7 @@ import { REASON } from './reasons.js';
 import { evaluateRuleset } from './ruleset.js';
 import type { RouteScope } from './scope.js';
 import type { AccessView, OfferView, Target } from './snapshot.js';
-import { visitorKey } from './visitor-key.js';
+import { lastClickKey, visitorKey } from './visitor-key.js';
 
 // Check results are shared constants: a decision pushes references, it does not allocate them.
 const result = (check: CheckName, pass: boolean, reason: number | null): CheckResult => Object.freeze({ check, pass, reason });
@@ -58,14 +58,14 @@ function memoryChecks(scope: RouteScope, offer: OfferView, checks: CheckResult[]
     checks[n + 1] = PASS.already_converted;
     return n + 2;
   }
-  const key = visitorKey(filter.identifier, scope.ctx, offer.id);
-  const duplicate = filter.enabled && key !== null && scope.state.isDuplicate(offer.id, key, filter.windowHours);
-  if (duplicate) {
+  const lastClick = filter.enabled ? lastClickKey(filter.identifier, scope.ctx, offer.id) : null;
+  if (lastClick !== null && scope.state.isDuplicate(offer.id, lastClick, filter.windowHours)) {
     checks[n] = FAIL.duplicate;
     return n + 1;
   }
   checks[n] = PASS.duplicate;
-  const converted = offer.blockAlreadyConverted && key !== null && scope.state.alreadyConverted(offer.id, key);
+  const key = offer.blockAlreadyConverted ? visitorKey(filter.identifier, scope.ctx, offer.id) : null;
+  const converted = key !== null && scope.state.alreadyConverted(offer.id, key);
   checks[n + 1] = converted ? FAIL.converted : PASS.already_converted;
   return n + 2;
 }

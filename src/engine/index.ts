@@ -1,6 +1,6 @@
 /** The routing engine's public surface. Pure: see README.md for the import rule and invariants. */
 export { buildSnapshot, kpiSettingsView, type SnapshotData } from './build-snapshot.js';
-export type { ClickContext, VisitorGeo } from './context.js';
+export type { ClickContext, OfferCookieIds, VisitorGeo } from './context.js';
 export { decide, type DecideOptions } from './decide.js';
 export type {
   CandidateTrace, CheckName, CheckResult, Decision, FailTrafficStep, FailTrafficTrace, KpiSample, KpiTrace, Trace, WeightDraw,
@@ -17,4 +17,6 @@ export { MAX_FAIL_TRAFFIC_HOPS } from './resolution.js';
 export { seededRng, type Rng } from './rng.js';
 export type { AccessView, CapView, Snapshot, SmartLinkView, OfferView, RedirectMode } from './snapshot.js';
 export { allClear, type StateView } from './state-view.js';
-export { VISITOR_IDENTIFIERS, rememberedKey, visitorIdOf, visitorKey, type VisitorFacts, type VisitorIdentifier } from './visitor-key.js';
+export {
+  VISITOR_IDENTIFIERS, lastClickKey, rememberedKey, visitorIdOf, visitorKey, type VisitorFacts, type VisitorIdentifier,
+} from './visitor-key.js';

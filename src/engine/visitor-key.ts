@@ -33,12 +33,24 @@ export function visitorKey(identifier: VisitorIdentifier, ctx: ClickContext, off
   const earlierVisit = ctx.offer_cookies.get(offerId);
   if (identifier === 'cookie' && earlierVisit === undefined) return null;
   return rememberedKey(identifier, {
-    visitorId: earlierVisit ?? '',
+    visitorId: earlierVisit?.visitorId ?? '',
     ip: ctx.ip,
     userAgent: ctx.user_agent,
     gaid: ctx.gaid,
     idfa: ctx.idfa,
   });
+}
+
+/**
+ * The key the duplicate filter asks when this visitor last clicked the offer: the window runs from
+ * the visitor's latest click. For `cookie` that is the latest click the offer cookie names (its
+ * transaction id carries its time), not the first one its visitor id names; for the other
+ * identifiers it is the visitor key itself, whose memory holds the time of its latest click.
+ */
+export function lastClickKey(identifier: VisitorIdentifier, ctx: ClickContext, offerId: number): string | null {
+  if (identifier !== 'cookie') return visitorKey(identifier, ctx, offerId);
+  const cookie = ctx.offer_cookies.get(offerId);
+  return cookie === undefined ? null : cookieKey(cookie.transactionId);
 }
 
 /**
@@ -48,7 +60,7 @@ export function visitorKey(identifier: VisitorIdentifier, ctx: ClickContext, off
  * visitor clicked again) marks the identity the next click presents.
  */
 export function visitorIdOf(ctx: ClickContext, offerId: number | null): string {
-  return (offerId === null ? undefined : ctx.offer_cookies.get(offerId)) ?? ctx.transaction_id;
+  return (offerId === null ? undefined : ctx.offer_cookies.get(offerId)?.visitorId) ?? ctx.transaction_id;
 }
 
 /**

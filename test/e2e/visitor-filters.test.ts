@@ -114,6 +114,32 @@ describe('duplicate filter per identifier (SPEC §9)', () => {
     expect((await click({ ip: '10.0.5.1' })).host).toBe(host);
   });
 
+  it('identifier cookie: the window runs from the browser\'s latest click on the offer, not its first', async () => {
+    const { host, click } = await filteredLink({ duplicate_filter: { enabled: false, identifier: 'cookie', window_hours: 24 } });
+    const cookieFrom = (routed: Routed) => routed.setCookie?.split(';')[0] ?? '';
+    clock.set('2025-06-10T00:00:00.000Z');
+    const first = await click({ ip: '10.0.4.9' });
+    clock.set('2025-06-10T23:00:00.000Z');
+    const second = await click({ ip: '10.0.4.9', cookie: cookieFrom(first) });
+    clock.set('2025-06-11T01:00:00.000Z'); // 2 h after the second click, 25 h after the first
+    const third = await click({ ip: '10.0.4.9', cookie: cookieFrom(second) });
+    expect([first.host, second.host, third.host]).toEqual([host, host, host]);
+    expect([first.unique, second.unique, third.unique]).toEqual(['1', '0', '0']);
+    expect((await server.call('GET', `/api/v1/clicks/${third.tid}`)).body.is_unique).toBe(false);
+  });
+
+  it('identifier cookie with the filter on: a browser that clicked within the window is a duplicate however long ago its first click was', async () => {
+    const { host, click } = await filteredLink(filter('cookie', 24));
+    const cookieFrom = (routed: Routed) => routed.setCookie?.split(';')[0] ?? '';
+    clock.set('2025-06-12T00:00:00.000Z');
+    const first = await click({ ip: '10.0.4.10' });
+    clock.set('2025-06-13T01:00:00.000Z'); // 25 h on: a new visit, routed to the offer
+    const second = await click({ ip: '10.0.4.10', cookie: cookieFrom(first) });
+    expect(second.host).toBe(host);
+    clock.set('2025-06-13T03:00:00.000Z'); // 2 h after the second click
+    expect((await click({ ip: '10.0.4.10', cookie: cookieFrom(second) })).host).toBe('fallback.example');
+  });
+
   it('with the filter off, duplicates are routed and marked non-unique ({unique_click} = 0, is_unique false)', async () => {
     const { host, click } = await filteredLink({ duplicate_filter: { enabled: false, identifier: 'ip' } });
     const first = await click({ ip: '10.0.6.1' });

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
 import { DateTime, ErrorBody, Id, IdParams, Nullable, StringEnum } from '../../domain/schemas/common.js';
 import { microsToNumber } from '../../domain/money.js';
-import { decide, seededRng, visitorKey, type CandidateTrace, type ClickContext, type Decision, type Snapshot } from '../../engine/index.js';
+import { decide, lastClickKey, seededRng, visitorKey, type CandidateTrace, type ClickContext, type Decision, type Snapshot } from '../../engine/index.js';
 import type { LiveState } from '../../ports/live-state.js';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps, EngineDeps } from './deps.js';
@@ -140,6 +140,7 @@ function withState(candidate: CandidateTrace, view: ExplainState): CandidateTrac
   if (offer === undefined) return { ...candidate, caps, duplicate: null };
   const { enabled, identifier, windowHours } = offer.duplicateFilter;
   const key = visitorKey(identifier, view.ctx, offer.id);
+  const lastClick = lastClickKey(identifier, view.ctx, offer.id);
   const state = view.live.viewAt(view.ctx.time_ms);
   return {
     ...candidate,
@@ -149,7 +150,7 @@ function withState(candidate: CandidateTrace, view: ExplainState): CandidateTrac
       identifier,
       window_hours: windowHours,
       identified: key !== null,
-      seen: key !== null && state.isDuplicate(offer.id, key, windowHours),
+      seen: lastClick !== null && state.isDuplicate(offer.id, lastClick, windowHours),
       already_converted: key !== null && state.alreadyConverted(offer.id, key),
     },
   };

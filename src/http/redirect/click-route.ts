@@ -83,7 +83,6 @@ function routeClick(request: FastifyRequest, deps: ClickPathDeps): RoutedClick |
   const query = flatQuery(request.query);
   for (const sub of SUBS) if (query[sub] === undefined && link[sub] !== null) query[sub] = link[sub] ?? undefined;
   const now = deps.now();
-  const cookies = readOfferCookies(request.headers.cookie);
   const ctx = deps.contexts.build({
     transaction_id: newTransactionId(now),
     time_ms: now,
@@ -91,7 +90,7 @@ function routeClick(request: FastifyRequest, deps: ClickPathDeps): RoutedClick |
     user_agent: request.headers['user-agent'] ?? null,
     accept_language: request.headers['accept-language'] ?? null,
     query,
-    offer_cookies: new Map([...cookies].map(([offerId, cookie]) => [offerId, cookie.visitorId])),
+    offer_cookies: readOfferCookies(request.headers.cookie),
   });
   const snapshot = deps.snapshot();
   const decision = decide(snapshot, link.smart_link_id, link.partner_id, ctx, deps.live.viewAt(now), deps.rng, CLICK_DECISION);

@@ -1,3 +1,5 @@
+import type { OfferCookieIds } from '../../engine/index.js';
+
 /**
  * The first-party cookie a click leaves for the offer it reached, one per offer: the click's
  * transaction id, read back by the conversion pixel, and the browser's visitor id on the offer
@@ -8,11 +10,8 @@
 const COOKIE_PREFIX = 'sy_o';
 const OUR_COOKIE = /^sy_o(\d{1,15})=([0-9a-f]{32})(?:\.([0-9a-f]{32}))?$/;
 
-export interface OfferCookie {
-  /** The latest click's: the one a pixel conversion is attributed to. */
-  transactionId: string;
-  visitorId: string;
-}
+/** The cookie holds what the engine reads of it (the latest click's transaction id, the visitor id). */
+export type OfferCookie = OfferCookieIds;
 
 /** Our offer cookies in a Cookie header, by offer id; anything else in the header is ignored. */
 export function readOfferCookies(header: string | undefined): Map<number, OfferCookie> {
