@@ -151,6 +151,17 @@ describe('hard conversion and money caps', () => {
     expect(await convertEach(tokenA, 1)).toEqual(['approved']);
   });
 
+  it('a full conversions cap holds back new conversions, not the events of converted clicks (events do not count toward it)', async () => {
+    const capped = await offer('conv-events', { caps: [{ metric: 'conversions', period: 'daily', limit: 1, mode: 'hard' }] });
+    const { tokenA } = await priorityLink(capped.id);
+    clock.set('2025-06-17T10:00:00.000Z');
+    const converted = (await clickHost(tokenA)).tid;
+    const later = (await clickHost(tokenA)).tid;
+    expect((await postback(server, { transaction_id: converted })).body.status).toBe('approved');
+    expect((await postback(server, { transaction_id: converted, event_id: 'deposit' })).body.status).toBe('approved');
+    expect((await postback(server, { transaction_id: later })).body.status).toBe('pending');
+  });
+
   it("an advertiser's retries of a stored conversion take no cap room from a new conversion arriving with them", async () => {
     const capped = await offer('conv-retry', { caps: [{ metric: 'conversions', period: 'daily', limit: 2, mode: 'hard' }] });
     const { tokenA } = await priorityLink(capped.id);

@@ -101,9 +101,11 @@ export class MemoryLiveState implements LiveState {
       revenue: conversion.revenueMicros,
     };
     const caps = this.capsOf(offer, conversion.partnerId);
-    // Over = the cap is already reached, or this conversion would take the counter past it.
+    // Over = the cap is already reached, or this conversion would take the counter past it. A cap
+    // this conversion adds nothing to (an event on a conversions cap, no payout on a payout cap)
+    // is not one it arrives over: it costs the advertiser nothing more.
     const overHardCap = caps.some(({ scope, cap }) => {
-      if (cap.mode !== 'hard' || cap.metric === 'clicks') return false;
+      if (cap.mode !== 'hard' || cap.metric === 'clicks' || amounts[cap.metric] === 0) return false;
       const used = this.counters.used(scope, keys[cap.period], cap.metric);
       return used >= cap.limit || used + amounts[cap.metric] > cap.limit;
     });
