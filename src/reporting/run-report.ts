@@ -104,12 +104,19 @@ const compare = (a: Cell, b: Cell): number => {
   return typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : 1;
 };
 
+/**
+ * Hour labels carry their UTC offset, so text order is not time order on the night summer time
+ * ends: 02:00+01:00 comes after 02:00+02:00, and sorts before it as text.
+ */
+const compareHours = (a: Cell, b: Cell): number =>
+  typeof a === 'string' && typeof b === 'string' ? Date.parse(a) - Date.parse(b) : compare(a, b);
+
 /** Sorts by the keys in order, nulls first when ascending. */
 function sortRows(rows: ReportRow[], keys: string[], descending: boolean): void {
   const sign = descending ? -1 : 1;
   rows.sort((a, b) => {
     for (const key of keys) {
-      const order = compare(a[key] ?? null, b[key] ?? null);
+      const order = (key === DIMENSIONS.hour?.key ? compareHours : compare)(a[key] ?? null, b[key] ?? null);
       if (order !== 0) return sign * order;
     }
     return 0;

@@ -43,8 +43,12 @@ export function registerReports(app: FastifyInstance, deps: ApiDeps): void {
     },
     handler: async (request, reply) => {
       const query = request.query as RawReportQuery & { format?: string };
-      const report = await runReport(deps.store.reports, parseReportRequest(query, viewerOf(request), deps.now()));
-      if (wantsCsv(query.format, request.headers.accept)) return sendCsv(reply, 'report', report.header, report.rows);
+      const csv = wantsCsv(query.format, request.headers.accept);
+      const parsed = parseReportRequest(query, viewerOf(request), deps.now());
+      // A CSV file is the whole report unless a page is asked for: a file cut at the page size would not say so.
+      const whole = csv && query.page === undefined && query.page_size === undefined;
+      const report = await runReport(deps.store.reports, whole ? { ...parsed, pageSize: Number.MAX_SAFE_INTEGER } : parsed);
+      if (csv) return sendCsv(reply, 'report', report.header, report.rows);
       return { rows: report.rows, totals: report.totals, page: report.page, page_size: report.pageSize, total: report.total };
     },
   });

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/api-server.js';
+import { clickOn } from '../support/clicks.js';
+import { testClock } from '../support/clock.js';
+import { convertingOffer, type ConvertingOffer } from '../support/conversions.js';
+import { create } from '../support/fixtures.js';
+import { parseCsv } from './expected.js';
+
+/** SPEC §11: CSV export of the report endpoint, and `hour` rows in a zone that leaves summer time. */
+
+const clock = testClock('2026-10-24T23:30:00.000Z');
+let server: TestServer;
+let offer: ConvertingOffer;
+
+beforeAll(async () => {
+  server = await startServer({ now: clock.now, env: { POSTBACK_CONCURRENCY: '0', SQLITE_SYNCHRONOUS: 'normal' } });
+  const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Acme' })).id;
+  const partnerId = (await create(server, '/api/v1/partners', { name: 'Partner' })).id;
+  offer = await convertingOffer(server, advertiserId, partnerId);
+});
+afterAll(async () => server?.close());
+
+describe('report CSV export', () => {
+  it('holds every row of the report, not only its first page, unless a page is asked for', async () => {
+    clock.set('2026-10-20T12:00:00.000Z');
+    for (let i = 0; i < 1010; i++) expect((await clickOn(server.url, offer.token, { sub1: `creative-${i}` })).status).toBe(302);
+    const json = await server.call('GET', '/api/v1/reports?from=2026-10-20&to=2026-10-20&group_by=sub1');
+    expect(json.body.total).toBe(1010);
+    const csv = await server.call('GET', '/api/v1/reports?from=2026-10-20&to=2026-10-20&group_by=sub1', undefined, { headers: { accept: 'text/csv' } });
+    const [, ...lines] = parseCsv(String(csv.body));
+    expect(lines).toHaveLength(1010);
+    const paged = await server.call('GET', '/api/v1/reports?from=2026-10-20&to=2026-10-20&group_by=sub1&page=2&page_size=1000', undefined, { headers: { accept: 'text/csv' } });
+    expect(parseCsv(String(paged.body))).toHaveLength(1 + 10);
+  });
+});
+
+describe('hour rows across the end of summer time', () => {
+  it('come in time order in Berlin: 02:00+02:00 (CEST) before the repeated 02:00+01:00 (CET)', async () => {
+    for (const time of ['2026-10-24T23:30:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-25T01:30:00.000Z', '2026-10-25T02:30:00.000Z']) {
+      clock.set(time);
+      expect((await clickOn(server.url, offer.token)).status).toBe(302);
+    }
+    const res = await server.call('GET', '/api/v1/reports?from=2026-10-25&to=2026-10-25&timezone=Europe/Berlin&group_by=hour');
+    expect(res.status).toBe(200);
+    expect(res.body.rows.map((r: { hour: string }) => r.hour)).toEqual([
+      '2026-10-25T01:00:00+02:00', '2026-10-25T02:00:00+02:00', '2026-10-25T02:00:00+01:00', '2026-10-25T03:00:00+01:00',
+    ]);
+  });
+});
