@@ -51,21 +51,25 @@ export async function runSmartLinkReport(
     filters: [{ column: 'smart_link_id', value: smartLinkId }, ...(partnerId === undefined ? [] : [{ column: 'partner_id' as const, value: partnerId }])],
   });
   const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<ClickOutcome, number>;
-  const entries = new Map<number, { offerId: number; sums: RollupSums }>();
+  // One row per entry and offer: an entry pointed at another offer keeps its id, and the clicks it
+  // sent to each offer stay under that offer.
+  const entries = new Map<string, { entryId: number; offerId: number; sums: RollupSums }>();
   for (const { key, sums } of groups) {
     const outcome = String(key.outcome) as ClickOutcome;
     outcomes[outcome] = (outcomes[outcome] ?? 0) + sums.clicks;
     const entryId = Number(key.entry_id);
     if (entryId === 0) continue;
-    const entry = entries.get(entryId) ?? { offerId: Number(key.offer_id), sums: emptySums() };
+    const offerId = Number(key.offer_id);
+    const id = `${entryId}/${offerId}`;
+    const entry = entries.get(id) ?? { entryId, offerId, sums: emptySums() };
     addSums(entry.sums, sums);
-    entries.set(entryId, entry);
+    entries.set(id, entry);
   }
   const offerNames = await reader.names('offers', [...new Set([...entries.values()].map((e) => e.offerId))]);
   const visible = entryColumns(viewer);
-  const rows = [...entries.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([entryId, { offerId, sums }]) => {
+  const rows = [...entries.values()]
+    .sort((a, b) => a.entryId - b.entryId || a.offerId - b.offerId)
+    .map(({ entryId, offerId, sums }) => {
       const all: Record<string, string | number | null> = { entry_id: entryId, offer_id: offerId, offer_name: offerNames.get(offerId) ?? null, ...columnsOf(sums) };
       return Object.fromEntries(visible.map((c) => [c, all[c] ?? null]));
     });
