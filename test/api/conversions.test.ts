@@ -61,7 +61,7 @@ describe('GET /api/v1/conversions', () => {
     }
   });
 
-  it("a partner key lists only that partner's conversions, without revenue, and never another partner's", async () => {
+  it("a partner key lists only that partner's conversions, without revenue or advertiser, and never another partner's", async () => {
     const own = await server.call('GET', '/api/v1/conversions', undefined, { key: keyB });
     expect(own.status).toBe(200);
     expect(own.body.total).toBe(2);
@@ -69,6 +69,7 @@ describe('GET /api/v1/conversions', () => {
       expect(conversion.partner_id).toBe(partnerB);
       expect(conversion).not.toHaveProperty('revenue');
       expect(conversion).not.toHaveProperty('profit');
+      expect(conversion).not.toHaveProperty('advertiser_id');
       expect(conversion.payout).toBe(2);
     }
     const other = await server.call('GET', `/api/v1/conversions?partner_id=${partnerA}`, undefined, { key: keyB });

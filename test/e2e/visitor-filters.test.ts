@@ -196,11 +196,13 @@ describe('the cookie identifier follows the browser, not its latest click', () =
     // The cookie now names the second click (a pixel converts that one) and still the first as the visitor.
     expect(cookieFrom(second)).toBe(`sy_o${offer.id}=${second.tid}.${first.tid}`);
     expect((await server.call('GET', `/api/v1/clicks/${second.tid}`)).body.visitor_id).toBe(first.tid);
-    // Partner keys do not see it: the first click may have come through another partner.
+    // Partner keys do not see it (the first click may have come through another partner), nor the advertiser.
     const key = (await server.call('POST', `/api/v1/partners/${partnerId}/api-keys`)).body.key;
     const asPartner = await server.call('GET', `/api/v1/clicks/${second.tid}`, undefined, { key });
     expect(asPartner.status).toBe(200);
     expect(asPartner.body).not.toHaveProperty('visitor_id');
+    expect(asPartner.body).not.toHaveProperty('advertiser_id');
+    expect((await server.call('GET', `/api/v1/clicks/${second.tid}`)).body.advertiser_id).toBe(advertiserId);
 
     // The advertiser reports the first click's conversion after the visitor clicked again.
     expect((await postback(server, { transaction_id: first.tid })).body.status).toBe('approved');

@@ -16,7 +16,7 @@ export const Click = Type.Object({
   entry_id: MaybeId,
   offer_id: MaybeId,
   offer_url_id: MaybeId,
-  advertiser_id: MaybeId,
+  advertiser_id: Type.Optional({ ...MaybeId, description: 'Admin keys only: partner keys never see who the advertiser is.' }),
   outcome: StringEnum(['routed', 'catch_all', 'fail_traffic', 'no_match', 'invalid'] as const),
   reason: Type.Union([Type.Integer(), Type.Null()]),
   skipped: Type.Array(Type.Object({ entry_id: Id, reason: Type.Integer() }), { description: 'Entries passed over, each with its reason code.' }),

@@ -52,7 +52,7 @@ const Text = Type.Union([Type.String(), Type.Null()]);
 const MaybeId = Type.Union([Id, Type.Null()]);
 const Amount = Type.Number({ description: 'Exact decimal (up to 6 places: percent results are kept to the millionth).' });
 
-/** A stored conversion with its attribution (SPEC §10.3). Partner keys get it without `revenue`. */
+/** A stored conversion with its attribution (SPEC §10.3). Partner keys get it without `revenue` and `advertiser_id`. */
 export const Conversion = Type.Object({
   id: Id,
   transaction_id: Type.String(),
@@ -60,7 +60,7 @@ export const Conversion = Type.Object({
   click_time: DateTime,
   offer_id: Id,
   partner_id: Id,
-  advertiser_id: Id,
+  advertiser_id: Type.Optional({ ...Id, description: 'Admin keys only: partner keys never see who the advertiser is.' }),
   smart_link_id: Id,
   entry_id: MaybeId,
   offer_url_id: MaybeId,

@@ -20,8 +20,9 @@ export function registerClicks(app: FastifyInstance, deps: ApiDeps): void {
       // Another partner's click answers as missing, so ids cannot be probed.
       if (principal.role === 'partner') {
         if (click.partner_id !== principal.partnerId) throw AppError.notFound('click');
-        // The visitor id is the browser's first click on the offer, which may have come through another partner.
-        const { visitor_id: _visitor, ...own } = click;
+        // The visitor id is the browser's first click on the offer, which may have come through
+        // another partner; and partner keys never see who the advertiser is.
+        const { visitor_id: _visitor, advertiser_id: _advertiser, ...own } = click;
         return own;
       }
       return click;

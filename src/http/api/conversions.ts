@@ -8,14 +8,14 @@ import type { Principal } from '../auth.js';
 import type { ApiDeps } from './deps.js';
 import { pageOf, principalOf } from './helpers.js';
 
-/** Money as exact decimal numbers; partner keys never see what the network earns. */
+/** Money as exact decimal numbers; partner keys never see what the network earns, nor who the advertiser is. */
 function present(record: ConversionRecord, principal: Principal): Conversion {
-  const { amount_micros: amount, payout_micros: payout, revenue_micros: revenue, ...rest } = record;
+  const { amount_micros: amount, payout_micros: payout, revenue_micros: revenue, advertiser_id: advertiserId, ...rest } = record;
   return {
     ...rest,
     amount: amount === null ? null : microsToNumber(amount),
     payout: microsToNumber(payout),
-    ...(principal.role === 'admin' ? { revenue: microsToNumber(revenue) } : {}),
+    ...(principal.role === 'admin' ? { advertiser_id: advertiserId, revenue: microsToNumber(revenue) } : {}),
   };
 }
 
