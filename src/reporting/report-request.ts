@@ -1,3 +1,4 @@
+import { DEVICE_TYPES, OPERATING_SYSTEMS } from '../domain/click.js';
 import { AppError, type ErrorDetail } from '../domain/errors.js';
 import { ROLLUP_INT_KEYS } from '../domain/report.js';
 import type { RollupFilter } from '../ports/report-reader.js';
@@ -68,6 +69,22 @@ function sortable(groupBy: string[], viewer: Viewer): string[] {
   return [...keys, ...COLUMNS.filter((c) => viewer.admin || !ADMIN_ONLY_COLUMNS.has(c))];
 }
 
+const canonicalIn = (values: readonly string[]) => (raw: string) => values.find((v) => v.toLowerCase() === raw.toLowerCase()) ?? raw;
+const CANONICAL: Readonly<Record<string, (raw: string) => string>> = {
+  country: (raw) => raw.toUpperCase(),
+  device_type: canonicalIn(DEVICE_TYPES),
+  os: canonicalIn(OPERATING_SYSTEMS),
+};
+
+/**
+ * Clicks store a country, device type and operating system in one spelling (`US`, `iOS`), and
+ * targeting matches them case-insensitively; so does a filter, which would otherwise find nothing
+ * for `us` or `ios`. Other values (subs, source ids) are the partner's own and match exactly.
+ */
+function canonicalValue(column: string, raw: string): string {
+  return Object.hasOwn(CANONICAL, column) ? (CANONICAL[column]?.(raw) ?? raw) : raw;
+}
+
 function parseFilters(query: RawReportQuery, viewer: Viewer, problems: ErrorDetail[]): RollupFilter[] {
   const filters: RollupFilter[] = [];
   for (const [param, raw] of Object.entries(query)) {
@@ -88,7 +105,7 @@ function parseFilters(query: RawReportQuery, viewer: Viewer, problems: ErrorDeta
       if (!ID.test(raw)) problems.push({ path, message: 'must be a positive integer' });
       else filters.push({ column: dimension.column, value: Number(raw) });
     } else {
-      filters.push({ column: dimension.column, value: raw });
+      filters.push({ column: dimension.column, value: canonicalValue(dimension.column, raw) });
     }
   }
   // A partner's own traffic only, whatever it asked: asking for another partner simply finds nothing.

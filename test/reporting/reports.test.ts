@@ -81,6 +81,17 @@ describe('GET /api/v1/reports', () => {
     expect(page.body.rows[0].sub1).toBe('a-catch');
   });
 
+  it('country, device type and os filters match in any case, as targeting does; subs match exactly', async () => {
+    const range = 'from=2026-03-07&to=2026-03-08';
+    const exact = await report(`${range}&filter[os]=iOS&filter[device_type]=mobile`);
+    expect(exact.body.totals.clicks).toBeGreaterThan(0);
+    expect((await report(`${range}&filter[os]=ios&filter[device_type]=MOBILE`)).body.totals).toEqual(exact.body.totals);
+    // The seeded clicks come from loopback, without a country: the request is where `us` becomes `US`.
+    const request = parseReportRequest({ 'filter[country]': 'us', 'filter[sub2]': 'X' }, { admin: true }, Date.parse('2026-03-09T12:00:00Z'));
+    expect(request.filters).toEqual([{ column: 'country', value: 'US' }, { column: 'sub2', value: 'X' }]);
+    expect((await report(`${range}&filter[sub1]=A-MAIN`)).body.totals.clicks).toBe(0);
+  });
+
   it('CSV holds the same rows and columns as JSON, quoted, with formulas neutralised', async () => {
     const query = 'from=2026-03-07&to=2026-03-08&timezone=Asia/Kathmandu&group_by=day,sub1,partner';
     const json = await report(query);
