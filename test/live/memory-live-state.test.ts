@@ -71,7 +71,8 @@ describe('MemoryLiveState', () => {
     expect(state.capUsage(1, 7, T0)[0]).toMatchObject({ scope: 'offer', metric: 'payout', used: 3_500_000, limit: 3_000_000 });
     second.reservation.release();
     expect(convert(1_000_000).overHardCap).toBe(false); // exactly 3
-    expect(convert(0).overHardCap).toBe(true); // reached
+    expect(convert(1).overHardCap).toBe(true); // reached: any payout is over it
+    expect(convert(0).overHardCap).toBe(false); // no payout adds nothing to a payout cap
   });
 
   it('a soft cap notifies once per period, on confirmation only', () => {
