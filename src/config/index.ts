@@ -120,6 +120,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const lines = [...Value.Errors(ConfigSchema, converted)].map((p) => `${p.path.slice(1) || '(root)'}: ${p.message}`);
   const proxies = badProxyEntries(env.TRUST_PROXY || undefined);
   if (proxies.length > 0) lines.push(`TRUST_PROXY: ${proxies.map((p) => JSON.stringify(p)).join(', ')} is not an address, a CIDR range or loopback/linklocal/uniquelocal`);
+  // A Bearer header cannot carry a space or a line break (a mounted secret's trailing newline): such
+  // a key would lock the admin out, and none would be generated because one is configured.
+  const adminKey = env.SWITCHYARD_ADMIN_KEY;
+  if (adminKey && !/^[\x21-\x7e]*$/.test(adminKey)) lines.push('SWITCHYARD_ADMIN_KEY: must be printable ASCII without spaces or line breaks (it is sent as "Authorization: Bearer <key>")');
   if (lines.length > 0) throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   const raw = converted as RawConfig;
   const port = raw.PORT;

@@ -48,6 +48,10 @@ export async function authenticate(request: FastifyRequest, store: Store, envAdm
   }
   if (record.role === 'admin') return { role: 'admin' };
   if (record.partner_id === null) throw new AppError('unauthorized', 'the API key is not valid');
+  // Suspending a partner cuts its traffic off; its keys stop working with it, until it is active again.
+  const partner = await store.partners.get(record.partner_id);
+  if (partner === undefined) throw new AppError('unauthorized', 'the API key is not valid');
+  if (partner.status !== 'active') throw new AppError('forbidden', `partner ${partner.id} is ${partner.status}`);
   return { role: 'partner', partnerId: record.partner_id };
 }
 

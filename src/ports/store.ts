@@ -48,6 +48,8 @@ export interface ApiKeyRepo {
   get(id: number): Promise<ApiKeyRecord | undefined>;
   countAdmins(): Promise<number>;
   removeForPartner(partnerId: number): Promise<void>;
+  /** Removes one key; false when there was none with that id. */
+  remove(id: number): Promise<boolean>;
 }
 
 export interface SettingsRepo {
@@ -75,7 +77,8 @@ export interface ReferenceQueries {
   /** Live smart links whose entries use the offer URL. */
   smartLinksUsingOfferUrl(offerUrlId: number): Promise<number[]>;
   smartLinksOnTrackingDomain(trackingDomainId: number): Promise<number[]>;
-  countOffersOfAdvertiser(advertiserId: number): Promise<number>;
+  /** The advertiser's offers, and how many of them are not deleted. */
+  countOffersOfAdvertiser(advertiserId: number): Promise<{ offers: number; live: number }>;
   countTrackingLinksOfPartner(partnerId: number): Promise<number>;
 }
 

@@ -32,6 +32,32 @@ describe('management API round trips', () => {
     expect((await server.call('GET', `/api/v1/advertisers/${created.id}`)).status).toBe(404);
   });
 
+  it('an advertiser with live offers cannot be deleted; once they are deleted it can, and stays only as their name', async () => {
+    const advertiser = await create(server, '/api/v1/advertisers', { name: 'Gone Ltd' });
+    const offer = await create(server, '/api/v1/offers', { advertiser_id: advertiser.id, name: 'old', destination_url: 'https://gone.example/' });
+    const refused = await server.call('DELETE', `/api/v1/advertisers/${advertiser.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('conflict');
+    expect((await server.call('DELETE', `/api/v1/offers/${offer.id}`)).status).toBe(204);
+    expect((await server.call('DELETE', `/api/v1/advertisers/${advertiser.id}`)).status).toBe(204);
+    expect((await server.call('GET', `/api/v1/advertisers/${advertiser.id}`)).body.status).toBe('deleted');
+    const listed = await server.call('GET', '/api/v1/advertisers?page_size=500');
+    expect(listed.body.data.map((a: { id: number }) => a.id)).not.toContain(advertiser.id);
+    const again = await server.call('POST', '/api/v1/offers', { advertiser_id: advertiser.id, name: 'new', destination_url: 'https://gone.example/' });
+    expect(again.status).toBe(400);
+    expect(again.body.error.details[0].path).toBe('advertiser_id');
+  });
+
+  it('a DELETE with a stale If-Match is refused with 409 and deletes nothing', async () => {
+    const partner = await create(server, '/api/v1/partners', { name: 'Stale' });
+    expect((await server.call('PATCH', `/api/v1/partners/${partner.id}`, { name: 'Changed meanwhile' })).status).toBe(200);
+    const stale = await server.call('DELETE', `/api/v1/partners/${partner.id}`, undefined, { headers: { 'if-match': '1' } });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('conflict');
+    expect((await server.call('GET', `/api/v1/partners/${partner.id}`)).status).toBe(200);
+    expect((await server.call('DELETE', `/api/v1/partners/${partner.id}`, undefined, { headers: { 'if-match': '2' } })).status).toBe(204);
+  });
+
   it('offers store every field of the domain model and never show the postback secret', async () => {
     const advertiser = await create(server, '/api/v1/advertisers', { name: 'Full Offer Inc' });
     const full = {
@@ -69,7 +95,10 @@ describe('management API round trips', () => {
     expect(offer).toMatchObject({ has_postback_secret: true });
     expect(JSON.stringify(offer)).not.toContain('s3cret-token-value');
 
-    const cleared = await server.call('PATCH', `/api/v1/offers/${offer.id}`, { postback_secret: null, name: 'Renamed' });
+    // An edit that does not mention the secret keeps it; null clears it.
+    const renamed = await server.call('PATCH', `/api/v1/offers/${offer.id}`, { name: 'Renamed' });
+    expect(renamed.body).toMatchObject({ has_postback_secret: true, name: 'Renamed', payout: full.payout });
+    const cleared = await server.call('PATCH', `/api/v1/offers/${offer.id}`, { postback_secret: null });
     expect(cleared.body).toMatchObject({ has_postback_secret: false, name: 'Renamed', payout: full.payout });
   });
 
@@ -110,6 +139,21 @@ describe('management API round trips', () => {
     expect(key.body.key).toMatch(/^sy_\d+_[A-Za-z0-9_-]{43}$/);
     const own = await server.call('GET', `/api/v1/partners/${partner.id}`, undefined, { key: key.body.key });
     expect(own.status).toBe(200);
+
+    // Suspended, the partner's keys stop working (403); active again, they work again.
+    expect((await server.call('PATCH', `/api/v1/partners/${partner.id}`, { status: 'suspended' })).status).toBe(200);
+    const suspended = await server.call('GET', `/api/v1/partners/${partner.id}`, undefined, { key: key.body.key });
+    expect(suspended.status).toBe(403);
+    expect(suspended.body.error.code).toBe('forbidden');
+    expect((await server.call('PATCH', `/api/v1/partners/${partner.id}`, { status: 'active' })).status).toBe(200);
+    expect((await server.call('GET', `/api/v1/partners/${partner.id}`, undefined, { key: key.body.key })).status).toBe(200);
+
+    // A revoked key is refused; only the partner's own keys can be revoked under it.
+    const other = await basicNetwork(server);
+    expect((await server.call('DELETE', `/api/v1/partners/${other.partner.id}/api-keys/${key.body.id}`)).status).toBe(404);
+    expect((await server.call('DELETE', `/api/v1/partners/${partner.id}/api-keys/${key.body.id}`)).status).toBe(204);
+    expect((await server.call('GET', `/api/v1/partners/${partner.id}`, undefined, { key: key.body.key })).status).toBe(401);
+    expect((await server.call('DELETE', `/api/v1/partners/${partner.id}/api-keys/${key.body.id}`)).status).toBe(404);
   });
 
   it('tracking domains keep a single default, and new smart links use it', async () => {

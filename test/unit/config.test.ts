@@ -30,6 +30,13 @@ describe('configuration from the environment', () => {
     }
   });
 
+  it('SWITCHYARD_ADMIN_KEY that no Bearer header could carry (a space, a trailing newline) is refused, naming itself', () => {
+    expect(loadConfig({ SWITCHYARD_ADMIN_KEY: 'a-fine-admin-key-0123' }).adminKey).toBe('a-fine-admin-key-0123');
+    for (const bad of ['correct horse battery staple', 'a-fine-admin-key-0123\n']) {
+      expect(() => loadConfig({ SWITCHYARD_ADMIN_KEY: bad }), JSON.stringify(bad)).toThrow(/SWITCHYARD_ADMIN_KEY/);
+    }
+  });
+
   it('without PUBLIC_URL, tracking links use the port the server listens on (PORT=0 picks it at start)', () => {
     const config = loadConfig({ PORT: '0' });
     expect(publicUrlFor(config, { address: '127.0.0.1', family: 'IPv4', port: 40725 })).toBe('http://localhost:40725');

@@ -3,7 +3,10 @@ import { Name, StringEnum, createBody, patchBody, storedResource } from './commo
 
 export const AdvertiserFields = Type.Object({
   name: Name,
-  status: StringEnum(['active', 'inactive'] as const, { default: 'active' }),
+  status: StringEnum(['active', 'inactive', 'deleted'] as const, {
+    default: 'active',
+    description: '`deleted`: kept only because deleted offers (and their clicks and conversions) still name it; hidden from lists.',
+  }),
   default_currency: Type.String({ pattern: '^[A-Z]{3}$', default: 'USD', description: 'ISO 4217 code' }),
 });
 

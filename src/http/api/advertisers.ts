@@ -2,8 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
 import type { AdvertiserRecord, Body } from '../../domain/records.js';
 import { Advertiser, AdvertiserFields } from '../../domain/schemas/advertiser.js';
+import type { StoreTx } from '../../ports/store.js';
 import { registerCrud } from './crud.js';
 import type { ApiDeps } from './deps.js';
+import { bodyOf } from './helpers.js';
+
+async function refuseIfLiveOffers(tx: StoreTx, advertiserId: number): Promise<void> {
+  if ((await tx.references.countOffersOfAdvertiser(advertiserId)).live > 0) {
+    throw new AppError('conflict', 'this advertiser still has offers; delete or move them first');
+  }
+}
 
 export function registerAdvertisers(app: FastifyInstance, deps: ApiDeps): void {
   registerCrud<AdvertiserRecord, Body<AdvertiserRecord>>(app, deps, {
@@ -14,13 +22,19 @@ export function registerAdvertisers(app: FastifyInstance, deps: ApiDeps): void {
     required: ['name'],
     response: Advertiser,
     filters: { status: AdvertiserFields.properties.status },
+    hideStatuses: ['deleted'],
     repo: (tx) => tx.advertisers,
-    prepare: async ({ input }) => input as Body<AdvertiserRecord>,
+    async prepare({ tx, input, existing }) {
+      const body = input as Body<AdvertiserRecord>;
+      if (existing && body.status === 'deleted' && existing.status !== 'deleted') await refuseIfLiveOffers(tx, existing.id);
+      return body;
+    },
     async remove(tx, advertiser) {
-      if ((await tx.references.countOffersOfAdvertiser(advertiser.id)) > 0) {
-        throw new AppError('conflict', 'this advertiser still has offers; delete or move them first');
-      }
-      await tx.advertisers.remove(advertiser.id);
+      await refuseIfLiveOffers(tx, advertiser.id);
+      // Deleted offers, and their clicks and conversions, still name the advertiser: then it stays, marked deleted.
+      const { offers } = await tx.references.countOffersOfAdvertiser(advertiser.id);
+      if (offers > 0) await tx.advertisers.update(advertiser.id, { ...bodyOf(advertiser), status: 'deleted' });
+      else await tx.advertisers.remove(advertiser.id);
     },
   });
 }

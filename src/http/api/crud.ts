@@ -7,7 +7,7 @@ import { ErrorBody, Id, Page, PageQuery, createBody, patchBody } from '../../dom
 import type { ListQuery, ResourceRepo, StoreTx } from '../../ports/store.js';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps } from './deps.js';
-import { bodyOf, expectedVersion, found, pageOf, principalOf, unwrapUpdate } from './helpers.js';
+import { bodyOf, expectedVersion, found, pageOf, principalOf, staleVersion, unwrapUpdate } from './helpers.js';
 
 export interface PrepareContext<R> {
   tx: StoreTx;
@@ -149,10 +149,13 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
       const params = request.params as Record<string, number>;
       const presented = await store.transaction(async (tx) => {
         const { record: existing, parentId } = await loadItem(tx, params);
-        if (version !== undefined && version !== existing.version) unwrapUpdate({ ok: false, reason: 'conflict' }, resource.noun);
-        // Nested objects are replaced whole; their omitted fields take defaults as on create.
-        const merged = { ...bodyOf(existing), ...(request.body as Record<string, unknown>) };
-        const input = Value.Default(createSchema, merged) as Record<string, unknown>;
+        if (version !== undefined && version !== existing.version) throw staleVersion(resource.noun);
+        // Nested objects are replaced whole; their omitted fields take defaults as on create. Fields
+        // the request leaves out keep what is stored: defaulting the stored record instead would
+        // reset a write-only field it never holds (an offer's postback secret, cleared by a rename).
+        const patch = request.body as Record<string, unknown>;
+        const defaulted = Value.Default(createSchema, structuredClone(patch)) as Record<string, unknown>;
+        const input = { ...bodyOf(existing), ...Object.fromEntries(Object.keys(patch).map((key) => [key, defaulted[key]])) };
         const body = await resource.prepare({ tx, input, existing, parentId });
         const updated = unwrapUpdate(await resource.repo(tx).update(existing.id, body, existing.version), resource.noun);
         await resource.afterWrite?.(tx, updated, existing);
@@ -164,11 +167,13 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
   });
 
   app.delete(itemPath, {
-    schema: { tags, summary: `Delete a ${resource.noun}`, params: itemParams, response: { 204: Type.Null(), ...errorResponses } },
+    schema: { tags, summary: `Delete a ${resource.noun} (send If-Match: <version> to refuse deleting a changed one)`, params: itemParams, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
       requireAdmin(principalOf(request));
+      const version = expectedVersion(request);
       await store.transaction(async (tx) => {
         const { record } = await loadItem(tx, request.params as Record<string, number>);
+        if (version !== undefined && version !== record.version) throw staleVersion(resource.noun);
         if (resource.remove) await resource.remove(tx, record);
         else await resource.repo(tx).remove(record.id);
       });

@@ -11,7 +11,7 @@ import { bodyOf } from './helpers.js';
 
 type OfferBody = Body<OfferRecord>;
 
-/** Fail-traffic destinations must name what they point at, and it must exist. */
+/** Fail-traffic destinations must name what they point at, and it must exist and not be deleted. */
 async function checkFailTraffic(tx: StoreTx, failTraffic: FailTraffic | null, selfId: number | undefined): Promise<ErrorDetail[]> {
   const problems: ErrorDetail[] = [];
   for (const [i, destination] of (failTraffic?.destinations ?? []).entries()) {
@@ -24,12 +24,14 @@ async function checkFailTraffic(tx: StoreTx, failTraffic: FailTraffic | null, se
       problems.push({ path: `${path}.id`, message: `a ${destination.type} destination needs id` });
       continue;
     }
+    // A deleted target never receives traffic: naming one would make the safety net a hole.
+    const live = (target: { status: string } | undefined) => target !== undefined && target.status !== 'deleted';
     const exists =
       destination.type === 'offer'
-        ? destination.id === selfId || (await tx.offers.get(destination.id)) !== undefined
+        ? destination.id === selfId || live(await tx.offers.get(destination.id))
         : destination.type === 'offer_url'
-          ? (await tx.offerUrls.get(destination.id)) !== undefined
-          : (await tx.smartLinks.get(destination.id)) !== undefined;
+          ? live(await tx.offerUrls.get(destination.id))
+          : live(await tx.smartLinks.get(destination.id));
     if (!exists) problems.push({ path: `${path}.id`, message: `${destination.type} ${destination.id} does not exist` });
   }
   return problems;
@@ -61,7 +63,8 @@ export function registerOffers(app: FastifyInstance, deps: ApiDeps): void {
     async prepare({ tx, input, existing }) {
       const { postback_secret: secret, ...fields } = input as OfferInput & { postback_secret_hash?: string | null };
       const problems: ErrorDetail[] = [];
-      if (!(await tx.advertisers.get(fields.advertiser_id))) {
+      const advertiser = await tx.advertisers.get(fields.advertiser_id);
+      if (!advertiser || advertiser.status === 'deleted') {
         problems.push({ path: 'advertiser_id', message: `advertiser ${fields.advertiser_id} does not exist` });
       }
       problems.push(...checkRuleset(fields.ruleset, 'ruleset', existing?.ruleset));

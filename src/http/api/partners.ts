@@ -1,12 +1,15 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
 import type { Body, PartnerRecord } from '../../domain/records.js';
-import { ErrorBody, IdParams } from '../../domain/schemas/common.js';
+import { ErrorBody, Id, IdParams } from '../../domain/schemas/common.js';
 import { ApiKeyCreated, Partner, PartnerFields } from '../../domain/schemas/partner.js';
 import { mintKey, requireAdmin } from '../auth.js';
 import { registerCrud } from './crud.js';
 import type { ApiDeps } from './deps.js';
 import { found, principalOf } from './helpers.js';
+
+const ApiKeyParams = Type.Object({ id: Id, key_id: Id });
 
 export function registerPartners(app: FastifyInstance, deps: ApiDeps): void {
   registerCrud<PartnerRecord, Body<PartnerRecord>>(app, deps, {
@@ -49,6 +52,26 @@ export function registerPartners(app: FastifyInstance, deps: ApiDeps): void {
       found(await deps.store.partners.get(id), 'partner');
       const minted = await mintKey(deps.store, 'partner', id);
       return reply.code(201).send({ ...minted, role: 'partner', partner_id: id });
+    },
+  });
+
+  app.delete('/partners/:id/api-keys/:key_id', {
+    schema: {
+      tags: ['partners'],
+      summary: "Revoke one of a partner's API keys (its id is the number in sy_<id>_…)",
+      params: ApiKeyParams,
+      response: { 204: Type.Null(), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+    },
+    handler: async (request, reply) => {
+      requireAdmin(principalOf(request));
+      const { id, key_id: keyId } = request.params as { id: number; key_id: number };
+      await deps.store.transaction(async (tx) => {
+        found(await tx.partners.get(id), 'partner');
+        const key = await tx.apiKeys.get(keyId);
+        if (key?.partner_id !== id) throw AppError.notFound('API key');
+        await tx.apiKeys.remove(keyId);
+      });
+      return reply.code(204).send();
     },
   });
 }

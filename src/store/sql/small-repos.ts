@@ -65,6 +65,10 @@ export function apiKeyRepo(db: Executor, clock: Clock): ApiKeyRepo {
     async removeForPartner(partnerId) {
       await sql`delete from api_keys where partner_id = ${partnerId}`.execute(db);
     },
+    async remove(id) {
+      const result = await sql`delete from api_keys where id = ${id}`.execute(db);
+      return Number(result.numAffectedRows ?? 0) > 0;
+    },
   };
 }
 
@@ -126,8 +130,9 @@ export function referenceQueries(db: Executor): ReferenceQueries {
       return ids(rows);
     },
     async countOffersOfAdvertiser(advertiserId) {
-      const { rows } = await sql<{ n: number }>`select count(*) as n from offers where advertiser_id = ${advertiserId}`.execute(db);
-      return count(rows);
+      const { rows } = await sql<{ offers: number | string; live: number | string | null }>`select count(*) as offers,
+        sum(case when status <> 'deleted' then 1 else 0 end) as live from offers where advertiser_id = ${advertiserId}`.execute(db);
+      return { offers: Number(rows[0]?.offers ?? 0), live: Number(rows[0]?.live ?? 0) };
     },
     async countTrackingLinksOfPartner(partnerId) {
       const { rows } = await sql<{ n: number }>`select count(*) as n from tracking_links where partner_id = ${partnerId}`.execute(db);
