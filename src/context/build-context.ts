@@ -46,7 +46,8 @@ export function createContextBuilder(deps: { userAgents: UserAgentParser; geo: G
         sub4: param('sub4'),
         sub5: param('sub5'),
         source_id: param('source_id'),
-        deep_link: param('url'),
+        // Not cut like the other values: a deep link is used whole or not at all (see checkDeepLink).
+        deep_link: raw.query.url || null,
         idfa: param('idfa'),
         gaid: param('gaid'),
         offer_cookies: raw.offer_cookies ?? NO_COOKIES,

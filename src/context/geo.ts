@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import maxmind, { type Reader, type Response } from 'maxmind';
 import { networkContains, parseIp, parseNetwork, type IpNetwork, type VisitorGeo } from '../engine/index.js';
+import { countryTimeZone } from './country-zone.js';
 
 export const UNKNOWN_GEO: VisitorGeo = Object.freeze({ country: null, region: null, city: null, time_zone: null });
 
@@ -66,7 +67,8 @@ export async function openGeoLookup(options: { cityDbPath?: string | undefined }
       if (address === null) return UNKNOWN_GEO;
       for (const reader of readers) {
         const geo = toVisitorGeo(reader.get(address));
-        if (geo.country !== null) return geo;
+        // The bundled database knows countries only; where a country has one clock, that is the visitor's.
+        if (geo.country !== null) return geo.time_zone !== null ? geo : { ...geo, time_zone: countryTimeZone(geo.country) };
       }
       return UNKNOWN_GEO;
     },

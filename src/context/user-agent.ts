@@ -12,9 +12,21 @@ const UNKNOWN: ParsedAgent = Object.freeze({ os: null, os_version: null, device_
 const OS_NAMES: Readonly<Record<string, OperatingSystem>> = {
   iOS: 'iOS', Android: 'Android', Windows: 'Windows', 'Mac OS': 'macOS', macOS: 'macOS',
   'Chromium OS': 'ChromeOS', 'Chrome OS': 'ChromeOS',
-  Linux: 'Linux', Ubuntu: 'Linux', Debian: 'Linux', Fedora: 'Linux', 'Arch': 'Linux', Mint: 'Linux',
-  'Red Hat': 'Linux', SUSE: 'Linux', openSUSE: 'Linux', CentOS: 'Linux', Gentoo: 'Linux', Kubuntu: 'Linux',
 };
+
+/**
+ * The Linux distributions ua-parser names, lower-cased without spaces: it reports each in the
+ * spelling the user agent used (`Manjaro`, `manjaro`, `Red Hat`, `RedHat`).
+ */
+const LINUX_NAMES = new Set([
+  'linux', 'ubuntu', 'kubuntu', 'xubuntu', 'lubuntu', 'nubuntu', 'debian', 'suse', 'opensuse', 'gentoo', 'arch', 'slackware',
+  'fedora', 'mandriva', 'centos', 'pclinuxos', 'redhat', 'zenwalk', 'linpus', 'raspbian', 'deepin', 'manjaro', 'elementaryos',
+  'sabayon', 'linspire', 'mint', 'mageia', 'vectorlinux',
+]);
+
+function canonicalOs(name: string): OperatingSystem {
+  return OS_NAMES[name] ?? (LINUX_NAMES.has(name.toLowerCase().replace(/\s+/g, '')) ? 'Linux' : 'other');
+}
 
 const BROWSER_NAMES: Readonly<Record<string, string>> = {
   'Mobile Safari': 'Safari', Safari: 'Safari',
@@ -47,7 +59,7 @@ function parse(userAgent: string): ParsedAgent {
   const osName = result.os.name;
   // Its Mac version (frozen at 10.15.7) says nothing about the iPad's.
   const ipad = osName === 'Mac OS' && IPAD_AS_MAC.test(userAgent);
-  const os = ipad ? 'iOS' : osName === undefined ? null : (OS_NAMES[osName] ?? 'other');
+  const os = ipad ? 'iOS' : osName === undefined ? null : canonicalOs(osName);
   const browserName = result.browser.name;
   const bot = isbot(userAgent);
   return {

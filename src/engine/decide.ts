@@ -2,7 +2,7 @@ import type { ClickOutcome } from '../domain/click.js';
 import type { ClickContext } from './context.js';
 import { checkDeepLink } from './deep-link.js';
 import type { Decision, Trace } from './decision.js';
-import { renderTemplate, type MacroFacts } from './macros.js';
+import { compileTemplate, renderTemplate, type MacroFacts } from './macros.js';
 import { toMatchInput } from './match-input.js';
 import { REASON } from './reasons.js';
 import type { Resolution } from './resolution.js';
@@ -76,7 +76,7 @@ function finish(scope: RouteScope, smartLinkId: number, resolution: Resolution, 
     destination = renderTemplate(landing.template, facts);
     const requested = scope.ctx.deep_link;
     if (offer !== null && requested !== null) {
-      const verdict = checkDeepLink(offer.deepLink, requested);
+      const verdict = checkDeepLink(offer.deepLink, requested, (template) => renderTemplate(compileTemplate(template), facts));
       deepLink = verdict.ok ? 'used' : 'rejected';
       if (verdict.ok) destination = verdict.url;
       else trace.notes.push(`deep link rejected: ${verdict.why}`);

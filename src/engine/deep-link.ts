@@ -19,18 +19,25 @@ export function compileDeepLinkPolicy(deepLink: DeepLink | undefined): DeepLinkP
 
 export type DeepLinkVerdict = { ok: true; url: string } | { ok: false; why: string };
 
+/** Longer deep links are refused rather than cut: a cut one would land the visitor on a broken page. */
+export const MAX_DEEP_LINK_LENGTH = 8192;
+
 /**
- * Whether a visitor-supplied `url=` may replace the offer's destination (SPEC §4.9). The URL must
- * parse, be http(s) and name an allowed host; it is returned re-serialised by the URL parser.
+ * Whether a visitor-supplied `url=` may replace the offer's destination (SPEC §4.9), and what it
+ * becomes. Its macros are filled in by `render` first, as in any destination (a deep link that
+ * carries `{transaction_id}` is how the advertiser learns the click); the result must parse, be
+ * http(s) and name an allowed host, so no macro value can move it elsewhere. It is returned
+ * re-serialised by the URL parser.
  */
-export function checkDeepLink(policy: DeepLinkPolicy, requested: string): DeepLinkVerdict {
+export function checkDeepLink(policy: DeepLinkPolicy, requested: string, render: (template: string) => string): DeepLinkVerdict {
   if (!policy.enabled) return { ok: false, why: 'the offer does not allow deep links' };
+  if (requested.length > MAX_DEEP_LINK_LENGTH) return { ok: false, why: `the deep link is longer than ${MAX_DEEP_LINK_LENGTH} characters` };
   // Whitespace and control characters are refused outright rather than left to the URL parser,
   // which would silently strip some of them.
   if (/[\s\u0000-\u001f\u007f]/.test(requested)) return { ok: false, why: 'the deep link contains control characters or spaces' };
   let url: URL;
   try {
-    url = new URL(requested);
+    url = new URL(render(requested));
   } catch {
     return { ok: false, why: 'the deep link is not a valid URL' };
   }

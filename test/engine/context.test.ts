@@ -17,6 +17,13 @@ describe('geo lookup over the bundled DB-IP country database', () => {
     expect(geo.lookup(ip).country).toBe(country);
   });
 
+  it("gives a visitor the time zone of a country with one clock, and none where the country has several", () => {
+    expect(geo.lookup('81.2.69.142')).toMatchObject({ country: 'GB', time_zone: 'Europe/London' });
+    // Germany lists Berlin and Zurich, which keep the same clock.
+    expect(geo.lookup('5.9.0.1')).toMatchObject({ country: 'DE', time_zone: 'Europe/Berlin' });
+    expect(geo.lookup('8.8.8.8')).toMatchObject({ country: 'US', time_zone: null });
+  });
+
   it.each(['10.1.2.3', '192.168.0.1', '127.0.0.1', '::1', 'fe80::1', 'fd00::1', '100.64.0.1', 'not-an-ip', ''])('%s (private or invalid) is unknown', (ip) => {
     expect(geo.lookup(ip)).toEqual({ country: null, region: null, city: null, time_zone: null });
   });
@@ -38,6 +45,12 @@ describe('user agents', () => {
     ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0', { os: 'Windows', device_type: 'desktop', browser: 'Edge' }],
     ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Safari/605.1.15', { os: 'macOS', device_type: 'desktop', browser: 'Safari' }],
     ['Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0', { os: 'Linux', device_type: 'desktop', browser: 'Firefox' }],
+    // Every Linux distribution ua-parser names, in whatever spelling the agent used, is Linux on a desktop.
+    ['Mozilla/5.0 (X11; Manjaro; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0', { os: 'Linux', device_type: 'desktop' }],
+    ['Mozilla/5.0 (X11; Linux armv7l) AppleWebKit/537.36 (KHTML, like Gecko) Raspbian Chromium/78.0.3904.108 Chrome/78.0.3904.108 Safari/537.36', { os: 'Linux', device_type: 'desktop' }],
+    ['Mozilla/5.0 (X11; Xubuntu; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0', { os: 'Linux', device_type: 'desktop' }],
+    ['Mozilla/5.0 (X11; Linux x86_64; elementary OS 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36', { os: 'Linux', device_type: 'desktop' }],
+    ['Mozilla/5.0 (X11; U; Linux i686; en-US; rv:1.9.0.3) Gecko/2008092416 RedHat/3.0.3-1.el5 Firefox/3.0.3', { os: 'Linux', device_type: 'desktop' }],
     ['Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36', { os: 'ChromeOS', device_type: 'desktop', browser: 'Chrome' }],
     ['Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', { device_type: 'bot', is_bot: true }],
     // iPads asking for desktop sites send a Mac user agent; their browsers' iOS tokens give them away.

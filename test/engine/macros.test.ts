@@ -70,6 +70,28 @@ describe('deep links', () => {
     expect(decision?.trace.notes.join()).toMatch(/deep link rejected/);
   });
 
+  it('an accepted deep link has its macros filled in, URL-encoded, like any destination', () => {
+    const ctx = context({ deep_link: 'https://shop.example.com/p/42?tid={transaction_id}&aff={partner_id}&s1={sub1}&x={nope}', sub1: 'spring sale' });
+    const decision = decide(snapshot(true), 1, 1, ctx, allClear, seededRng(1));
+    expect(decision).toMatchObject({ deep_link: 'used', destination_url: `https://shop.example.com/p/42?tid=${ctx.transaction_id}&aff=1&s1=spring%20sale&x={nope}` });
+  });
+
+  it('no macro value can move a deep link off its allowed host', () => {
+    fc.assert(
+      fc.property(fc.string(), (sub1) => {
+        const decision = decide(snapshot(true), 1, 1, context({ deep_link: 'https://{sub1}.brand.example/p?s={sub1}', sub1 }), allClear, seededRng(1));
+        const destination = new URL(decision?.destination_url ?? '');
+        expect(destination.hostname === 'offer1.example' || destination.hostname.endsWith('.brand.example')).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a deep link longer than 8192 characters is rejected whole, never cut', () => {
+    const long = `https://shop.example.com/p?ref=${'x'.repeat(8200)}`;
+    expect(route(long)).toMatchObject({ deep_link: 'rejected', destination_url: `https://offer1.example/land?tid=${context().transaction_id}` });
+  });
+
   it('an offer that does not allow deep links ignores them', () => {
     expect(route('https://shop.example.com/p/1', false)).toMatchObject({ deep_link: 'rejected' });
   });

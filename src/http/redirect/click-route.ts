@@ -81,7 +81,8 @@ function routeClick(request: FastifyRequest, deps: ClickPathDeps): RoutedClick |
   const link = deps.trackingLinks.get((request.params as { token: string }).token);
   if (link === undefined) return null;
   const query = flatQuery(request.query);
-  for (const sub of SUBS) if (query[sub] === undefined && link[sub] !== null) query[sub] = link[sub] ?? undefined;
+  // An empty value (a partner's unfilled macro) is no value: the tracking link's default stands.
+  for (const sub of SUBS) if (!query[sub] && link[sub] !== null) query[sub] = link[sub] ?? undefined;
   const now = deps.now();
   const ctx = deps.contexts.build({
     transaction_id: newTransactionId(now),

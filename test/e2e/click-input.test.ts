@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/api-server.js';
+import { clickOn } from '../support/clicks.js';
+import { create } from '../support/fixtures.js';
+
+/**
+ * What a click brings that the engine must read right (SPEC §4.1, §4.9, §6): the visitor's time
+ * zone on the bundled country database, a long deep link, an unfilled sub. A real server; each
+ * visitor brings its own address in X-Forwarded-For.
+ */
+
+let server: TestServer;
+let advertiserId: number;
+let partnerId: number;
+
+beforeAll(async () => {
+  server = await startServer({ env: { TRUST_PROXY: '127.0.0.1' } });
+  advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Acme' })).id;
+  partnerId = (await create(server, '/api/v1/partners', { name: 'Traffic Co' })).id;
+});
+afterAll(async () => server?.close());
+
+async function linkTo(offerBody: Record<string, unknown>, trackingSubs: Record<string, string> = {}) {
+  const offer = await create(server, '/api/v1/offers', { advertiser_id: advertiserId, name: `o-${Math.random()}`, ...offerBody });
+  const link = await create(server, '/api/v1/smart-links', { name: `l-${Math.random()}`, entries: [{ offer_id: offer.id }] });
+  const res = await server.call('POST', `/api/v1/smart-links/${link.id}/tracking-links`, { partner_id: partnerId, ...trackingSubs });
+  expect(res.status).toBe(201);
+  return { offer, link, token: res.body.token as string };
+}
+
+describe("day parting in the visitor's time zone on the bundled country database", () => {
+  it('places a visitor of a one-clock country (GB) in its zone; a visitor of a many-clock country (US) stays unknown and fails (17)', async () => {
+    const { link, token } = await linkTo({
+      destination_url: 'https://dp.example/?t={transaction_id}',
+      ruleset: { day_parting: { windows: [{ days: [0, 1, 2, 3, 4, 5, 6], start: '00:00', end: '24:00' }] } },
+    });
+    const british = await clickOn(server.url, token, {}, { 'x-forwarded-for': '81.2.69.142' });
+    expect(british.status).toBe(302);
+    expect(british.location).toMatch(/^https:\/\/dp\.example\//);
+    const explained = async (ip: string) => (await server.call('POST', `/api/v1/smart-links/${link.id}/explain`, { partner_id: partnerId, ip })).body;
+    expect((await explained('81.2.69.142')).context.geo).toMatchObject({ country: 'GB', time_zone: 'Europe/London' });
+    const american = await explained('8.8.8.8');
+    expect(american.context.geo).toMatchObject({ country: 'US', time_zone: null });
+    expect(american.candidates[0]).toMatchObject({ eligible: false, reason: 17 });
+  });
+});
+
+describe('deep links longer than 512 characters', () => {
+  it('are used whole, not cut at the 512 characters other query values are cut to', async () => {
+    const { token } = await linkTo({
+      destination_url: 'https://normal.example/?t={transaction_id}',
+      deep_link: { enabled: true, allowed_hosts: ['shop.example'] },
+    });
+    const deepLink = `https://shop.example/product/42?utm_source=aff&ref=${'x'.repeat(520)}&variant=blue`;
+    const answer = await clickOn(server.url, token, { url: deepLink });
+    expect(answer.status).toBe(302);
+    expect(answer.location).toBe(deepLink);
+  });
+});
+
+describe('tracking-link default subs', () => {
+  it("an empty subN= on the click (a partner's unfilled macro) does not wipe the tracking link's default", async () => {
+    const { token } = await linkTo({ destination_url: 'https://subs.example/?t={transaction_id}&s2={sub2}' }, { sub2: 'newsletter' });
+    const filled = await clickOn(server.url, token);
+    expect(new URL(filled.location ?? '').searchParams.get('s2')).toBe('newsletter');
+    const blank = await clickOn(server.url, token, { sub2: '' });
+    expect(new URL(blank.location ?? '').searchParams.get('s2')).toBe('newsletter');
+  });
+});
