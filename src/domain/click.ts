@@ -6,6 +6,8 @@ export const DEVICE_TYPES = ['mobile', 'tablet', 'desktop', 'bot', 'other'] as c
 export type DeviceType = (typeof DEVICE_TYPES)[number];
 export const OPERATING_SYSTEMS = ['iOS', 'Android', 'Windows', 'macOS', 'Linux', 'ChromeOS', 'other'] as const;
 export type OperatingSystem = (typeof OPERATING_SYSTEMS)[number];
+/** The browser names SPEC §6 gives; others keep the name the user-agent parser found. */
+export const NAMED_BROWSERS = ['Chrome', 'Safari', 'Firefox', 'Edge', 'Samsung Internet', 'Opera'] as const;
 
 export interface SkippedEntry {
   entry_id: number;

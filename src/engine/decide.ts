@@ -76,7 +76,9 @@ function finish(scope: RouteScope, smartLinkId: number, resolution: Resolution, 
     destination = renderTemplate(landing.template, facts);
     const requested = scope.ctx.deep_link;
     if (offer !== null && requested !== null) {
-      const verdict = checkDeepLink(offer.deepLink, requested, (template) => renderTemplate(compileTemplate(template), facts));
+      // The deep link is the partner's text, and partners never learn who the advertiser is.
+      const partnerFacts: MacroFacts = { ...facts, advertiserId: null };
+      const verdict = checkDeepLink(offer.deepLink, requested, (template) => renderTemplate(compileTemplate(template), partnerFacts));
       deepLink = verdict.ok ? 'used' : 'rejected';
       if (verdict.ok) destination = verdict.url;
       else trace.notes.push(`deep link rejected: ${verdict.why}`);

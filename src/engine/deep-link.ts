@@ -25,7 +25,8 @@ export const MAX_DEEP_LINK_LENGTH = 8192;
 /**
  * Whether a visitor-supplied `url=` may replace the offer's destination (SPEC §4.9), and what it
  * becomes. Its macros are filled in by `render` first, as in any destination (a deep link that
- * carries `{transaction_id}` is how the advertiser learns the click); the result must parse, be
+ * carries `{transaction_id}` is how the advertiser learns the click), but for the advertiser id,
+ * which partners never see; the result must parse, be
  * http(s) and name an allowed host, so no macro value can move it elsewhere. It is returned
  * re-serialised by the URL parser.
  */
@@ -35,9 +36,12 @@ export function checkDeepLink(policy: DeepLinkPolicy, requested: string, render:
   // Whitespace and control characters are refused outright rather than left to the URL parser,
   // which would silently strip some of them.
   if (/[\s\u0000-\u001f\u007f]/.test(requested)) return { ok: false, why: 'the deep link contains control characters or spaces' };
+  // Filled in, macros can make it far longer than it was sent (a value repeats with its macro).
+  const rendered = render(requested);
+  if (rendered.length > MAX_DEEP_LINK_LENGTH) return { ok: false, why: `the deep link is longer than ${MAX_DEEP_LINK_LENGTH} characters once its macros are filled in` };
   let url: URL;
   try {
-    url = new URL(render(requested));
+    url = new URL(rendered);
   } catch {
     return { ok: false, why: 'the deep link is not a valid URL' };
   }

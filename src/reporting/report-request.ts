@@ -1,4 +1,4 @@
-import { DEVICE_TYPES, OPERATING_SYSTEMS } from '../domain/click.js';
+import { DEVICE_TYPES, NAMED_BROWSERS, OPERATING_SYSTEMS } from '../domain/click.js';
 import { AppError, type ErrorDetail } from '../domain/errors.js';
 import { ROLLUP_INT_KEYS } from '../domain/report.js';
 import type { RollupFilter } from '../ports/report-reader.js';
@@ -74,12 +74,14 @@ const CANONICAL: Readonly<Record<string, (raw: string) => string>> = {
   country: (raw) => raw.toUpperCase(),
   device_type: canonicalIn(DEVICE_TYPES),
   os: canonicalIn(OPERATING_SYSTEMS),
+  browser: canonicalIn(NAMED_BROWSERS),
 };
 
 /**
- * Clicks store a country, device type and operating system in one spelling (`US`, `iOS`), and
- * targeting matches them case-insensitively; so does a filter, which would otherwise find nothing
- * for `us` or `ios`. Other values (subs, source ids) are the partner's own and match exactly.
+ * Clicks store a country, device type, operating system and browser in one spelling (`US`, `iOS`,
+ * `Chrome`), and targeting matches them case-insensitively; so does a filter, which would otherwise
+ * find nothing for `us` or `ios`. A browser SPEC §6 does not name keeps the parser's spelling.
+ * Other values (subs, source ids) are the partner's own and match exactly.
  */
 function canonicalValue(column: string, raw: string): string {
   return Object.hasOwn(CANONICAL, column) ? (CANONICAL[column]?.(raw) ?? raw) : raw;

@@ -46,8 +46,8 @@ describe("day parting in the visitor's time zone on the bundled country database
 });
 
 describe('deep links longer than 512 characters', () => {
-  it('are used whole, not cut at the 512 characters other query values are cut to', async () => {
-    const { token } = await linkTo({
+  it('are used whole, not cut at the 512 characters other query values are cut to, by a click and by explain', async () => {
+    const { link, token } = await linkTo({
       destination_url: 'https://normal.example/?t={transaction_id}',
       deep_link: { enabled: true, allowed_hosts: ['shop.example'] },
     });
@@ -55,6 +55,11 @@ describe('deep links longer than 512 characters', () => {
     const answer = await clickOn(server.url, token, { url: deepLink });
     expect(answer.status).toBe(302);
     expect(answer.location).toBe(deepLink);
+    const longer = `https://shop.example/p?ref=${'x'.repeat(5000)}`;
+    expect((await clickOn(server.url, token, { url: longer })).location).toBe(longer);
+    const explained = await server.call('POST', `/api/v1/smart-links/${link.id}/explain`, { partner_id: partnerId, query: { url: longer } });
+    expect(explained.status).toBe(200);
+    expect(explained.body.decision.destination_url).toBe(longer);
   });
 });
 

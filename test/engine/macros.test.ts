@@ -87,9 +87,16 @@ describe('deep links', () => {
     );
   });
 
-  it('a deep link longer than 8192 characters is rejected whole, never cut', () => {
-    const long = `https://shop.example.com/p?ref=${'x'.repeat(8200)}`;
-    expect(route(long)).toMatchObject({ deep_link: 'rejected', destination_url: `https://offer1.example/land?tid=${context().transaction_id}` });
+  it("a deep link's advertiser_id stays empty: the deep link is the partner's, and partners never learn the advertiser", () => {
+    expect(route('https://shop.example.com/p?adv={advertiser_id}&o={offer_id}')).toMatchObject({ deep_link: 'used', destination_url: 'https://shop.example.com/p?adv=&o=1' });
+  });
+
+  it('a deep link longer than 8192 characters, as sent or once its macros are filled in, is rejected whole, never cut', () => {
+    const normal = { deep_link: 'rejected', destination_url: `https://offer1.example/land?tid=${context().transaction_id}` };
+    expect(route(`https://shop.example.com/p?ref=${'x'.repeat(8200)}`)).toMatchObject(normal);
+    const repeated = `https://shop.example.com/?x=${'{sub1}'.repeat(1300)}`;
+    expect(repeated.length).toBeLessThan(8192);
+    expect(decide(snapshot(true), 1, 1, context({ deep_link: repeated, sub1: 'x'.repeat(512) }), allClear, seededRng(1))).toMatchObject(normal);
   });
 
   it('an offer that does not allow deep links ignores them', () => {

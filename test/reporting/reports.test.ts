@@ -83,12 +83,12 @@ describe('GET /api/v1/reports', () => {
 
   it('country, device type and os filters match in any case, as targeting does; subs match exactly', async () => {
     const range = 'from=2026-03-07&to=2026-03-08';
-    const exact = await report(`${range}&filter[os]=iOS&filter[device_type]=mobile`);
+    const exact = await report(`${range}&filter[os]=iOS&filter[device_type]=mobile&filter[browser]=Safari`);
     expect(exact.body.totals.clicks).toBeGreaterThan(0);
-    expect((await report(`${range}&filter[os]=ios&filter[device_type]=MOBILE`)).body.totals).toEqual(exact.body.totals);
+    expect((await report(`${range}&filter[os]=ios&filter[device_type]=MOBILE&filter[browser]=safari`)).body.totals).toEqual(exact.body.totals);
     // The seeded clicks come from loopback, without a country: the request is where `us` becomes `US`.
-    const request = parseReportRequest({ 'filter[country]': 'us', 'filter[sub2]': 'X' }, { admin: true }, Date.parse('2026-03-09T12:00:00Z'));
-    expect(request.filters).toEqual([{ column: 'country', value: 'US' }, { column: 'sub2', value: 'X' }]);
+    const request = parseReportRequest({ 'filter[country]': 'us', 'filter[sub2]': 'X', 'filter[browser]': 'samsung internet' }, { admin: true }, Date.parse('2026-03-09T12:00:00Z'));
+    expect(request.filters).toEqual([{ column: 'country', value: 'US' }, { column: 'sub2', value: 'X' }, { column: 'browser', value: 'Samsung Internet' }]);
     expect((await report(`${range}&filter[sub1]=A-MAIN`)).body.totals.clicks).toBe(0);
   });
 

@@ -61,7 +61,7 @@ export const KpiRun = Type.Object(
     algorithm: StringEnum(ALGORITHMS),
     metric: StringEnum(KPI_METRICS),
     goal: Nullable(Type.Number()),
-    phase: Nullable(StringEnum(PHASES, { description: 'collecting until the epoch has collection_threshold clicks; null for resets.' })),
+    phase: Nullable(StringEnum(PHASES, { description: 'collecting (no model, clicks split by weight) until the epoch has collection_threshold clicks and a run finds clicks in its window; null for resets.' })),
     clicks_in_epoch: Type.Integer({ description: 'Clicks on the link from the epoch start to the slot, invalid ones (turned away) excepted.' }),
     kept_previous: Type.Boolean({ description: 'The window held no clicks, so the previous model stays in force.' }),
     entries: Type.Array(KpiRunEntry),

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
 import { DateTime, ErrorBody, Id, IdParams, Nullable, StringEnum } from '../../domain/schemas/common.js';
 import { microsToNumber } from '../../domain/money.js';
-import { decide, lastClickKey, seededRng, visitorKey, type CandidateTrace, type ClickContext, type Decision, type Snapshot } from '../../engine/index.js';
+import { MAX_DEEP_LINK_LENGTH, decide, lastClickKey, seededRng, visitorKey, type CandidateTrace, type ClickContext, type Decision, type Snapshot } from '../../engine/index.js';
 import type { LiveState } from '../../ports/live-state.js';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps, EngineDeps } from './deps.js';
@@ -25,7 +25,7 @@ export const ExplainBody = Type.Object(
         {
           sub1: Type.Optional(QueryValue), sub2: Type.Optional(QueryValue), sub3: Type.Optional(QueryValue),
           sub4: Type.Optional(QueryValue), sub5: Type.Optional(QueryValue), source_id: Type.Optional(QueryValue),
-          url: Type.Optional(QueryValue), idfa: Type.Optional(QueryValue), gaid: Type.Optional(QueryValue),
+          url: Type.Optional(Type.String({ maxLength: MAX_DEEP_LINK_LENGTH })), idfa: Type.Optional(QueryValue), gaid: Type.Optional(QueryValue),
         },
         { additionalProperties: false, description: 'The tracking URL query parameters of the simulated click.' },
       ),
