@@ -8,6 +8,7 @@ let foreignUrlId: number;
 let otherOfferId: number;
 let deletedOfferId: number;
 let deletedLinkId: number;
+let orphanUrlId: number;
 
 beforeAll(async () => {
   server = await startServer();
@@ -15,6 +16,7 @@ beforeAll(async () => {
   const other = await create(server, '/api/v1/offers', { advertiser_id: n.advertiser.id, name: 'Other', destination_url: 'https://other.example/' });
   otherOfferId = other.id;
   deletedOfferId = (await create(server, '/api/v1/offers', { advertiser_id: n.advertiser.id, name: 'Deleted', destination_url: 'https://deleted.example/' })).id;
+  orphanUrlId = (await create(server, `/api/v1/offers/${deletedOfferId}/urls`, { name: 'Orphan', destination_url: 'https://deleted.example/u' })).id;
   expect((await server.call('DELETE', `/api/v1/offers/${deletedOfferId}`)).status).toBe(204);
   deletedLinkId = (await create(server, '/api/v1/smart-links', { name: 'Deleted link', entries: [{ offer_id: other.id }] })).id;
   expect((await server.call('DELETE', `/api/v1/smart-links/${deletedLinkId}`)).status).toBe(204);
@@ -88,6 +90,7 @@ const cases: Case[] = [
   { name: 'a 10 MB body', path: () => '/api/v1/advertisers', body: () => JSON.stringify({ name: 'x'.repeat(10 * 1024 * 1024) }), status: 413, code: 'payload_too_large' },
   { name: 'fail traffic to a deleted offer', path: () => '/api/v1/offers', body: () => ({ ...offer(), fail_traffic: { mode: 'priority', destinations: [{ type: 'offer', id: deletedOfferId }] } }), status: 400, code: 'validation_failed', detail: 'fail_traffic.destinations[0].id' },
   { name: 'fail traffic to a deleted smart link', path: () => '/api/v1/offers', body: () => ({ ...offer(), fail_traffic: { mode: 'priority', destinations: [{ type: 'smart_link', id: deletedLinkId }] } }), status: 400, code: 'validation_failed', detail: 'fail_traffic.destinations[0].id' },
+  { name: 'fail traffic to a URL of a deleted offer', path: () => '/api/v1/offers', body: () => ({ ...offer(), fail_traffic: { mode: 'priority', destinations: [{ type: 'offer_url', id: orphanUrlId }] } }), status: 400, code: 'validation_failed', detail: 'fail_traffic.destinations[0].id' },
   { name: 'one entry id given to two entries', method: 'PATCH', path: () => `/api/v1/smart-links/${n.smartLink.id}`, body: () => ({ entries: [{ id: n.smartLink.entries[0].id, offer_id: n.offer.id }, { id: n.smartLink.entries[0].id, offer_id: otherOfferId }] }), status: 400, code: 'validation_failed', detail: 'entries[1].id' },
   { name: 'stale If-Match', method: 'PATCH', path: () => `/api/v1/smart-links/${n.smartLink.id}`, body: () => ({ name: 'Lost update' }), headers: { 'if-match': '0' }, status: 409, code: 'conflict' },
   { name: 'unparseable If-Match', method: 'PATCH', path: () => `/api/v1/smart-links/${n.smartLink.id}`, body: () => ({ name: 'x' }), headers: { 'if-match': 'yesterday' }, status: 400, code: 'validation_failed' },

@@ -48,6 +48,26 @@ describe('management API round trips', () => {
     expect(again.body.error.details[0].path).toBe('advertiser_id');
   });
 
+  it('what live fail traffic sends visitors to (an offer, its URLs, a smart link) cannot be deleted until the fail traffic changes', async () => {
+    const n = await basicNetwork(server);
+    const backup = await create(server, '/api/v1/offers', { advertiser_id: n.advertiser.id, name: 'backup', destination_url: 'https://backup.example/' });
+    const backupUrl = await create(server, `/api/v1/offers/${backup.id}/urls`, { name: 'u', destination_url: 'https://backup.example/u' });
+    const main = await create(server, '/api/v1/offers', {
+      advertiser_id: n.advertiser.id, name: 'main', destination_url: 'https://main.example/',
+      fail_traffic: { mode: 'priority', destinations: [{ type: 'offer_url', id: backupUrl.id }, { type: 'smart_link', id: n.smartLink.id }] },
+    });
+    for (const path of [`/api/v1/offers/${backup.id}`, `/api/v1/offers/${backup.id}/urls/${backupUrl.id}`, `/api/v1/smart-links/${n.smartLink.id}`]) {
+      const refused = await server.call('DELETE', path);
+      expect(refused.status, path).toBe(409);
+      expect(refused.body.error.message, path).toContain(`offer(s) ${main.id}`);
+    }
+    expect((await server.call('PATCH', `/api/v1/smart-links/${n.smartLink.id}`, { status: 'deleted' })).status).toBe(409);
+    expect((await server.call('PATCH', `/api/v1/offers/${main.id}`, { status: 'paused' })).status).toBe(200);
+    expect((await server.call('PATCH', `/api/v1/offers/${main.id}`, { fail_traffic: null })).status).toBe(200);
+    expect((await server.call('DELETE', `/api/v1/offers/${backup.id}`)).status).toBe(204);
+    expect((await server.call('DELETE', `/api/v1/smart-links/${n.smartLink.id}`)).status).toBe(204);
+  });
+
   it('a DELETE with a stale If-Match is refused with 409 and deletes nothing', async () => {
     const partner = await create(server, '/api/v1/partners', { name: 'Stale' });
     expect((await server.call('PATCH', `/api/v1/partners/${partner.id}`, { name: 'Changed meanwhile' })).status).toBe(200);

@@ -5,6 +5,7 @@ import { OfferUrl, OfferUrlFields } from '../../domain/schemas/offer-url.js';
 import type { StoreTx } from '../../ports/store.js';
 import { registerCrud } from './crud.js';
 import type { ApiDeps } from './deps.js';
+import { refuseIfFailTrafficTarget } from './fail-traffic-refs.js';
 import { bodyOf } from './helpers.js';
 
 type OfferUrlBody = Body<OfferUrlRecord>;
@@ -14,6 +15,7 @@ async function refuseIfInUse(tx: StoreTx, offerUrlId: number): Promise<void> {
   if (links.length > 0) {
     throw new AppError('conflict', `smart links ${links.join(', ')} use this offer URL; remove it from them first`);
   }
+  await refuseIfFailTrafficTarget(tx, 'offer_url', new Set([offerUrlId]), 'offer URL');
 }
 
 export function registerOfferUrls(app: FastifyInstance, deps: ApiDeps): void {

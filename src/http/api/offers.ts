@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { AppError, assertNoProblems, type ErrorDetail } from '../../domain/errors.js';
 import type { Body, OfferRecord } from '../../domain/records.js';
@@ -7,11 +8,12 @@ import type { StoreTx } from '../../ports/store.js';
 import { sha256 } from '../auth.js';
 import { registerCrud } from './crud.js';
 import type { ApiDeps } from './deps.js';
+import { refuseIfFailTrafficTarget } from './fail-traffic-refs.js';
 import { bodyOf } from './helpers.js';
 
 type OfferBody = Body<OfferRecord>;
 
-/** Fail-traffic destinations must name what they point at, and it must exist and not be deleted. */
+/** Fail-traffic destinations must name what they point at, and it must exist and not be deleted (nor an offer URL's offer). */
 async function checkFailTraffic(tx: StoreTx, failTraffic: FailTraffic | null, selfId: number | undefined): Promise<ErrorDetail[]> {
   const problems: ErrorDetail[] = [];
   for (const [i, destination] of (failTraffic?.destinations ?? []).entries()) {
@@ -26,11 +28,12 @@ async function checkFailTraffic(tx: StoreTx, failTraffic: FailTraffic | null, se
     }
     // A deleted target never receives traffic: naming one would make the safety net a hole.
     const live = (target: { status: string } | undefined) => target !== undefined && target.status !== 'deleted';
+    const url = destination.type === 'offer_url' ? await tx.offerUrls.get(destination.id) : undefined;
     const exists =
       destination.type === 'offer'
         ? destination.id === selfId || live(await tx.offers.get(destination.id))
         : destination.type === 'offer_url'
-          ? live(await tx.offerUrls.get(destination.id))
+          ? live(url) && url !== undefined && (url.offer_id === selfId || live(await tx.offers.get(url.offer_id)))
           : live(await tx.smartLinks.get(destination.id));
     if (!exists) problems.push({ path: `${path}.id`, message: `${destination.type} ${destination.id} does not exist` });
   }
@@ -42,6 +45,10 @@ async function refuseIfInUse(tx: StoreTx, offerId: number): Promise<void> {
   if (links.length > 0) {
     throw new AppError('conflict', `smart links ${links.join(', ')} use this offer; remove it from them first`);
   }
+  await refuseIfFailTrafficTarget(tx, 'offer', new Set([offerId]), 'offer');
+  // Its offer URLs go with it.
+  const urls = (await tx.offerUrls.all()).filter((url) => url.offer_id === offerId && url.status !== 'deleted').map((url) => url.id);
+  await refuseIfFailTrafficTarget(tx, 'offer_url', new Set(urls), "offer's URLs");
 }
 
 function present(offer: OfferRecord) {
@@ -68,7 +75,10 @@ export function registerOffers(app: FastifyInstance, deps: ApiDeps): void {
         problems.push({ path: 'advertiser_id', message: `advertiser ${fields.advertiser_id} does not exist` });
       }
       problems.push(...checkRuleset(fields.ruleset, 'ruleset', existing?.ruleset));
-      problems.push(...(await checkFailTraffic(tx, fields.fail_traffic, existing?.id)));
+      // Fail traffic saved before is not checked again (as rulesets): pausing an offer must not demand rewriting it.
+      if (!existing || !isDeepStrictEqual(fields.fail_traffic, existing.fail_traffic)) {
+        problems.push(...(await checkFailTraffic(tx, fields.fail_traffic, existing?.id)));
+      }
       assertNoProblems(problems);
       if (existing && fields.status === 'deleted' && existing.status !== 'deleted') await refuseIfInUse(tx, existing.id);
       // A secret in the request replaces the stored one (null clears it); otherwise the stored hash stays.

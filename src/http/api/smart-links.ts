@@ -8,6 +8,7 @@ import { kpiResetReason } from '../../kpi/index.js';
 import type { StoreTx } from '../../ports/store.js';
 import { registerCrud } from './crud.js';
 import type { ApiDeps } from './deps.js';
+import { refuseIfFailTrafficTarget } from './fail-traffic-refs.js';
 import { bodyOf } from './helpers.js';
 
 async function defaultTrackingDomainId(tx: StoreTx): Promise<number | null> {
@@ -102,6 +103,7 @@ export function registerSmartLinks(app: FastifyInstance, deps: ApiDeps): void {
       const link = input as SmartLinkInput as SmartLinkBody;
       if (link.tracking_domain_id === undefined) link.tracking_domain_id = await defaultTrackingDomainId(tx);
       await checkLink(tx, link, existing);
+      if (existing && link.status === 'deleted' && existing.status !== 'deleted') await refuseIfFailTrafficTarget(tx, 'smart_link', new Set([existing.id]), 'smart link');
       return link;
     },
     present: async (tx, link) => ({ ...link, warnings: await warningsFor(tx, link) }),
@@ -117,6 +119,7 @@ export function registerSmartLinks(app: FastifyInstance, deps: ApiDeps): void {
       item: (link) => link.visible_to_partners && link.status !== 'deleted',
     },
     async remove(tx, link) {
+      await refuseIfFailTrafficTarget(tx, 'smart_link', new Set([link.id]), 'smart link');
       await tx.smartLinks.update(link.id, { ...bodyOf(link), status: 'deleted' });
     },
   });
