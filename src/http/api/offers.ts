@@ -45,10 +45,10 @@ async function refuseIfInUse(tx: StoreTx, offerId: number): Promise<void> {
   if (links.length > 0) {
     throw new AppError('conflict', `smart links ${links.join(', ')} use this offer; remove it from them first`);
   }
-  await refuseIfFailTrafficTarget(tx, 'offer', new Set([offerId]), 'offer');
-  // Its offer URLs go with it.
+  // Its offer URLs go with it; its own fail traffic naming it or them goes too.
+  await refuseIfFailTrafficTarget(tx, 'offer', new Set([offerId]), 'offer', offerId);
   const urls = (await tx.offerUrls.all()).filter((url) => url.offer_id === offerId && url.status !== 'deleted').map((url) => url.id);
-  await refuseIfFailTrafficTarget(tx, 'offer_url', new Set(urls), "offer's URLs");
+  await refuseIfFailTrafficTarget(tx, 'offer_url', new Set(urls), "offer's URLs", offerId);
 }
 
 function present(offer: OfferRecord) {
