@@ -66,6 +66,11 @@ describe('management API round trips', () => {
     expect((await server.call('PATCH', `/api/v1/offers/${main.id}`, { fail_traffic: null })).status).toBe(200);
     expect((await server.call('DELETE', `/api/v1/offers/${backup.id}`)).status).toBe(204);
     expect((await server.call('DELETE', `/api/v1/smart-links/${n.smartLink.id}`)).status).toBe(204);
+
+    // An offer whose own fail traffic names one of its URLs goes with it.
+    const selfUrl = await create(server, `/api/v1/offers/${main.id}/urls`, { name: 'own', destination_url: 'https://main.example/own' });
+    expect((await server.call('PATCH', `/api/v1/offers/${main.id}`, { fail_traffic: { mode: 'priority', destinations: [{ type: 'offer_url', id: selfUrl.id }] } })).status).toBe(200);
+    expect((await server.call('DELETE', `/api/v1/offers/${main.id}`)).status).toBe(204);
   });
 
   it('a DELETE with a stale If-Match is refused with 409 and deletes nothing', async () => {
