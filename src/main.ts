@@ -12,15 +12,13 @@ async function main(argv: string[]): Promise<void> {
   const server = await openServer(config);
   const { app, store } = server;
 
-  const generatedKey = await bootstrapAdminKey(store, config.adminKey);
-  if (generatedKey) {
-    // Printed once, on stdout, outside the JSON log: only the hash is kept.
-    process.stdout.write(`\nSwitchyard created an admin API key. It is shown only this once; keep it safe:\n\n  ${generatedKey}\n\n`);
-  }
-
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal is the operator insisting: every click already answered is stored.
+      app.log.warn({ signal }, 'shutting down at once');
+      process.exit(1);
+    }
     stopping = true;
     app.log.info({ signal }, 'shutting down: draining in-flight clicks');
     try {
@@ -35,6 +33,13 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
+  // Only once the server listens: a start that fails (a port in use) must not use up the one
+  // showing of a generated key.
+  const generatedKey = await bootstrapAdminKey(store, config.adminKey);
+  if (generatedKey) {
+    // Printed once, on stdout, outside the JSON log: only the hash is kept.
+    process.stdout.write(`\nSwitchyard created an admin API key. It is shown only this once; keep it safe:\n\n  ${generatedKey}\n\n`);
+  }
   app.log.info({ dataDir: config.dataDir, publicUrl: publicUrlFor(config, app.server.address()) }, 'Switchyard is ready');
 
   if (argv.includes('--demo')) {

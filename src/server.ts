@@ -71,6 +71,9 @@ async function startPostbackDispatcher(config: Config, metrics: Metrics, app: Fa
   };
 }
 
+/** How long shutdown waits for requests still in flight before cutting their connections. */
+export const SHUTDOWN_GRACE_MS = 5_000;
+
 /**
  * The composition root: the only place that chooses concrete adapters (today the embedded SQLite
  * store and its click writer). main.ts and the tests both start Switchyard through here.
@@ -125,10 +128,15 @@ export async function openServer(config: Config, options: ServerOptions = {}): P
       clearInterval(pruning);
       const closing = server.close();
       const sweep = setInterval(() => server.server.closeIdleConnections(), 25);
+      // A client that stalls halfway through its request (a slow link, a slowloris) would hold
+      // shutdown open for as long as it likes; past the grace period its connection is cut. Every
+      // click already answered is stored: nothing acknowledged is lost.
+      const cutOff = setTimeout(() => server.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       try {
         await closing;
       } finally {
         clearInterval(sweep);
+        clearTimeout(cutOff);
       }
       await kpiScheduler.close();
       await postbacks.close();

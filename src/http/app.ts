@@ -108,7 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  registerOps(app, store);
+  registerOps(app, store, deps.clickWriter);
 
   const snapshots = deps.snapshots ?? (await createSnapshotHolder(store));
   const trackingLinks = await TrackingLinkIndex.load(store);

@@ -4,17 +4,23 @@ import type { Metrics } from '../observability/metrics.js';
 import type { ClickWriter } from '../ports/click-writer.js';
 import type { Store } from '../ports/store.js';
 
-/** Liveness and readiness probes for orchestrators and load balancers. */
-export function registerOps(app: FastifyInstance, store: Store): void {
+/**
+ * Liveness and readiness probes for orchestrators and load balancers. Ready means clicks can be
+ * stored: the database answers and the click writer's latest commit did not fail. A node whose
+ * disk is full answers clicks 503, and a load balancer should send them elsewhere.
+ */
+export function registerOps(app: FastifyInstance, store: Store, clickWriter: ClickWriter): void {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
     try {
       await store.ping();
-      return { status: 'ready' };
     } catch (err) {
       request.log.warn({ err }, 'storage is not reachable');
       return reply.code(503).send({ status: 'unavailable', reason: 'storage is not reachable' });
     }
+    const problem = clickWriter.problem;
+    if (problem !== null) return reply.code(503).send({ status: 'unavailable', reason: `clicks cannot be stored: ${problem}` });
+    return { status: 'ready' };
   });
 }
 

@@ -60,6 +60,8 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
   private outbox: WriteItem[] = [];
   private outboxFirstSeq = 0;
   private failure: Error | undefined;
+  /** The latest commit's failure, until a commit succeeds. */
+  private commitFailure: string | null = null;
   private closing: Promise<void> | undefined;
   private stopRequested = false;
 
@@ -82,6 +84,10 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
 
   get queueDepth(): number {
     return this.pending.size;
+  }
+
+  get problem(): string | null {
+    return this.failure?.message ?? this.commitFailure;
   }
 
   write(click: ClickRecord): Promise<void> {
@@ -142,9 +148,11 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
   private onMessage(message: FromWriter): void {
     if (message.kind === 'failed') {
       const err = new Error(`click batch commit failed: ${message.message}`);
+      this.commitFailure = err.message;
       this.settle(message.fromSeq, message.toSeq, () => err);
       this.observer.onError?.(err);
     } else if (message.kind === 'committed') {
+      this.commitFailure = null;
       const rejected = new Map(message.rejected.map((r) => [r.seq, r.message]));
       const results = new Map(message.conversions.map((c) => [c.seq, c.result]));
       this.settle(

@@ -17,6 +17,11 @@ export interface ClickWriter {
   close(): Promise<void>;
   /** Writes issued but not yet settled: the queue depth exported as a metric. */
   readonly queueDepth: number;
+  /**
+   * Why clicks cannot be stored now, or null: the writer is gone, or its latest commit failed (a
+   * full disk, a write lock held elsewhere) and none has succeeded since. Readiness reports it.
+   */
+  readonly problem: string | null;
 }
 
 /** Hooks for metrics and logs; called on the caller's thread, never on the commit path. */

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SHUTDOWN_GRACE_MS } from '../../src/server.js';
 import { tempDir } from '../support/api-server.js';
 import { withClicksDb } from '../support/clicks.js';
 
@@ -55,6 +57,39 @@ describe('the server process', () => {
     const reused = await fetch(`http://127.0.0.1:${listeningPort(again)}/api/v1/advertisers`, { headers: { authorization: `Bearer ${key}` } });
     expect(reused.status).toBe(200);
   });
+
+  it('a first start that cannot listen (the port is taken) does not use up the one showing of a generated admin key', async () => {
+    const dataDir = tempDir();
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as net.AddressInfo).port;
+      const failed = startProcess({ DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' });
+      const [code] = await once(failed.child, 'exit');
+      expect(code).toBe(1);
+      expect(failed.output()).not.toMatch(/sy_\d+_/);
+    } finally {
+      taken.close();
+    }
+    const next = startProcess({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
+    expect(await next.waitFor(/Switchyard is ready/)).toMatch(/created an admin API key[\s\S]*sy_\d+_/);
+  });
+
+  it('SIGTERM ends the process within the grace period even while a client stalls halfway through a request', async () => {
+    const server = startProcess({ DATA_DIR: tempDir(), PORT: '0', HOST: '127.0.0.1' });
+    const port = listeningPort(await server.waitFor(/Switchyard is ready/));
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    socket.write('POST /postback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"transaction_id":');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    server.child.kill('SIGTERM');
+    const [code] = await once(server.child, 'exit');
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(SHUTDOWN_GRACE_MS + 3_000);
+    socket.destroy();
+  }, 20_000);
 
   it.each([
     ['PORT', 'eighty'],

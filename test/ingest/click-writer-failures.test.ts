@@ -31,14 +31,18 @@ describe('SQLite click writer failures', () => {
     const blocker = new Database(path.join(fixture.dataDir, DATABASE_FILE));
     blocker.exec('begin immediate');
     const blocked = [randomClick(), randomClick()];
+    expect(fixture.writer.problem).toBeNull();
     const results = await Promise.allSettled(blocked.map((click) => fixture?.writer.write(click)));
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(fixture.errors.map((err) => err.message).join()).toMatch(/database is locked/);
+    // Readiness reads this: the node cannot store clicks until a commit succeeds again.
+    expect(fixture.writer.problem).toMatch(/database is locked/);
     blocker.exec('rollback');
     blocker.close();
 
     const later = randomClick();
     await fixture.writer.write(later);
+    expect(fixture.writer.problem).toBeNull();
     expect(await fixture.store.clicks.get(later.transaction_id)).toEqual(later);
     for (const click of blocked) expect(await fixture.store.clicks.get(click.transaction_id)).toBeUndefined();
   });

@@ -1,0 +1,39 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
+import { startServer, type TestServer } from '../support/api-server.js';
+import { clickOn } from '../support/clicks.js';
+import { basicNetwork } from '../support/fixtures.js';
+
+/** GET /readyz (README, operations): ready means a click can be stored, not merely that the database file opens. */
+
+let server: TestServer;
+let token: string;
+
+beforeAll(async () => {
+  server = await startServer();
+  const n = await basicNetwork(server);
+  token = (await server.call('POST', `/api/v1/smart-links/${n.smartLink.id}/tracking-links`, { partner_id: n.partner.id })).body.token;
+});
+afterAll(async () => server?.close());
+
+describe('readiness', () => {
+  it('is 503 while clicks cannot be committed (the write lock held elsewhere), and ready again after the next commit', async () => {
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    const blocker = new Database(path.join(server.dataDir, DATABASE_FILE));
+    try {
+      blocker.exec('begin immediate');
+      // The writer gives up on the lock after its busy timeout: the click is refused, not redirected.
+      expect((await clickOn(server.url, token)).status).toBe(503);
+      const ready = await fetch(`${server.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { reason: string }).reason).toMatch(/clicks cannot be stored: .*locked/);
+    } finally {
+      blocker.exec('rollback');
+      blocker.close();
+    }
+    expect((await clickOn(server.url, token)).status).toBe(302);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+  }, 20_000);
+});
