@@ -80,7 +80,11 @@ export const SHUTDOWN_GRACE_MS = 5_000;
  */
 export async function openServer(config: Config, options: ServerOptions = {}): Promise<Server> {
   const now = options.now ?? Date.now;
-  const store = await openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
+  const store = await openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous }).catch((err: unknown) => {
+    // A directory it may not write, a file that is not a database, one from a newer version: the
+    // operator is told which directory, not shown a stack trace from inside the driver.
+    throw new ConfigError(`Switchyard cannot use its database in DATA_DIR=${config.dataDir}: ${err instanceof Error ? err.message : String(err)}`);
+  });
   const metrics = new Metrics();
   let app: FastifyInstance | undefined;
   const snapshots = await createSnapshotHolder(store);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SHUTDOWN_GRACE_MS } from '../../src/server.js';
 import { tempDir } from '../support/api-server.js';
@@ -103,6 +104,29 @@ describe('the server process', () => {
     const [code] = await once(bad.child, 'exit');
     expect(code).toBe(1);
     expect(bad.output()).toMatch(new RegExp(`invalid configuration[\\s\\S]*${name}`));
+  });
+
+  it('refuses a database written by a newer version, or a DATA_DIR it cannot use, saying so and naming DATA_DIR', async () => {
+    const dataDir = tempDir();
+    const first = startProcess({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
+    await first.waitFor(/Switchyard is ready/);
+    first.child.kill('SIGTERM');
+    await once(first.child, 'exit');
+    const db = new Database(path.join(dataDir, 'switchyard.db'));
+    db.prepare("insert into kysely_migration (name, timestamp) values ('9999_from_the_future', '2099-01-01')").run();
+    db.close();
+    const newer = startProcess({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
+    const [code] = await once(newer.child, 'exit');
+    expect(code).toBe(1);
+    expect(newer.output()).toMatch(/DATA_DIR=.*written by a newer Switchyard.*9999_from_the_future/);
+    expect(newer.output()).not.toMatch(/\n\s+at /);
+
+    const notADirectory = path.join(dataDir, 'switchyard.db');
+    const unusable = startProcess({ DATA_DIR: notADirectory, PORT: '0', HOST: '127.0.0.1' });
+    const [unusableCode] = await once(unusable.child, 'exit');
+    expect(unusableCode).toBe(1);
+    expect(unusable.output()).toMatch(/cannot use its database in DATA_DIR=/);
+    expect(unusable.output()).not.toMatch(/\n\s+at /);
   });
 
   it('--demo seeds the example network and prints a tracking URL that routes each platform to its offer', async () => {

@@ -1,4 +1,4 @@
-import { Migrator, sql } from 'kysely';
+import { DEFAULT_MIGRATION_TABLE as MIGRATION_TABLE, Migrator, sql } from 'kysely';
 import type {
   AdvertiserRecord, Body, OfferRecord, OfferUrlRecord, PartnerRecord, TrackingDomainRecord,
 } from '../../domain/records.js';
@@ -53,11 +53,25 @@ function repositories(db: Executor, clock: Clock): StoreTx {
   };
 }
 
+/** Migrations this database ran that this version does not know: it was written by a newer one. */
+async function unknownMigrations(db: Db, known: ReadonlySet<string>): Promise<string[]> {
+  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+  if (!tables.some((table) => table.name === MIGRATION_TABLE)) return [];
+  const { rows } = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)}`.execute(db);
+  return rows.map((row) => row.name).filter((name) => !known.has(name));
+}
+
 /** Brings the schema up to date; throws with the failing migration's name. */
 export async function migrate(db: Db, traits: SqlDialectTraits): Promise<void> {
+  const provider = migrationProvider(traits);
+  const newer = await unknownMigrations(db, new Set(Object.keys(await provider.getMigrations())));
+  if (newer.length > 0) {
+    // Refused, not migrated around: this version does not know what those migrations changed.
+    throw new Error(`the database was written by a newer Switchyard (it ran migration ${newer.join(', ')}); run that version or restore a backup`);
+  }
   // Unordered: migrations are numbered on parallel branches (0007 may ship before 0006), and a
   // database that already ran a later one must still run an earlier one it has not seen.
-  const migrator = new Migrator({ db, provider: migrationProvider(traits), allowUnorderedMigrations: true });
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
