@@ -5,10 +5,6 @@ export interface VisitorGeo extends ClickGeo {
   time_zone: string | null;
 }
 
-/**
- * Everything the engine knows about one click, already parsed at the edge (SPEC §4.2).
- * Unknown values are null; the engine never parses user agents or looks up addresses itself.
- */
 /** What a browser's offer cookie tells of it on that offer. */
 export interface OfferCookieIds {
   /** Its latest click there: the one a pixel conversion is attributed to, and whose time the duplicate window runs from. */
@@ -17,6 +13,10 @@ export interface OfferCookieIds {
   readonly visitorId: string;
 }
 
+/**
+ * Everything the engine knows about one click, already parsed at the edge (SPEC §4.2).
+ * Unknown values are null; the engine never parses user agents or looks up addresses itself.
+ */
 export interface ClickContext {
   transaction_id: string;
   /** Click time in epoch milliseconds: the only clock the engine reads. */
