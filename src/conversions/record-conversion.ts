@@ -92,6 +92,25 @@ async function partnerPostback(deps: RecordDeps, click: ClickRecord, conversion:
 }
 
 /**
+ * The stored conversion this report repeats, if any. The idempotency key follows the offer's
+ * `allow_duplicate_conversions` (see identityOf), which may have changed since the first report:
+ * so a base conversion of a click that converts once repeats any earlier one, and an order of a
+ * click that converts per order repeats that order however it was keyed then.
+ */
+async function replayOf(
+  store: RecordDeps['store'],
+  transactionId: string,
+  identity: { event_key: string; order_key: string },
+  report: ConversionReport,
+  allowDuplicates: boolean,
+): Promise<number | null> {
+  if (report.eventId !== null) return store.conversions.idOf(transactionId, identity);
+  if (!allowDuplicates) return store.conversions.baseIdOf(transactionId);
+  const keyed = await store.conversions.idOf(transactionId, identity);
+  return keyed ?? (report.orderId === null ? null : store.conversions.baseIdOf(transactionId, report.orderId));
+}
+
+/**
  * Records one conversion (SPEC §10.1–§10.3): attributes it to its click, checks the offer's secret,
  * computes payout and revenue exactly, rejects it outside the attribution window, and stores it
  * durably through the writer, with its partner postback in the same transaction. Resolves only
@@ -110,7 +129,7 @@ export async function recordConversion(deps: RecordDeps, report: ConversionRepor
   // An advertiser's retry of a stored conversion answers at once: reserving a cap slot for it
   // would, while it ran, push a genuine new conversion over a hard cap (stored pending, its partner
   // never told). The unique key in the write still decides retries that race their original.
-  const stored = await deps.store.conversions.idOf(click.transaction_id, identity);
+  const stored = await replayOf(deps.store, click.transaction_id, identity, report, offer.allow_duplicate_conversions);
   if (stored !== null) return { status: 'duplicate', conversion_id: stored };
   const timeMs = deps.now();
   const inWindow = withinAttributionWindow(Date.parse(click.time), offer.attribution_window_days, timeMs);

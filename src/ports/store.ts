@@ -106,6 +106,8 @@ export interface ConversionReader {
   list(query: ConversionQuery): Promise<ListResult<ConversionRecord>>;
   /** The id of the committed conversion holding this idempotency key, or null. */
   idOf(transactionId: string, key: { event_key: string; order_key: string }): Promise<number | null>;
+  /** The id of the click's first base conversion (no event), or of its first one for `orderId`; null when none. */
+  baseIdOf(transactionId: string, orderId?: string): Promise<number | null>;
 }
 
 /** Stored soft-cap notifications (SPEC §8), newest first. */

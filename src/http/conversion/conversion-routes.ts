@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parse as parseLosslessJson } from 'lossless-json';
 import { recordConversion, type RecordDeps } from '../../conversions/index.js';
 import { AppError } from '../../domain/errors.js';
 import { PixelInput, PostbackAnswer, PostbackInput } from '../../domain/schemas/conversion.js';
@@ -18,6 +19,19 @@ const validatePixel = compileValidator(PixelInput);
 const documentedOnly = () => () => true;
 // These GETs record conversions; a HEAD (link checkers, prefetchers) must not.
 const exposeHeadRoute = false;
+
+/**
+ * JSON bodies keep their numbers as the sender wrote them. JSON.parse would round a 64-bit order id
+ * (9007199254740993) to a double, storing another order's id and answering the next real order of
+ * that id `duplicate`; an amount stays exactly as written, as it does in a query.
+ */
+function parseJsonExactly(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
+  try {
+    done(null, parseLosslessJson(body, undefined, (digits) => digits));
+  } catch (err) {
+    done(AppError.invalid([], `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`));
+  }
+}
 
 /** Advertisers' servers often POST forms; the first value of a repeated field wins, as in queries. */
 function parseForm(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
@@ -61,6 +75,8 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
   await app.register(async (scope) => {
     // Form bodies are accepted here only; the management API stays JSON-only.
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseForm);
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonExactly);
     const tags = ['conversions'];
     const response = { 200: PostbackAnswer, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody };
     const description =

@@ -6,13 +6,9 @@ import { parseMicros } from '../../domain/money.js';
 import type { PixelInput, PostbackInput } from '../../domain/schemas/conversion.js';
 import { toErrorDetails } from '../validation.js';
 
-/** One parameter's value as text: a repeated parameter keeps its first value, a JSON number its shortest text. */
+/** One parameter's value: a repeated parameter keeps its first value (JSON numbers arrive as their text). */
 function asText(value: unknown): unknown {
-  const first = Array.isArray(value) ? (value as unknown[])[0] : value;
-  // String(n) is the shortest text that reads back as the same double: for an amount like 19.99 it
-  // is exactly what the sender wrote, so JSON amounts are as exact as query-string ones.
-  if (typeof first === 'number' && Number.isFinite(first)) return String(first);
-  return first;
+  return Array.isArray(value) ? (value as unknown[])[0] : value;
 }
 
 /**

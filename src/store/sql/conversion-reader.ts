@@ -31,5 +31,12 @@ export function conversionReader(db: Executor): ConversionReader {
       const id = rows[0]?.id;
       return id === undefined ? null : Number(id);
     },
+    async baseIdOf(transactionId, orderId) {
+      const order = orderId === undefined ? sql`` : sql`and order_id = ${orderId}`;
+      const { rows } = await sql<{ id: number | string }>`select id from conversions
+        where transaction_id = ${transactionId} and event_key = '' ${order} order by id limit 1`.execute(db);
+      const id = rows[0]?.id;
+      return id === undefined ? null : Number(id);
+    },
   };
 }

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/api-server.js';
+import { clickTid, convertingOffer, postback, storedConversions, type ConvertingOffer } from '../support/conversions.js';
+import { create } from '../support/fixtures.js';
+
+/**
+ * What makes two postbacks the same conversion (SPEC §10.1): the same (transaction_id, event_id,
+ * order_id) is a duplicate whatever changed on the offer in between, and an order id is the id the
+ * advertiser sent, to the last digit.
+ */
+
+let server: TestServer;
+let advertiserId: number;
+let partnerId: number;
+let repeatable: ConvertingOffer;
+
+beforeAll(async () => {
+  server = await startServer({ env: { POSTBACK_CONCURRENCY: '0' } });
+  advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Acme' })).id;
+  partnerId = (await create(server, '/api/v1/partners', { name: 'Traffic Co', postback_url: 'https://partner.example/pb?c={conversion_id}' })).id;
+  repeatable = await convertingOffer(server, advertiserId, partnerId, { allow_duplicate_conversions: true });
+});
+afterAll(async () => server?.close());
+
+describe('a replay after allow_duplicate_conversions changed', () => {
+  it.each([
+    ['turned on', false, true],
+    ['turned off', true, false],
+  ])('is a duplicate of the conversion it repeats (setting %s in between)', async (_what, before, after) => {
+    const offer = await convertingOffer(server, advertiserId, partnerId, { allow_duplicate_conversions: before, payout: { type: 'fixed', value: 5 } });
+    const tid = await clickTid(server, offer.token);
+    const params = { transaction_id: tid, order_id: 'ORDER-1', amount: '50' };
+    const first = await postback(server, params);
+    expect(first.body.status).toBe('approved');
+    expect((await server.call('PATCH', `/api/v1/offers/${offer.offerId}`, { allow_duplicate_conversions: after })).status).toBe(200);
+    expect((await postback(server, params)).body).toEqual({ status: 'duplicate', conversion_id: first.body.conversion_id });
+    expect(storedConversions(server, tid)).toHaveLength(1);
+    // A new order after all: converts again only where duplicates are allowed now.
+    expect((await postback(server, { ...params, order_id: 'ORDER-2' })).body.status).toBe(after ? 'approved' : 'duplicate');
+  });
+});
+
+describe('numbers in a JSON postback', () => {
+  /** A JSON body written by hand, so the numbers are exactly the digits an advertiser's system sent. */
+  const postJson = async (text: string) => {
+    const res = await fetch(`${server.url}/postback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+    return { status: res.status, body: (await res.json()) as { status: string; error?: { code: string } } };
+  };
+
+  it('keep every digit: two 64-bit order ids are two orders, each stored under the id sent; amounts stay exact', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    expect((await postJson(`{"transaction_id":"${tid}","order_id":9007199254740993,"amount":19.99}`)).body.status).toBe('approved');
+    expect((await postJson(`{"transaction_id":"${tid}","order_id":9007199254740992,"amount":0.1}`)).body.status).toBe('approved');
+    expect(storedConversions(server, tid).map((c) => [c.order_id, c.amount_micros])).toEqual([
+      ['9007199254740993', 19_990_000], ['9007199254740992', 100_000],
+    ]);
+  });
+
+  it('a body that is not JSON is a 400 validation_failed', async () => {
+    const answer = await postJson('{"transaction_id": ');
+    expect(answer.status).toBe(400);
+    expect(answer.body.error?.code).toBe('validation_failed');
+  });
+});
