@@ -62,3 +62,28 @@ describe('numbers in a JSON postback', () => {
     expect(answer.body.error?.code).toBe('validation_failed');
   });
 });
+
+describe('a multipart/form-data postback (what PHP cURL sends for an array of fields)', () => {
+  it('is read as a form', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    const form = new FormData();
+    form.set('transaction_id', tid);
+    form.set('amount', '12.5');
+    form.set('order_id', 'M-1');
+    const res = await fetch(`${server.url}/postback`, { method: 'POST', body: form });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.json()) as { status: string }).status).toBe('approved');
+    expect(storedConversions(server, tid)).toEqual([expect.objectContaining({ amount_micros: 12_500_000, order_id: 'M-1' })]);
+  });
+
+  it('with a file in it is refused with a 4xx and stores nothing', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    const form = new FormData();
+    form.set('transaction_id', tid);
+    form.set('upload', new Blob(['x'.repeat(100)]), 'a.txt');
+    const res = await fetch(`${server.url}/postback`, { method: 'POST', body: form });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(storedConversions(server, tid)).toEqual([]);
+  });
+});

@@ -1,3 +1,4 @@
+import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseLosslessJson } from 'lossless-json';
 import { recordConversion, type RecordDeps } from '../../conversions/index.js';
@@ -32,6 +33,9 @@ function parseJsonExactly(_request: FastifyRequest, body: string, done: (err: Er
     done(AppError.invalid([], `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`));
   }
 }
+
+/** A postback's fields are few and short; it carries no files. */
+const MULTIPART_LIMITS = { fields: 50, fieldSize: 4096, files: 0, parts: 50 };
 
 /** Advertisers' servers often POST forms; the first value of a repeated field wins, as in queries. */
 function parseForm(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
@@ -75,6 +79,8 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
   await app.register(async (scope) => {
     // Form bodies are accepted here only; the management API stays JSON-only.
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseForm);
+    // PHP's cURL posts an array of fields as multipart/form-data: text fields only, a handful of them.
+    await scope.register(multipart, { attachFieldsToBody: 'keyValues', limits: MULTIPART_LIMITS });
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonExactly);
     const tags = ['conversions'];
