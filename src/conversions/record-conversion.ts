@@ -105,9 +105,9 @@ async function replayOf(
   allowDuplicates: boolean,
 ): Promise<number | null> {
   if (report.eventId !== null) return store.conversions.idOf(transactionId, identity);
-  if (!allowDuplicates) return store.conversions.baseIdOf(transactionId);
-  const keyed = await store.conversions.idOf(transactionId, identity);
-  return keyed ?? (report.orderId === null ? null : store.conversions.baseIdOf(transactionId, report.orderId));
+  const sameOrder = report.orderId === null ? null : await store.conversions.baseIdOf(transactionId, report.orderId);
+  if (!allowDuplicates) return sameOrder ?? store.conversions.baseIdOf(transactionId);
+  return (await store.conversions.idOf(transactionId, identity)) ?? sameOrder;
 }
 
 /**

@@ -67,6 +67,19 @@ describe('management API round trips', () => {
     expect((await server.call('DELETE', `/api/v1/offers/${backup.id}`)).status).toBe(204);
     expect((await server.call('DELETE', `/api/v1/smart-links/${n.smartLink.id}`)).status).toBe(204);
 
+    // An offer brought back from deleted has its fail traffic checked again: its targets were free to go.
+    const revivable = await create(server, '/api/v1/offers', {
+      advertiser_id: n.advertiser.id, name: 'revivable', destination_url: 'https://revivable.example/',
+      fail_traffic: { mode: 'priority', destinations: [{ type: 'offer', id: main.id }] },
+    });
+    expect((await server.call('DELETE', `/api/v1/offers/${revivable.id}`)).status).toBe(204);
+    const spare = await create(server, '/api/v1/offers', { advertiser_id: n.advertiser.id, name: 'spare', destination_url: 'https://spare.example/' });
+    expect((await server.call('PATCH', `/api/v1/offers/${revivable.id}`, { fail_traffic: { mode: 'priority', destinations: [{ type: 'offer', id: spare.id }] } })).status).toBe(200);
+    expect((await server.call('DELETE', `/api/v1/offers/${spare.id}`)).status).toBe(204);
+    const revived = await server.call('PATCH', `/api/v1/offers/${revivable.id}`, { status: 'active' });
+    expect(revived.status).toBe(400);
+    expect(revived.body.error.details[0].path).toBe('fail_traffic.destinations[0].id');
+
     // An offer whose own fail traffic names one of its URLs goes with it.
     const selfUrl = await create(server, `/api/v1/offers/${main.id}/urls`, { name: 'own', destination_url: 'https://main.example/own' });
     expect((await server.call('PATCH', `/api/v1/offers/${main.id}`, { fail_traffic: { mode: 'priority', destinations: [{ type: 'offer_url', id: selfUrl.id }] } })).status).toBe(200);

@@ -38,6 +38,16 @@ describe('a replay after allow_duplicate_conversions changed', () => {
     // A new order after all: converts again only where duplicates are allowed now.
     expect((await postback(server, { ...params, order_id: 'ORDER-2' })).body.status).toBe(after ? 'approved' : 'duplicate');
   });
+
+  it('answers the id of the order it repeats, not the click\'s first conversion', async () => {
+    const offer = await convertingOffer(server, advertiserId, partnerId, { allow_duplicate_conversions: true });
+    const tid = await clickTid(server, offer.token);
+    const first = await postback(server, { transaction_id: tid, order_id: 'ORDER-1' });
+    const second = await postback(server, { transaction_id: tid, order_id: 'ORDER-2' });
+    expect([first.body.status, second.body.status]).toEqual(['approved', 'approved']);
+    expect((await server.call('PATCH', `/api/v1/offers/${offer.offerId}`, { allow_duplicate_conversions: false })).status).toBe(200);
+    expect((await postback(server, { transaction_id: tid, order_id: 'ORDER-2' })).body).toEqual({ status: 'duplicate', conversion_id: second.body.conversion_id });
+  });
 });
 
 describe('numbers in a JSON postback', () => {
@@ -54,6 +64,22 @@ describe('numbers in a JSON postback', () => {
     expect(storedConversions(server, tid).map((c) => [c.order_id, c.amount_micros])).toEqual([
       ['9007199254740993', 19_990_000], ['9007199254740992', 100_000],
     ]);
+  });
+
+  it.each([
+    ['a fixed-scale decimal', '"amount":19.990000', 19_990_000],
+    ['an exponent (as Java writes a double)', '"amount":1.0E7', 10_000_000_000_000],
+    ['a repeated key (the last wins, as JSON.parse has it)', '"amount":"1","amount":"2"', 2_000_000],
+  ])('other than integers, read as JSON.parse reads them: %s', async (_what, fields, micros) => {
+    const tid = await clickTid(server, repeatable.token);
+    const answer = await postJson(`{"transaction_id":"${tid}",${fields}}`);
+    expect(answer.status).toBe(200);
+    expect(storedConversions(server, tid).map((c) => c.amount_micros)).toEqual([micros]);
+  });
+
+  it('a body starting with a byte order mark is read', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    expect((await postJson(`\ufeff{"transaction_id":"${tid}","amount":"5"}`)).status).toBe(200);
   });
 
   it('a body that is not JSON is a 400 validation_failed', async () => {

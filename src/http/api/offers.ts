@@ -75,8 +75,10 @@ export function registerOffers(app: FastifyInstance, deps: ApiDeps): void {
         problems.push({ path: 'advertiser_id', message: `advertiser ${fields.advertiser_id} does not exist` });
       }
       problems.push(...checkRuleset(fields.ruleset, 'ruleset', existing?.ruleset));
-      // Fail traffic saved before is not checked again (as rulesets): pausing an offer must not demand rewriting it.
-      if (!existing || !isDeepStrictEqual(fields.fail_traffic, existing.fail_traffic)) {
+      // Fail traffic saved before is not checked again (as rulesets): pausing an offer must not demand
+      // rewriting it. An offer brought back from deleted is: its targets were free to go meanwhile.
+      const revived = existing?.status === 'deleted' && fields.status !== 'deleted';
+      if (!existing || revived || !isDeepStrictEqual(fields.fail_traffic, existing.fail_traffic)) {
         problems.push(...(await checkFailTraffic(tx, fields.fail_traffic, existing?.id)));
       }
       assertNoProblems(problems);

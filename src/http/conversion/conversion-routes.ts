@@ -22,13 +22,18 @@ const documentedOnly = () => () => true;
 const exposeHeadRoute = false;
 
 /**
- * JSON bodies keep their numbers as the sender wrote them. JSON.parse would round a 64-bit order id
- * (9007199254740993) to a double, storing another order's id and answering the next real order of
- * that id `duplicate`; an amount stays exactly as written, as it does in a query.
+ * A JSON number as parameter text. An integer keeps every digit: JSON.parse would round a 64-bit
+ * order id (9007199254740993) to a double, storing another order's id and answering the next real
+ * order of that id `duplicate`. Any other number reads as JSON.parse reads it, in its shortest text
+ * (`19.990000` and `1.0E7` are `19.99` and `10000000`, as they always were).
  */
+const numberText = (text: string): string => (/^-?\d+$/.test(text) ? text : String(Number(text)));
+
+/** JSON bodies read as JSON.parse reads them (a byte order mark skipped, the last of repeated keys wins), but for their numbers. */
 function parseJsonExactly(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
   try {
-    done(null, parseLosslessJson(body, undefined, (digits) => digits));
+    const text = body.startsWith('\ufeff') ? body.slice(1) : body;
+    done(null, parseLosslessJson(text, undefined, { parseNumber: numberText, onDuplicateKey: ({ newValue }) => newValue }));
   } catch (err) {
     done(AppError.invalid([], `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`));
   }
