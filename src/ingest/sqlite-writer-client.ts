@@ -50,6 +50,13 @@ function conversionResult(ack: Acknowledgement): ConversionWriteResult {
 }
 
 /**
+ * How long a failed commit makes the writer report a problem when no later commit says otherwise:
+ * twice the 5 s a commit waits for a lock, so a lock held for long keeps it reported between the
+ * failures of successive batches.
+ */
+export const RECENT_FAILURE_MS = 10_000;
+
+/**
  * The main thread's half of the SQLite writer: assigns each write (click or conversion) a sequence
  * number, ships writes to the writer thread and settles them from its acknowledgements. It never
  * touches the database itself, so no commit or fsync ever runs on the event loop.
@@ -60,8 +67,8 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
   private outbox: WriteItem[] = [];
   private outboxFirstSeq = 0;
   private failure: Error | undefined;
-  /** The latest commit's failure, until a commit succeeds. */
-  private commitFailure: string | null = null;
+  /** The latest commit's failure and when it happened, until a commit succeeds. */
+  private commitFailure: { message: string; atMs: number } | null = null;
   private closing: Promise<void> | undefined;
   private stopRequested = false;
 
@@ -86,8 +93,15 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
     return this.pending.size;
   }
 
+  /**
+   * A failed commit counts for RECENT_FAILURE_MS only: a node reported unready gets no clicks from
+   * its load balancer, so waiting for a commit to clear the flag would keep it out for good once the
+   * cause (a lock held elsewhere, a full disk) is gone. While the cause lasts, traffic keeps failing
+   * and the flag stays fresh.
+   */
   get problem(): string | null {
-    return this.failure?.message ?? this.commitFailure;
+    if (this.failure) return this.failure.message;
+    return this.commitFailure !== null && Date.now() - this.commitFailure.atMs < RECENT_FAILURE_MS ? this.commitFailure.message : null;
   }
 
   write(click: ClickRecord): Promise<void> {
@@ -148,7 +162,7 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
   private onMessage(message: FromWriter): void {
     if (message.kind === 'failed') {
       const err = new Error(`click batch commit failed: ${message.message}`);
-      this.commitFailure = err.message;
+      this.commitFailure = { message: err.message, atMs: Date.now() };
       this.settle(message.fromSeq, message.toSeq, () => err);
       this.observer.onError?.(err);
     } else if (message.kind === 'committed') {
