@@ -4,6 +4,9 @@ import { demoInstructions, seedDemo } from './demo.js';
 import { bootstrapAdminKey, mintKey } from './http/auth.js';
 import { openServer } from './server.js';
 
+/** A second stop signal sooner than this after the first is the same request, not an insistence. */
+const INSISTENCE_MS = 1_000;
+
 /** Starts Switchyard: `node dist/main.js [--demo]`. */
 async function main(argv: string[]): Promise<void> {
   const config = loadConfig();
@@ -12,14 +15,16 @@ async function main(argv: string[]): Promise<void> {
   const server = await openServer(config);
   const { app, store } = server;
 
-  let stopping = false;
+  let stoppingSinceMs: number | null = null;
   const stop = async (signal: string) => {
-    if (stopping) {
-      // A second signal is the operator insisting: every click already answered is stored.
+    if (stoppingSinceMs !== null) {
+      // Ctrl-C under `npm start` arrives twice at once (the terminal's and npm's copy): only a
+      // signal sent later is the operator insisting. Every click already answered is stored.
+      if (performance.now() - stoppingSinceMs < INSISTENCE_MS) return;
       app.log.warn({ signal }, 'shutting down at once');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSinceMs = performance.now();
     app.log.info({ signal }, 'shutting down: draining in-flight clicks');
     try {
       await server.close();

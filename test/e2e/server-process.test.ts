@@ -92,6 +92,45 @@ describe('the server process', () => {
     socket.destroy();
   }, 20_000);
 
+  it('a second signal at once (Ctrl-C under npm start sends two) still drains; one sent later exits at once', async () => {
+    const twice = startProcess({ DATA_DIR: tempDir(), PORT: '0', HOST: '127.0.0.1' });
+    await twice.waitFor(/Switchyard is ready/);
+    // A request in flight keeps the drain going while the second copy arrives.
+    const port = listeningPort(twice.output());
+    const slow = net.connect(port, '127.0.0.1');
+    slow.on('error', () => undefined);
+    await once(slow, 'connect');
+    slow.write('POST /postback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const exited = once(twice.child, 'exit');
+    // Not quite together: the same signal twice before the first is handled would arrive once.
+    twice.child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    twice.child.kill('SIGINT');
+    const [code] = await exited;
+    slow.destroy();
+    expect(code).toBe(0);
+    expect(twice.output()).not.toMatch(/shutting down at once/);
+
+    // A stalled request holds the drain open; the operator's later signal ends it.
+    const insisted = startProcess({ DATA_DIR: tempDir(), PORT: '0', HOST: '127.0.0.1' });
+    const socket = net.connect(listeningPort(await insisted.waitFor(/Switchyard is ready/)), '127.0.0.1');
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    socket.write('POST /postback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    insisted.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const started = Date.now();
+    const insistedExit = once(insisted.child, 'exit');
+    insisted.child.kill('SIGTERM');
+    const [insistedCode] = await insistedExit;
+    expect(insistedCode).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(insisted.output()).toMatch(/shutting down at once/);
+    socket.destroy();
+  }, 20_000);
+
   it.each([
     ['PORT', 'eighty'],
     // Fastify threw on it at start with a stack trace from inside its proxy module.
