@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorDetail } from '../domain/errors.js';
 import { toErrorDetails } from './validation.js';
 
@@ -25,13 +25,16 @@ function toAppError(error: FastifyError): AppError | undefined {
   return undefined;
 }
 
+/** Answers an error in the shape of SPEC §3: a known one with its code, anything else as `internal`. */
+export function replyWithError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const known = toAppError(error);
+  if (known) return reply.code(known.status).send(body(known));
+  request.log.error({ err: error }, 'request failed');
+  return reply.code(500).send(body(new AppError('internal', 'internal error')));
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const known = toAppError(error);
-    if (known) return reply.code(known.status).send(body(known));
-    request.log.error({ err: error }, 'request failed');
-    return reply.code(500).send(body(new AppError('internal', 'internal error')));
-  });
+  app.setErrorHandler(replyWithError);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(body(AppError.notFound(`${request.method} ${request.url.split('?')[0]}`))),
   );

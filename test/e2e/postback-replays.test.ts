@@ -113,3 +113,12 @@ describe('a multipart/form-data postback (what PHP cURL sends for an array of fi
     expect(storedConversions(server, tid)).toEqual([]);
   });
 });
+
+describe('a malformed multipart postback', () => {
+  it('is a 400 validation_failed (the sender can fix it), not a 500 that asks for retries', async () => {
+    const res = await fetch(`${server.url}/postback`, { method: 'POST', headers: { 'content-type': 'multipart/form-data' }, body: 'transaction_id=x' });
+    const body = (await res.json()) as { error: { code: string } };
+    expect(res.status, JSON.stringify(body)).toBe(400);
+    expect(body.error.code).toBe('validation_failed');
+  });
+});

@@ -1,10 +1,11 @@
 import multipart from '@fastify/multipart';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseLosslessJson } from 'lossless-json';
 import { recordConversion, type RecordDeps } from '../../conversions/index.js';
 import { AppError } from '../../domain/errors.js';
 import { PixelInput, PostbackAnswer, PostbackInput } from '../../domain/schemas/conversion.js';
 import { ErrorBody } from '../../domain/schemas/common.js';
+import { replyWithError } from '../error-handler.js';
 import { readOfferCookies } from '../redirect/offer-cookie.js';
 import { compileValidator } from '../validation.js';
 import { checkInput, collectParams, toReport } from './report-input.js';
@@ -49,7 +50,23 @@ function parseForm(_request: FastifyRequest, body: string, done: (err: Error | n
   done(null, fields);
 }
 
+/** Postbacks whose handler has started: an error before it is the body's fault, one after it may not be. */
+const answering = new WeakSet<FastifyRequest>();
+
+/**
+ * A multipart body the parser cannot read (no boundary, a broken part) fails with an error that
+ * carries no status, which would answer 500; it is the sender's mistake, a 400. Errors once the
+ * postback is being recorded keep their meaning: a 500 there tells the advertiser to retry.
+ */
+function answerPostbackError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (!answering.has(request) && request.isMultipart() && error.statusCode === undefined && !(error instanceof AppError)) {
+    return replyWithError(AppError.invalid([], `the multipart body cannot be read: ${error.message}`), request, reply);
+  }
+  return replyWithError(error, request, reply);
+}
+
 async function answerPostback(deps: RecordDeps, request: FastifyRequest, reply: FastifyReply) {
+  answering.add(request);
   const input = checkInput<PostbackInput>(validatePostback, collectParams(request.query, request.body));
   const report = toReport(input, input.transaction_id, 'server_postback', input.verification_token ?? null);
   const result = await recordConversion(deps, report);
@@ -108,6 +125,7 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
         security: [],
       },
       validatorCompiler: documentedOnly,
+      errorHandler: answerPostbackError,
       handler: (request, reply) => answerPostback(deps, request, reply),
     });
     scope.get('/pixel', {
