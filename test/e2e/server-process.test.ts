@@ -34,6 +34,15 @@ function startProcess(env: Record<string, string>, args: string[] = []) {
   return { child, waitFor, output: () => output };
 }
 
+/** A client that sent the headers and the start of a body, then stalls: a request in flight for good. */
+async function stalledRequest(port: number): Promise<net.Socket> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  socket.write('POST /postback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"transaction_id":');
+  return socket;
+}
+
 const listeningPort = (output: string) => Number(/"msg":"Server listening at http:\/\/127\.0\.0\.1:(\d+)"/.exec(output)?.[1]);
 
 describe('the server process', () => {
@@ -79,10 +88,7 @@ describe('the server process', () => {
   it('SIGTERM ends the process within the grace period even while a client stalls halfway through a request', async () => {
     const server = startProcess({ DATA_DIR: tempDir(), PORT: '0', HOST: '127.0.0.1' });
     const port = listeningPort(await server.waitFor(/Switchyard is ready/));
-    const socket = net.connect(port, '127.0.0.1');
-    socket.on('error', () => undefined);
-    await once(socket, 'connect');
-    socket.write('POST /postback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"transaction_id":');
+    const socket = await stalledRequest(port);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const started = Date.now();
     server.child.kill('SIGTERM');
@@ -97,10 +103,7 @@ describe('the server process', () => {
     await twice.waitFor(/Switchyard is ready/);
     // A request in flight keeps the drain going while the second copy arrives.
     const port = listeningPort(twice.output());
-    const slow = net.connect(port, '127.0.0.1');
-    slow.on('error', () => undefined);
-    await once(slow, 'connect');
-    slow.write('POST /postback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    const slow = await stalledRequest(port);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const exited = once(twice.child, 'exit');
     // Not quite together: the same signal twice before the first is handled would arrive once.
@@ -114,10 +117,7 @@ describe('the server process', () => {
 
     // A stalled request holds the drain open; the operator's later signal ends it.
     const insisted = startProcess({ DATA_DIR: tempDir(), PORT: '0', HOST: '127.0.0.1' });
-    const socket = net.connect(listeningPort(await insisted.waitFor(/Switchyard is ready/)), '127.0.0.1');
-    socket.on('error', () => undefined);
-    await once(socket, 'connect');
-    socket.write('POST /postback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    const socket = await stalledRequest(listeningPort(await insisted.waitFor(/Switchyard is ready/)));
     await new Promise((resolve) => setTimeout(resolve, 100));
     insisted.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
