@@ -26,7 +26,7 @@ function toAppError(error: FastifyError): AppError | undefined {
 }
 
 /** Answers an error in the shape of SPEC §3: a known one with its code, anything else as `internal`. */
-export function replyWithError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+function replyWithError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const known = toAppError(error);
   if (known) return reply.code(known.status).send(body(known));
   request.log.error({ err: error }, 'request failed');

@@ -101,7 +101,7 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
    */
   get problem(): string | null {
     if (this.failure) return this.failure.message;
-    return this.commitFailure !== null && Date.now() - this.commitFailure.atMs < RECENT_FAILURE_MS ? this.commitFailure.message : null;
+    return this.commitFailure !== null && performance.now() - this.commitFailure.atMs < RECENT_FAILURE_MS ? this.commitFailure.message : null;
   }
 
   write(click: ClickRecord): Promise<void> {
@@ -162,7 +162,8 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
   private onMessage(message: FromWriter): void {
     if (message.kind === 'failed') {
       const err = new Error(`click batch commit failed: ${message.message}`);
-      this.commitFailure = { message: err.message, atMs: Date.now() };
+      // The monotonic clock: a wall clock stepped back would keep the failure fresh for as long.
+      this.commitFailure = { message: err.message, atMs: performance.now() };
       this.settle(message.fromSeq, message.toSeq, () => err);
       this.observer.onError?.(err);
     } else if (message.kind === 'committed') {

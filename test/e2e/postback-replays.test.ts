@@ -15,7 +15,7 @@ let partnerId: number;
 let repeatable: ConvertingOffer;
 
 beforeAll(async () => {
-  server = await startServer({ env: { POSTBACK_CONCURRENCY: '0' } });
+  server = await startServer({ env: { POSTBACK_CONCURRENCY: '0', BODY_LIMIT_BYTES: '131072' } });
   advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Acme' })).id;
   partnerId = (await create(server, '/api/v1/partners', { name: 'Traffic Co', postback_url: 'https://partner.example/pb?c={conversion_id}' })).id;
   repeatable = await convertingOffer(server, advertiserId, partnerId, { allow_duplicate_conversions: true });
@@ -100,6 +100,25 @@ describe('a multipart/form-data postback (what PHP cURL sends for an array of fi
     expect(res.status, await res.clone().text()).toBe(200);
     expect(((await res.json()) as { status: string }).status).toBe('approved');
     expect(storedConversions(server, tid)).toEqual([expect.objectContaining({ amount_micros: 12_500_000, order_id: 'M-1' })]);
+  });
+
+  it('larger than BODY_LIMIT_BYTES is a 413, as a JSON or form body is', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    const form = new FormData();
+    form.set('transaction_id', tid);
+    for (let i = 0; i < 40; i++) form.set(`filler${i}`, 'x'.repeat(4000)); // each field within its own limit
+    const res = await fetch(`${server.url}/postback`, { method: 'POST', body: form });
+    expect(res.status).toBe(413);
+    expect(storedConversions(server, tid)).toEqual([]);
+  });
+
+  it('cut short is refused, not read in part', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    const boundary = 'cut';
+    const body = `--${boundary}\r\nContent-Disposition: form-data; name="transaction_id"\r\n\r\n${tid}\r\n--${boundary}\r\nContent-Disposition: form-data; name="order_id"\r\n\r\nORD`;
+    const res = await fetch(`${server.url}/postback`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
+    expect(res.status).toBe(400);
+    expect(storedConversions(server, tid)).toEqual([]);
   });
 
   it('with a file in it is refused with a 4xx and stores nothing', async () => {

@@ -1,11 +1,10 @@
-import multipart from '@fastify/multipart';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Busboy, type BusboyHeaders } from '@fastify/busboy';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseLosslessJson } from 'lossless-json';
 import { recordConversion, type RecordDeps } from '../../conversions/index.js';
 import { AppError } from '../../domain/errors.js';
 import { PixelInput, PostbackAnswer, PostbackInput } from '../../domain/schemas/conversion.js';
 import { ErrorBody } from '../../domain/schemas/common.js';
-import { replyWithError } from '../error-handler.js';
 import { readOfferCookies } from '../redirect/offer-cookie.js';
 import { compileValidator } from '../validation.js';
 import { checkInput, collectParams, toReport } from './report-input.js';
@@ -41,7 +40,40 @@ function parseJsonExactly(_request: FastifyRequest, body: string, done: (err: Er
 }
 
 /** A postback's fields are few and short; it carries no files. */
-const MULTIPART_LIMITS = { fields: 50, fieldSize: 4096, files: 0, parts: 50 };
+const MULTIPART_LIMITS = { fields: 50, fieldSize: 4096, parts: 50 };
+
+/**
+ * PHP's cURL posts an array of fields as multipart/form-data. The body is read whole first, so the
+ * server's body limit applies as to any other, and a body cut short is refused rather than read in
+ * part; text fields only, the first of a repeated one wins, as in a form.
+ */
+function parseMultipart(request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void): void {
+  let settled = false;
+  const fail = (why: string) => {
+    if (!settled) (settled = true), done(AppError.invalid([], `the multipart body cannot be read: ${why}`));
+  };
+  let parser: InstanceType<typeof Busboy>;
+  try {
+    parser = new Busboy({ headers: request.headers as BusboyHeaders, limits: MULTIPART_LIMITS });
+  } catch (err) {
+    return fail(err instanceof Error ? err.message : String(err));
+  }
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  parser.on('field', (name: string, value: string, _nameTruncated: boolean, valueTruncated: boolean) => {
+    if (valueTruncated) fail(`field ${name.slice(0, 40)} is longer than ${MULTIPART_LIMITS.fieldSize} bytes`);
+    else if (!(name in fields)) fields[name] = value;
+  });
+  parser.on('file', (name: string, stream: NodeJS.ReadableStream) => {
+    stream.resume();
+    fail(`field ${name.slice(0, 40)} is a file; a postback carries text fields only`);
+  });
+  for (const limit of ['partsLimit', 'fieldsLimit'] as const) parser.on(limit, () => fail(`more than ${MULTIPART_LIMITS.fields} fields`));
+  parser.on('error', (err: Error) => fail(err.message));
+  parser.on('finish', () => {
+    if (!settled) (settled = true), done(null, fields);
+  });
+  parser.end(body);
+}
 
 /** Advertisers' servers often POST forms; the first value of a repeated field wins, as in queries. */
 function parseForm(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
@@ -50,23 +82,7 @@ function parseForm(_request: FastifyRequest, body: string, done: (err: Error | n
   done(null, fields);
 }
 
-/** Postbacks whose handler has started: an error before it is the body's fault, one after it may not be. */
-const answering = new WeakSet<FastifyRequest>();
-
-/**
- * A multipart body the parser cannot read (no boundary, a broken part) fails with an error that
- * carries no status, which would answer 500; it is the sender's mistake, a 400. Errors once the
- * postback is being recorded keep their meaning: a 500 there tells the advertiser to retry.
- */
-function answerPostbackError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (!answering.has(request) && request.isMultipart() && error.statusCode === undefined && !(error instanceof AppError)) {
-    return replyWithError(AppError.invalid([], `the multipart body cannot be read: ${error.message}`), request, reply);
-  }
-  return replyWithError(error, request, reply);
-}
-
 async function answerPostback(deps: RecordDeps, request: FastifyRequest, reply: FastifyReply) {
-  answering.add(request);
   const input = checkInput<PostbackInput>(validatePostback, collectParams(request.query, request.body));
   const report = toReport(input, input.transaction_id, 'server_postback', input.verification_token ?? null);
   const result = await recordConversion(deps, report);
@@ -101,8 +117,7 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
   await app.register(async (scope) => {
     // Form bodies are accepted here only; the management API stays JSON-only.
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseForm);
-    // PHP's cURL posts an array of fields as multipart/form-data: text fields only, a handful of them.
-    await scope.register(multipart, { attachFieldsToBody: 'keyValues', limits: MULTIPART_LIMITS });
+    scope.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, parseMultipart);
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonExactly);
     const tags = ['conversions'];
@@ -125,7 +140,6 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
         security: [],
       },
       validatorCompiler: documentedOnly,
-      errorHandler: answerPostbackError,
       handler: (request, reply) => answerPostback(deps, request, reply),
     });
     scope.get('/pixel', {
