@@ -6,7 +6,7 @@ import type { Store } from '../ports/store.js';
 
 /**
  * Liveness and readiness probes for orchestrators and load balancers. Ready means clicks can be
- * stored: the database answers and no click commit failed moments ago (see ClickWriter.problem). A
+ * stored: the database answers and the click writer has no failed commit standing (ClickWriter.problem). A
  * node whose disk is full answers clicks 503, and a load balancer should send them elsewhere.
  */
 export function registerOps(app: FastifyInstance, store: Store, clickWriter: ClickWriter): void {

@@ -49,12 +49,8 @@ function conversionResult(ack: Acknowledgement): ConversionWriteResult {
   return ack;
 }
 
-/**
- * How long a failed commit makes the writer report a problem when no later commit says otherwise:
- * twice the 5 s a commit waits for a lock, so a lock held for long keeps it reported between the
- * failures of successive batches.
- */
-export const RECENT_FAILURE_MS = 10_000;
+/** How often, while commits fail, the writer is asked to try a test commit. */
+export const PROBE_INTERVAL_MS = 1_000;
 
 /**
  * The main thread's half of the SQLite writer: assigns each write (click or conversion) a sequence
@@ -67,8 +63,10 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
   private outbox: WriteItem[] = [];
   private outboxFirstSeq = 0;
   private failure: Error | undefined;
-  /** The latest commit's failure and when it happened, until a commit succeeds. */
-  private commitFailure: { message: string; atMs: number } | null = null;
+  /** Why the latest commit failed, until a commit (or a probe's test commit) succeeds. */
+  private commitFailure: string | null = null;
+  /** Asks the writer for test commits while commitFailure stands. */
+  private probing: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private stopRequested = false;
 
@@ -93,15 +91,24 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
     return this.pending.size;
   }
 
-  /**
-   * A failed commit counts for RECENT_FAILURE_MS only: a node reported unready gets no clicks from
-   * its load balancer, so waiting for a commit to clear the flag would keep it out for good once the
-   * cause (a lock held elsewhere, a full disk) is gone. While the cause lasts, traffic keeps failing
-   * and the flag stays fresh.
-   */
   get problem(): string | null {
-    if (this.failure) return this.failure.message;
-    return this.commitFailure !== null && performance.now() - this.commitFailure.atMs < RECENT_FAILURE_MS ? this.commitFailure.message : null;
+    return this.failure?.message ?? this.commitFailure;
+  }
+
+  /**
+   * A node reported unready gets no clicks from its load balancer, so no click would ever show that
+   * the cause of a failed commit (a lock held elsewhere, a full disk) is gone: the writer tries a
+   * test commit every PROBE_INTERVAL_MS until one succeeds.
+   */
+  private setCommitFailure(message: string | null): void {
+    this.commitFailure = message;
+    if (message === null) {
+      clearInterval(this.probing);
+      this.probing = undefined;
+    } else if (this.probing === undefined && !this.closing) {
+      this.probing = setInterval(() => this.port.postMessage({ kind: 'probe' }), PROBE_INTERVAL_MS);
+      this.probing.unref();
+    }
   }
 
   write(click: ClickRecord): Promise<void> {
@@ -141,6 +148,7 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
   }
 
   private async drainAndStop(): Promise<void> {
+    clearInterval(this.probing);
     await this.flush();
     // Nothing is pending now and nothing new is accepted, so the thread's exit is expected.
     this.stopRequested = true;
@@ -162,12 +170,11 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
   private onMessage(message: FromWriter): void {
     if (message.kind === 'failed') {
       const err = new Error(`click batch commit failed: ${message.message}`);
-      // The monotonic clock: a wall clock stepped back would keep the failure fresh for as long.
-      this.commitFailure = { message: err.message, atMs: performance.now() };
+      this.setCommitFailure(err.message);
       this.settle(message.fromSeq, message.toSeq, () => err);
       this.observer.onError?.(err);
     } else if (message.kind === 'committed') {
-      this.commitFailure = null;
+      this.setCommitFailure(null);
       const rejected = new Map(message.rejected.map((r) => [r.seq, r.message]));
       const results = new Map(message.conversions.map((c) => [c.seq, c.result]));
       this.settle(
@@ -182,6 +189,8 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
       this.observer.onBatch?.(message.toSeq - message.fromSeq + 1, message.commitMs);
     } else if (message.kind === 'checkpoint-failed') {
       this.observer.onError?.(new Error(`WAL checkpoint failed: ${message.message}`));
+    } else if (message.kind === 'probed' && this.commitFailure !== null) {
+      this.setCommitFailure(message.failure);
     }
   }
 

@@ -30,6 +30,8 @@ export type WriteItem = { type: 'click'; click: ClickRecord } | { type: 'convers
  */
 export type ToWriter =
   | { kind: 'write'; firstSeq: number; items: WriteItem[] }
+  /** After a failed commit: whether a commit would succeed now, answered by `probed`. */
+  | { kind: 'probe' }
   | { kind: 'close' };
 
 /** Writer → main. */
@@ -50,7 +52,9 @@ export type FromWriter =
   /** The batch's transaction failed: nothing in [fromSeq, toSeq] is acknowledged. */
   | { kind: 'failed'; fromSeq: number; toSeq: number; message: string }
   /** A checkpoint the writer ran between batches failed; clicks are unaffected, the WAL keeps growing. */
-  | { kind: 'checkpoint-failed'; message: string };
+  | { kind: 'checkpoint-failed'; message: string }
+  /** The answer to a probe: null when a test commit succeeded, else why it failed. */
+  | { kind: 'probed'; failure: string | null };
 
 export interface CheckpointWorkerData extends SqliteConnectionSettings {
   intervalMs: number;

@@ -106,12 +106,17 @@ function walOutgrown(): boolean {
 const queue: Queued[] = [];
 let waitTimer: NodeJS.Timeout | undefined;
 let closing = false;
+let probeRequested = false;
 
 const send = (message: FromWriter) => port.postMessage(message);
 
 function enqueue(message: ToWriter): void {
   if (message.kind === 'close') {
     closing = true;
+    return;
+  }
+  if (message.kind === 'probe') {
+    probeRequested = true;
     return;
   }
   message.items.forEach((item, i) => queue.push({ seq: message.firstSeq + i, item }));
@@ -133,6 +138,25 @@ function commit(batch: Queued[]): void {
     send({ kind: 'committed', fromSeq, toSeq, rejected, conversions, commitMs: performance.now() - startedMs });
   } catch (err) {
     send({ kind: 'failed', fromSeq, toSeq, message: messageOf(err) });
+  }
+}
+
+/**
+ * A commit that writes a page and changes nothing: setting the schema's user version to itself
+ * rewrites the database header. It fails for whatever made the last batch fail (a lock held
+ * elsewhere, a full disk) and succeeds once that is gone, with no clicks needed to find out.
+ */
+const probeCommit = db.transaction(() => {
+  db.pragma(`user_version = ${Number(db.pragma('user_version', { simple: true }))}`);
+});
+
+function probe(): void {
+  probeRequested = false;
+  try {
+    probeCommit.immediate();
+    send({ kind: 'probed', failure: null });
+  } catch (err) {
+    send({ kind: 'probed', failure: messageOf(err) });
   }
 }
 
@@ -167,6 +191,7 @@ function run(): void {
     else if (walOutgrown()) checkpointBetweenBatches();
     drainPort();
   }
+  if (probeRequested && !closing) probe();
   if (closing) {
     db.close();
     port.close();

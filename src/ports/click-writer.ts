@@ -19,8 +19,8 @@ export interface ClickWriter {
   readonly queueDepth: number;
   /**
    * Why clicks cannot be stored now, or null: the writer is gone, or its latest commit failed (a
-   * full disk, a write lock held elsewhere) moments ago and none has succeeded since. Readiness
-   * reports it.
+   * full disk, a write lock held elsewhere) and none has succeeded since, its own test commits
+   * included. Readiness reports it.
    */
   readonly problem: string | null;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteClickWriter } from '../../src/ingest/index.js';
+import { PROBE_INTERVAL_MS } from '../../src/ingest/sqlite-writer-client.js';
 import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 import { randomClick } from './fixtures/random-click.mjs';
 import { openWriter, tempDataDir, type WriterFixture } from './helpers.js';
@@ -37,8 +38,14 @@ describe('SQLite click writer failures', () => {
     expect(fixture.errors.map((err) => err.message).join()).toMatch(/database is locked/);
     // Readiness reads this: the node cannot store clicks until a commit succeeds again.
     expect(fixture.writer.problem).toMatch(/database is locked/);
+    await new Promise((resolve) => setTimeout(resolve, 2 * PROBE_INTERVAL_MS));
+    expect(fixture.writer.problem).toMatch(/database is locked/);
     blocker.exec('rollback');
     blocker.close();
+    // No write comes (a node reported unready gets none): the writer's own test commits find the lock gone.
+    const deadline = Date.now() + 3 * PROBE_INTERVAL_MS;
+    while (fixture.writer.problem !== null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fixture.writer.problem).toBeNull();
 
     const later = randomClick();
     await fixture.writer.write(later);
