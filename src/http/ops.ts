@@ -6,8 +6,9 @@ import type { Store } from '../ports/store.js';
 
 /**
  * Liveness and readiness probes for orchestrators and load balancers. Ready means clicks can be
- * stored: the database answers and the click writer has no failed commit standing (ClickWriter.problem). A
- * node whose disk is full answers clicks 503, and a load balancer should send them elsewhere.
+ * stored: the database answers and the click writer has no failed commit standing (see
+ * ClickWriter.problem). A node whose disk is full answers clicks 503; a load balancer should send
+ * them elsewhere.
  */
 export function registerOps(app: FastifyInstance, store: Store, clickWriter: ClickWriter): void {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -67,14 +67,15 @@ describe('numbers in a JSON postback', () => {
   });
 
   it.each([
-    ['a fixed-scale decimal', '"amount":19.990000', 19_990_000],
-    ['an exponent (as Java writes a double)', '"amount":1.0E7', 10_000_000_000_000],
-    ['a repeated key (the last wins, as JSON.parse has it)', '"amount":"1","amount":"2"', 2_000_000],
-  ])('other than integers, read as JSON.parse reads them: %s', async (_what, fields, micros) => {
+    ['a fixed-scale decimal', '"amount":19.990000', 19_990_000, null],
+    ['an exponent (as Java writes a double)', '"amount":1.0E7', 10_000_000_000_000, null],
+    ['a repeated key (the last wins, as JSON.parse has it)', '"amount":"1","amount":"2"', 2_000_000, null],
+    ['a number past the range of a double, kept as sent', '"order_id":1e999', null, '1e999'],
+  ])('other than integers, read as JSON.parse reads them: %s', async (_what, fields, micros, orderId) => {
     const tid = await clickTid(server, repeatable.token);
     const answer = await postJson(`{"transaction_id":"${tid}",${fields}}`);
     expect(answer.status).toBe(200);
-    expect(storedConversions(server, tid).map((c) => c.amount_micros)).toEqual([micros]);
+    expect(storedConversions(server, tid).map((c) => [c.amount_micros, c.order_id])).toEqual([[micros, orderId]]);
   });
 
   it('a body starting with a byte order mark is read', async () => {

@@ -27,7 +27,12 @@ const exposeHeadRoute = false;
  * order of that id `duplicate`. Any other number reads as JSON.parse reads it, in its shortest text
  * (`19.990000` and `1.0E7` are `19.99` and `10000000`, as they always were).
  */
-const numberText = (text: string): string => (/^-?\d+$/.test(text) ? text : String(Number(text)));
+const numberText = (text: string): string => {
+  if (/^-?\d+$/.test(text)) return text;
+  const value = Number(text);
+  // Past a double's range (1e999) the text stays as sent: the input schema judges it, not "Infinity".
+  return Number.isFinite(value) ? String(value) : text;
+};
 
 /** JSON bodies read as JSON.parse reads them (a byte order mark skipped, the last of repeated keys wins), but for their numbers. */
 function parseJsonExactly(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
