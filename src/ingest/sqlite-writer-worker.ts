@@ -150,13 +150,19 @@ const probeCommit = db.transaction(() => {
   db.pragma(`user_version = ${Number(db.pragma('user_version', { simple: true }))}`);
 });
 
+/** A probe asks whether the lock is free now; waiting for it as a batch does would hold clicks back. */
+const PROBE_BUSY_TIMEOUT_MS = 100;
+
 function probe(): void {
   probeRequested = false;
+  db.pragma(`busy_timeout = ${PROBE_BUSY_TIMEOUT_MS}`);
   try {
     probeCommit.immediate();
     send({ kind: 'probed', failure: null });
   } catch (err) {
     send({ kind: 'probed', failure: messageOf(err) });
+  } finally {
+    db.pragma(`busy_timeout = ${Math.trunc(settings.busyTimeoutMs)}`);
   }
 }
 

@@ -54,6 +54,24 @@ describe('SQLite click writer failures', () => {
     for (const click of blocked) expect(await fixture.store.clicks.get(click.transaction_id)).toBeUndefined();
   });
 
+  it("while the write lock is held elsewhere, a click waits one lock wait, not a probe's wait as well", async () => {
+    const busyMs = 2_000;
+    fixture = await openWriter({ synchronous: 'full', busyTimeoutMs: busyMs });
+    const blocker = new Database(path.join(fixture.dataDir, DATABASE_FILE));
+    blocker.exec('begin immediate');
+    try {
+      await expect(fixture.writer.write(randomClick())).rejects.toThrow(/locked/);
+      // The writer now probes every PROBE_INTERVAL_MS; one is running when the next click arrives.
+      await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS + 200));
+      const startedMs = Date.now();
+      await expect(fixture.writer.write(randomClick())).rejects.toThrow(/locked/);
+      expect(Date.now() - startedMs).toBeLessThan(busyMs + 600);
+    } finally {
+      blocker.exec('rollback');
+      blocker.close();
+    }
+  }, 20_000);
+
   it('flush() resolves only once every earlier write has settled', async () => {
     fixture = await openWriter({ synchronous: 'full' });
     const clicks = Array.from({ length: 300 }, () => randomClick());

@@ -64,13 +64,17 @@ function parseMultipart(request: FastifyRequest, body: Buffer, done: (err: Error
     return fail(err instanceof Error ? err.message : String(err));
   }
   const fields: Record<string, string> = Object.create(null) as Record<string, string>;
-  parser.on('field', (name: string, value: string, _nameTruncated: boolean, valueTruncated: boolean) => {
-    if (valueTruncated) fail(`field ${name.slice(0, 40)} is longer than ${MULTIPART_LIMITS.fieldSize} bytes`);
+  const label = (name: string | undefined) => (name === undefined ? 'with no name' : name.slice(0, 40));
+  parser.on('field', (name: string | undefined, value: string, _nameTruncated: boolean, valueTruncated: boolean) => {
+    if (name === undefined) fail('a field has no name');
+    else if (valueTruncated) fail(`field ${label(name)} is longer than ${MULTIPART_LIMITS.fieldSize} bytes`);
     else if (!(name in fields)) fields[name] = value;
   });
-  parser.on('file', (name: string, stream: NodeJS.ReadableStream) => {
+  parser.on('file', (name: string | undefined, stream: NodeJS.ReadableStream) => {
+    // A part cut short errors on this stream; unheard, that error would end the process.
+    stream.on('error', () => undefined);
     stream.resume();
-    fail(`field ${name.slice(0, 40)} is a file; a postback carries text fields only`);
+    fail(`field ${label(name)} is a file; a postback carries text fields only`);
   });
   for (const limit of ['partsLimit', 'fieldsLimit'] as const) parser.on(limit, () => fail(`more than ${MULTIPART_LIMITS.fields} fields`));
   parser.on('error', (err: Error) => fail(err.message));
