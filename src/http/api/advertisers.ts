@@ -7,10 +7,11 @@ import { registerCrud } from './crud.js';
 import type { ApiDeps } from './deps.js';
 import { bodyOf } from './helpers.js';
 
-async function refuseIfLiveOffers(tx: StoreTx, advertiserId: number): Promise<void> {
-  if ((await tx.references.countOffersOfAdvertiser(advertiserId)).live > 0) {
-    throw new AppError('conflict', 'this advertiser still has offers; delete or move them first');
-  }
+/** The advertiser's offers, counted; refused while any of them is not deleted. */
+async function refuseIfLiveOffers(tx: StoreTx, advertiserId: number): Promise<{ offers: number }> {
+  const counts = await tx.references.countOffersOfAdvertiser(advertiserId);
+  if (counts.live > 0) throw new AppError('conflict', 'this advertiser still has offers; delete or move them first');
+  return counts;
 }
 
 export function registerAdvertisers(app: FastifyInstance, deps: ApiDeps): void {
@@ -30,9 +31,8 @@ export function registerAdvertisers(app: FastifyInstance, deps: ApiDeps): void {
       return body;
     },
     async remove(tx, advertiser) {
-      await refuseIfLiveOffers(tx, advertiser.id);
       // Deleted offers, and their clicks and conversions, still name the advertiser: then it stays, marked deleted.
-      const { offers } = await tx.references.countOffersOfAdvertiser(advertiser.id);
+      const { offers } = await refuseIfLiveOffers(tx, advertiser.id);
       if (offers > 0) await tx.advertisers.update(advertiser.id, { ...bodyOf(advertiser), status: 'deleted' });
       else await tx.advertisers.remove(advertiser.id);
     },

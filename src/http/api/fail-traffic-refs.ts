@@ -1,14 +1,21 @@
 import { AppError } from '../../domain/errors.js';
 import type { StoreTx } from '../../ports/store.js';
 
-export type FailTrafficTarget = 'offer' | 'offer_url' | 'smart_link';
+type FailTrafficTarget = 'offer' | 'offer_url' | 'smart_link';
 
-/** Live offers, but for the one being deleted, whose fail traffic sends visitors to the target. */
-async function offersFailingOverTo(tx: StoreTx, type: FailTrafficTarget, ids: ReadonlySet<number>, deletedOfferId: number | null): Promise<number[]> {
+/** Something fail traffic can send visitors to. */
+export interface FailTrafficRef {
+  readonly type: FailTrafficTarget;
+  readonly id: number;
+}
+
+/** Live offers, but for the one being deleted, whose fail traffic sends visitors to any of the targets. */
+async function offersFailingOverTo(tx: StoreTx, targets: readonly FailTrafficRef[], deletedOfferId: number | null): Promise<number[]> {
+  const keys = new Set(targets.map((t) => `${t.type}:${t.id}`));
   const offers = await tx.offers.all();
   return offers
     .filter((offer) => offer.status !== 'deleted' && offer.id !== deletedOfferId)
-    .filter((offer) => (offer.fail_traffic?.destinations ?? []).some((d) => d.type === type && d.id !== undefined && ids.has(d.id)))
+    .filter((offer) => (offer.fail_traffic?.destinations ?? []).some((d) => d.id !== undefined && keys.has(`${d.type}:${d.id}`)))
     .map((offer) => offer.id);
 }
 
@@ -19,12 +26,11 @@ async function offersFailingOverTo(tx: StoreTx, type: FailTrafficTarget, ids: Re
  */
 export async function refuseIfFailTrafficTarget(
   tx: StoreTx,
-  type: FailTrafficTarget,
-  ids: ReadonlySet<number>,
+  targets: readonly FailTrafficRef[],
   what: string,
   deletedOfferId: number | null = null,
 ): Promise<void> {
-  const offers = await offersFailingOverTo(tx, type, ids, deletedOfferId);
+  const offers = await offersFailingOverTo(tx, targets, deletedOfferId);
   if (offers.length > 0) {
     throw new AppError('conflict', `the fail traffic of offer(s) ${offers.join(', ')} sends visitors to this ${what}; change it first`);
   }

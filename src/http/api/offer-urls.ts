@@ -15,7 +15,7 @@ async function refuseIfInUse(tx: StoreTx, offerUrlId: number): Promise<void> {
   if (links.length > 0) {
     throw new AppError('conflict', `smart links ${links.join(', ')} use this offer URL; remove it from them first`);
   }
-  await refuseIfFailTrafficTarget(tx, 'offer_url', new Set([offerUrlId]), 'offer URL');
+  await refuseIfFailTrafficTarget(tx, [{ type: 'offer_url', id: offerUrlId }], 'offer URL');
 }
 
 export function registerOfferUrls(app: FastifyInstance, deps: ApiDeps): void {

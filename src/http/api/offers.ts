@@ -46,9 +46,9 @@ async function refuseIfInUse(tx: StoreTx, offerId: number): Promise<void> {
     throw new AppError('conflict', `smart links ${links.join(', ')} use this offer; remove it from them first`);
   }
   // Its offer URLs go with it; its own fail traffic naming it or them goes too.
-  await refuseIfFailTrafficTarget(tx, 'offer', new Set([offerId]), 'offer', offerId);
-  const urls = (await tx.offerUrls.all()).filter((url) => url.offer_id === offerId && url.status !== 'deleted').map((url) => url.id);
-  await refuseIfFailTrafficTarget(tx, 'offer_url', new Set(urls), "offer's URLs", offerId);
+  const urls = (await tx.offerUrls.all()).filter((url) => url.offer_id === offerId && url.status !== 'deleted');
+  const targets = [{ type: 'offer' as const, id: offerId }, ...urls.map((url) => ({ type: 'offer_url' as const, id: url.id }))];
+  await refuseIfFailTrafficTarget(tx, targets, 'offer or its URLs', offerId);
 }
 
 function present(offer: OfferRecord) {

@@ -103,7 +103,7 @@ export function registerSmartLinks(app: FastifyInstance, deps: ApiDeps): void {
       const link = input as SmartLinkInput as SmartLinkBody;
       if (link.tracking_domain_id === undefined) link.tracking_domain_id = await defaultTrackingDomainId(tx);
       await checkLink(tx, link, existing);
-      if (existing && link.status === 'deleted' && existing.status !== 'deleted') await refuseIfFailTrafficTarget(tx, 'smart_link', new Set([existing.id]), 'smart link');
+      if (existing && link.status === 'deleted' && existing.status !== 'deleted') await refuseIfFailTrafficTarget(tx, [{ type: 'smart_link', id: existing.id }], 'smart link');
       return link;
     },
     present: async (tx, link) => ({ ...link, warnings: await warningsFor(tx, link) }),
@@ -119,7 +119,7 @@ export function registerSmartLinks(app: FastifyInstance, deps: ApiDeps): void {
       item: (link) => link.visible_to_partners && link.status !== 'deleted',
     },
     async remove(tx, link) {
-      await refuseIfFailTrafficTarget(tx, 'smart_link', new Set([link.id]), 'smart link');
+      await refuseIfFailTrafficTarget(tx, [{ type: 'smart_link', id: link.id }], 'smart link');
       await tx.smartLinks.update(link.id, { ...bodyOf(link), status: 'deleted' });
     },
   });
