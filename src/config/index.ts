@@ -16,6 +16,7 @@ const ConfigSchema = Type.Object({
     { default: 'info' },
   ),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 100 * 1024 * 1024, default: 1024 * 1024 }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('full'), Type.Literal('normal')], { default: 'full' }),
   CLICK_BATCH_MAX: Type.Integer({ minimum: 1, maximum: 10_000, default: 512 }),
   CLICK_BATCH_WAIT_MS: Type.Integer({ minimum: 0, maximum: 50, default: 0 }),
@@ -42,6 +43,12 @@ export interface Config {
   readonly publicUrl: string | undefined;
   readonly logLevel: RawConfig['LOG_LEVEL'];
   readonly bodyLimitBytes: number;
+  /**
+   * Longest a client may take to send a whole request, headers and body. Fastify's default is no
+   * limit at all, which lets a client that trickles a body hold a connection (and its buffer) for
+   * as long as it likes; enough such clients exhaust the process's sockets.
+   */
+  readonly requestTimeoutMs: number;
   readonly sqliteSynchronous: RawConfig['SQLITE_SYNCHRONOUS'];
   /** Most clicks committed in one transaction. */
   readonly clickBatchMax: number;
@@ -135,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: raw.PUBLIC_URL?.replace(/\/$/, ''),
     logLevel: raw.LOG_LEVEL,
     bodyLimitBytes: raw.BODY_LIMIT_BYTES,
+    requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,
     sqliteSynchronous: raw.SQLITE_SYNCHRONOUS,
     clickBatchMax: raw.CLICK_BATCH_MAX,
     clickBatchWaitMs: raw.CLICK_BATCH_WAIT_MS,

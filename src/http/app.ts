@@ -86,7 +86,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Node's default 16 KiB answered a long tracking URL with 431 before any route saw it; SPEC §4.1
     // wants such a click served with its values cut to 512 characters.
-    http: { maxHeaderSize: MAX_REQUEST_HEADER_BYTES },
+    // Node checks request deadlines on a timer (every 30 s by default), so a short timeout needs a
+    // check at least as often to be kept; and it keeps the whole-request deadline only when it is
+    // given at construction with a headers deadline no longer than it.
+    http: {
+      maxHeaderSize: MAX_REQUEST_HEADER_BYTES,
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.requestTimeoutMs / 4)),
+    },
+    requestTimeout: config.requestTimeoutMs,
     // Malformed or absurdly long paths never reach a route; answer them like an unknown link. A
     // trailing slash (`/sl/<token>/`, as some ad platforms append) is the same tracking URL.
     routerOptions: { onBadUrl: answerUnroutable, onMaxParamLength: answerUnroutable, ignoreTrailingSlash: true },
