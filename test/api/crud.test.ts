@@ -285,6 +285,24 @@ describe('management API round trips', () => {
     expect(changed.body.error.details[0].path).toBe('ruleset.rules[0].values[0]');
   });
 
+  it('lists without a status filter show every status but deleted; a status filter narrows them', async () => {
+    const n = await basicNetwork(server);
+    const paused = await create(server, '/api/v1/offers', { advertiser_id: n.advertiser.id, name: 'Paused', status: 'paused', destination_url: 'https://p.example/' });
+    const suspended = await create(server, '/api/v1/partners', { name: 'Suspended', status: 'suspended' });
+    const inactive = await create(server, '/api/v1/advertisers', { name: 'Inactive', status: 'inactive' });
+    const pausedLink = await create(server, '/api/v1/smart-links', { name: 'Paused link', status: 'paused', entries: [{ offer_id: n.offer.id }] });
+    const pausedUrl = await create(server, `/api/v1/offers/${n.offer.id}/urls`, { name: 'Paused URL', status: 'paused', destination_url: 'https://p.example/u' });
+    const idsOf = async (route: string): Promise<number[]> => (await server.call('GET', `${route}${route.includes('?') ? '&' : '?'}page_size=500`)).body.data.map((r: { id: number }) => r.id);
+    expect(await idsOf('/api/v1/offers')).toEqual(expect.arrayContaining([paused.id, n.offer.id]));
+    expect(await idsOf('/api/v1/partners')).toEqual(expect.arrayContaining([suspended.id, n.partner.id]));
+    expect(await idsOf('/api/v1/advertisers')).toEqual(expect.arrayContaining([inactive.id, n.advertiser.id]));
+    expect(await idsOf('/api/v1/smart-links')).toEqual(expect.arrayContaining([pausedLink.id, n.smartLink.id]));
+    expect(await idsOf(`/api/v1/offers/${n.offer.id}/urls`)).toContain(pausedUrl.id);
+    const activeOnly = await idsOf('/api/v1/offers?status=active');
+    expect(activeOnly).toContain(n.offer.id);
+    expect(activeOnly).not.toContain(paused.id);
+  });
+
   it('network settings hold the global fail redirect', async () => {
     const before = await server.call('GET', '/api/v1/settings');
     expect(before.body.global_fail_redirect_url).toBeNull();
@@ -300,6 +318,11 @@ describe('management API round trips', () => {
     expect(createOffer.required).toEqual(['advertiser_id', 'name', 'destination_url']);
     expect(createOffer.additionalProperties).toBe(false);
     expect(createOffer.properties.redirect_mode.enum).toEqual(['standard', 'single_meta_refresh', 'double_meta_refresh']);
+    // The server pages with defaults, so a client generated from the document need not send them.
+    const listParams = doc.paths['/api/v1/offers'].get.parameters as { name: string; required?: boolean }[];
+    expect(listParams.filter((p) => p.name === 'page' || p.name === 'page_size' || p.name === 'status').map((p) => [p.name, p.required ?? false]))
+      .toEqual([['page', false], ['page_size', false], ['status', false]]);
+    expect(listParams.find((p) => p.name === 'status')).not.toHaveProperty('schema.default');
     for (const path of ['/api/v1/smart-links/{id}', '/api/v1/offers/{id}/urls/{url_id}', '/api/v1/offers/{id}/access/{partner_id}', '/api/v1/partners/{id}/api-keys', '/api/v1/settings']) {
       expect(Object.keys(doc.paths)).toContain(path);
     }

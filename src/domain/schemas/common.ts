@@ -22,6 +22,12 @@ export function withDefault<T extends TSchema>(schema: T, value: unknown): T {
   return { ...schema, default: value };
 }
 
+/** The same schema without its default: a filter left out of a query means "any", not the create default. */
+export function withoutDefault<T extends TSchema>(schema: T): T {
+  const { default: _unused, ...rest } = schema;
+  return rest as T;
+}
+
 export function StringEnum<const T extends readonly string[]>(values: T, options: { default?: T[number]; description?: string } = {}) {
   return Type.Unsafe<T[number]>({ [Kind]: 'StringEnum', type: 'string', enum: [...values], ...options });
 }
@@ -59,8 +65,8 @@ export function storedResource<T extends TObject>(fields: T) {
 export const PageQuery = Type.Object(
   {
     // Bounded so the offset (page - 1) × page_size stays an exact integer that SQL can take.
-    page: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1 }),
-    page_size: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1 })),
+    page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
   },
   { additionalProperties: false },
 );
