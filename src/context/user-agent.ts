@@ -1,7 +1,7 @@
 import QuickLRU from 'quick-lru';
 import UAParser from 'ua-parser-js';
 import { isbot } from 'isbot';
-import type { ClickDevice, DeviceType, OperatingSystem } from '../domain/click.js';
+import { BROWSER_FAMILIES, type ClickDevice, type DeviceType, type OperatingSystem } from '../domain/click.js';
 
 /** What a user agent says about the device; `language` comes from another header. */
 export type ParsedAgent = Omit<ClickDevice, 'language'> & { is_bot: boolean };
@@ -27,14 +27,6 @@ const LINUX_NAMES = new Set([
 function canonicalOs(name: string): OperatingSystem {
   return OS_NAMES[name] ?? (LINUX_NAMES.has(name.toLowerCase().replace(/\s+/g, '')) ? 'Linux' : 'other');
 }
-
-const BROWSER_NAMES: Readonly<Record<string, string>> = {
-  'Mobile Safari': 'Safari', Safari: 'Safari',
-  Chrome: 'Chrome', 'Chrome WebView': 'Chrome', 'Chrome Headless': 'Chrome', 'Mobile Chrome': 'Chrome', Chromium: 'Chrome',
-  Firefox: 'Firefox', 'Mobile Firefox': 'Firefox',
-  Edge: 'Edge', 'Samsung Browser': 'Samsung Internet',
-  Opera: 'Opera', 'Opera Mini': 'Opera', 'Opera Mobi': 'Opera', 'Opera Touch': 'Opera', 'Opera GX': 'Opera',
-};
 
 const DESKTOP_OS = new Set(['Windows', 'macOS', 'Linux', 'ChromeOS']);
 
@@ -66,7 +58,7 @@ function parse(userAgent: string): ParsedAgent {
     os,
     os_version: os === null || ipad ? null : (result.os.version ?? null),
     device_type: bot ? 'bot' : ipad ? 'tablet' : deviceType(result.device.type, os),
-    browser: browserName === undefined ? null : (BROWSER_NAMES[browserName] ?? browserName),
+    browser: browserName === undefined ? null : (BROWSER_FAMILIES[browserName] ?? browserName),
     brand: result.device.vendor ?? null,
     is_bot: bot,
   };

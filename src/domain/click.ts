@@ -8,6 +8,17 @@ export const OPERATING_SYSTEMS = ['iOS', 'Android', 'Windows', 'macOS', 'Linux',
 export type OperatingSystem = (typeof OPERATING_SYSTEMS)[number];
 /** The browser names SPEC §6 gives; others keep the name the user-agent parser found. */
 export const NAMED_BROWSERS = ['Chrome', 'Safari', 'Firefox', 'Edge', 'Samsung Internet', 'Opera'] as const;
+/**
+ * The user-agent parser's names for the variants of the named browsers, and the family each is
+ * recorded as. A rule naming a variant could never match: no visitor is recorded under it.
+ */
+export const BROWSER_FAMILIES: Readonly<Record<string, (typeof NAMED_BROWSERS)[number]>> = {
+  'Mobile Safari': 'Safari', Safari: 'Safari',
+  Chrome: 'Chrome', 'Chrome WebView': 'Chrome', 'Chrome Headless': 'Chrome', 'Mobile Chrome': 'Chrome', Chromium: 'Chrome',
+  Firefox: 'Firefox', 'Mobile Firefox': 'Firefox',
+  Edge: 'Edge', 'Samsung Browser': 'Samsung Internet',
+  Opera: 'Opera', 'Opera Mini': 'Opera', 'Opera Mobi': 'Opera', 'Opera Touch': 'Opera', 'Opera GX': 'Opera',
+};
 
 export interface SkippedEntry {
   entry_id: number;

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { DEVICE_TYPES, OPERATING_SYSTEMS } from './click.js';
+import { BROWSER_FAMILIES, DEVICE_TYPES, OPERATING_SYSTEMS } from './click.js';
 import type { ErrorDetail } from './errors.js';
 import { isCidr } from './formats.js';
 import type { Ruleset } from './schemas/ruleset.js';
@@ -11,6 +11,10 @@ const LANGUAGE = /^[A-Za-z]{2}$/;
 // never match (an include of "iPadOS" turned every visitor away).
 const OS_VALUES = new Set(OPERATING_SYSTEMS.map((os) => os.toLowerCase()));
 const DEVICE_VALUES = new Set<string>(DEVICE_TYPES);
+/** Lower-cased parser names of browser variants that visitors are recorded under another name. */
+const BROWSER_RENAMED = new Map(
+  Object.entries(BROWSER_FAMILIES).filter(([name, family]) => name !== family).map(([name, family]) => [name.toLowerCase(), family]),
+);
 
 /**
  * The rules of a ruleset that JSON Schema cannot express: which fields each dimension takes and
@@ -70,6 +74,10 @@ function valueProblem(dimension: string, value: string): string | undefined {
       return OS_VALUES.has(value.toLowerCase()) ? undefined : `must be one of ${OPERATING_SYSTEMS.join(', ')} (iOS includes iPadOS)`;
     case 'device_type':
       return DEVICE_VALUES.has(value.toLowerCase()) ? undefined : `must be one of ${DEVICE_TYPES.join(', ')}`;
+    case 'browser': {
+      const family = BROWSER_RENAMED.get(value.toLowerCase());
+      return family === undefined ? undefined : `visitors with ${value} are recorded as ${family}: name ${family}`;
+    }
     default:
       return undefined;
   }

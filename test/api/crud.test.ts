@@ -266,6 +266,20 @@ describe('management API round trips', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   });
 
+  it('a browser variant visitors are recorded under another name (Mobile Safari) is refused with the name to use', async () => {
+    const n = await basicNetwork(server);
+    const iphoneSafari = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
+    const withBrowsers = (values: string[]) => ({ ruleset: { rules: [{ dimension: 'browser', op: 'include', values }] } });
+    const refused = await server.call('PATCH', `/api/v1/offers/${n.offer.id}`, withBrowsers(['Chrome', 'Mobile Safari']));
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details).toEqual([{ path: 'ruleset.rules[0].values[1]', message: expect.stringContaining('recorded as Safari') }]);
+    // Named families and browsers outside them (kept under the parser's name) are accepted, and match.
+    expect((await server.call('PATCH', `/api/v1/offers/${n.offer.id}`, withBrowsers(['Safari', 'UCBrowser']))).status).toBe(200);
+    const explain = await server.call('POST', `/api/v1/smart-links/${n.smartLink.id}/explain`, { partner_id: n.partner.id, user_agent: iphoneSafari });
+    expect(explain.body.context.browser).toBe('Safari');
+    expect(explain.body.decision.outcome).toBe('routed');
+  });
+
   it('a ruleset saved before a check existed does not block later edits, but a changed one is checked', async () => {
     const { offer, smartLink } = await basicNetwork(server);
     const rules = [{ dimension: 'os', op: 'include', values: ['iOS'] }];
