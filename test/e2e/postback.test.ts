@@ -105,6 +105,27 @@ describe('attribution and money', () => {
     expect(storedConversions(server, jsonTid)[0]).toMatchObject({ amount_micros: 300_000, event_key: 'sale' });
   });
 
+  it('a POST labelled JSON with no body takes every field from the query, as a bodiless form POST does', async () => {
+    for (const contentType of ['application/json', 'application/x-www-form-urlencoded']) {
+      const tid = await clickTid(server, sale.token);
+      const res = await fetch(`${server.url}/postback?transaction_id=${tid}&amount=5`, { method: 'POST', headers: { 'content-type': contentType } });
+      expect(res.status, `${contentType}: ${await res.text()}`).toBe(200);
+      expect(storedConversions(server, tid)[0]?.amount_micros).toBe(5_000_000);
+    }
+  });
+
+  it('a payout or revenue too large to keep exactly is refused when the offer is saved, not on every postback after', async () => {
+    const tooLarge = await server.call('POST', '/api/v1/offers', {
+      advertiser_id: advertiserId, name: 'Too large', destination_url: 'https://big.example/', payout: { type: 'fixed', value: 10_000_000_000 },
+    });
+    expect(tooLarge.status).toBe(400);
+    expect(tooLarge.body.error.details.map((d: { path: string }) => d.path)).toContain('payout.value');
+    const largest = await convertingOffer(server, advertiserId, partnerId, { payout: { type: 'fixed', value: 9_000_000_000 }, revenue: { type: 'fixed', value: 9_000_000_000 } });
+    const tid = await clickTid(server, largest.token);
+    expect((await postback(server, { transaction_id: tid })).status).toBe(200);
+    expect(storedConversions(server, tid)[0]).toMatchObject({ payout_micros: 9e15, revenue_micros: 9e15 });
+  });
+
   it('a JSON null is an absent field, as an empty form value is: the query value stands and the conversion is stored', async () => {
     const tid = await clickTid(server, sale.token);
     const res = await server.call('POST', '/postback?event_id=nulls', { transaction_id: tid, amount: null, event_id: null, order_id: null, adv1: null }, { key: null });

@@ -10,8 +10,12 @@ export const HttpUrl = Type.String({ format: 'http-url', maxLength: 4096 });
 export const TimeZone = Type.String({ format: 'iana-timezone', maxLength: 64, examples: ['UTC', 'Europe/Berlin'] });
 export const DateTime = Type.String({ format: 'date-time' });
 
-/** Money: a non-negative number with at most 4 decimal places (stored exactly, never as a binary float). */
-export const Money = Type.Number({ minimum: 0, maximum: 1e12, multipleOf: 0.0001 });
+/**
+ * Money: a non-negative number with at most 4 decimal places (stored exactly, never as a binary
+ * float). At most nine billion units: amounts are kept in integer micros, exact only below 2^53
+ * (about 9.007 billion units); a larger payout was accepted here and then refused every postback.
+ */
+export const Money = Type.Number({ minimum: 0, maximum: 9e9, multipleOf: 0.0001 });
 
 export function Nullable<T extends TSchema>(schema: T) {
   return Type.Union([schema, Type.Null()]);

@@ -34,10 +34,16 @@ const numberText = (text: string): string => {
   return Number.isFinite(value) ? String(value) : text;
 };
 
-/** JSON bodies read as JSON.parse reads them (a byte order mark skipped, the last of repeated keys wins), but for their numbers. */
+/**
+ * JSON bodies read as JSON.parse reads them (a byte order mark skipped, the last of repeated keys
+ * wins), but for their numbers. An empty body is no body: many HTTP clients label a bodiless POST
+ * `application/json`, with every field in the query, and a 400 would lose the conversion, since
+ * advertisers do not retry one.
+ */
 function parseJsonExactly(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
   try {
     const text = body.startsWith('\ufeff') ? body.slice(1) : body;
+    if (text.trim() === '') return done(null, undefined);
     done(null, parseLosslessJson(text, undefined, { parseNumber: numberText, onDuplicateKey: ({ newValue }) => newValue }));
   } catch (err) {
     done(AppError.invalid([], `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`));
