@@ -40,9 +40,24 @@ export function compileValidator(schema: object): ValidateFunction {
   return bodyAjv.compile(schema);
 }
 
+/** An error that only says a union failed as a whole (`must match a schema in anyOf`, or the `must be null` of a nullable field). */
+const isUnionNoise = (error: Partial<ErrorObject>): boolean =>
+  error.keyword === 'anyOf' || error.keyword === 'oneOf' || (error.keyword === 'type' && (error.params as { type?: unknown } | undefined)?.type === 'null');
+
+/**
+ * Ajv's errors without the union noise that a more precise error at the same place or below
+ * explains: `kpi: must be null` beside `kpi.run_frequency_hours: must be one of …` told the user
+ * to drop the settings they were correcting.
+ */
+function withoutUnionNoise(errors: readonly Partial<ErrorObject>[]): Partial<ErrorObject>[] {
+  const precise = errors.filter((error) => !isUnionNoise(error)).map((error) => error.instancePath ?? '');
+  const explained = (path: string): boolean => precise.some((p) => p === path || p.startsWith(`${path}/`));
+  return errors.filter((error) => !isUnionNoise(error) || !explained(error.instancePath ?? ''));
+}
+
 /** Turns Ajv's errors into `{path, message}` pairs with paths like `entries[0].offer_id`. */
 export function toErrorDetails(errors: readonly Partial<ErrorObject>[], prefix: string): ErrorDetail[] {
-  const details = errors.map((error) => {
+  const details = withoutUnionNoise(errors).map((error) => {
     const segments = (error.instancePath ?? '')
       .split('/')
       .slice(1)

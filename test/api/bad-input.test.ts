@@ -107,6 +107,23 @@ const cases: Case[] = [
   { name: 'tracking domain with a path', path: () => '/api/v1/tracking-domains', body: () => ({ host: 'evil.example/path' }), status: 400, code: 'validation_failed', detail: 'host' },
 ];
 
+describe('validation messages say what to send', () => {
+  it('a KPI run frequency or lookback out of its set is told the allowed values, and not that kpi must be null', async () => {
+    const res = await server.call('POST', '/api/v1/smart-links', { ...link([{ offer_id: n.offer.id }]), routing: 'kpi', kpi: { metric: 'cvr', run_frequency_hours: 2, lookback_hours: 36 } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([
+      { path: 'kpi.run_frequency_hours', message: 'must be one of: 1, 3, 6, 12, 24' },
+      { path: 'kpi.lookback_hours', message: 'must be one of: 12, 24, 48' },
+    ]);
+  });
+
+  it('a nullable field given the wrong type still says what it must be', async () => {
+    const res = await server.call('POST', '/api/v1/smart-links', { ...link([{ offer_id: n.offer.id }]), routing: 'kpi', kpi: 'fast' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.map((d: { path: string; message: string }) => `${d.path}: ${d.message}`)).toContain('kpi: must be object');
+  });
+});
+
 describe('bad input gets a clear 4xx and changes nothing', () => {
   it(`has at least 30 cases (${cases.length})`, () => {
     expect(cases.length).toBeGreaterThanOrEqual(30);

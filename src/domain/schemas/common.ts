@@ -32,6 +32,13 @@ export function withoutDefault<T extends TSchema>(schema: T): T {
   return rest as T;
 }
 
+TypeRegistry.Set<{ enum: number[] }>('IntegerEnum', (schema, value) => typeof value === 'number' && schema.enum.includes(value));
+
+/** A closed set of integers as a plain `enum`: a wrong value is told the allowed ones, not "must be equal to constant" once per literal. */
+export function IntegerEnum(values: readonly number[], options: { default?: number; description?: string } = {}) {
+  return Type.Unsafe<number>({ [Kind]: 'IntegerEnum', type: 'integer', enum: [...values], ...options });
+}
+
 export function StringEnum<const T extends readonly string[]>(values: T, options: { default?: T[number]; description?: string } = {}) {
   return Type.Unsafe<T[number]>({ [Kind]: 'StringEnum', type: 'string', enum: [...values], ...options });
 }

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Name, StringEnum, createBody, patchBody, storedResource } from './common.js';
+import { Id, IntegerEnum, Name, StringEnum, createBody, patchBody, storedResource } from './common.js';
 import { Ruleset } from './ruleset.js';
 
 export const MAX_ENTRIES = 500;
@@ -10,8 +10,8 @@ export const KpiSettings = Type.Object(
   {
     metric: StringEnum(KPI_METRICS),
     goal: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1e12 }), Type.Null()])),
-    run_frequency_hours: Type.Optional(Type.Union([1, 3, 6, 12, 24].map((h) => Type.Literal(h)), { default: 24 })),
-    lookback_hours: Type.Optional(Type.Union([12, 24, 48].map((h) => Type.Literal(h)), { default: 24 })),
+    run_frequency_hours: Type.Optional(IntegerEnum([1, 3, 6, 12, 24], { default: 24 })),
+    lookback_hours: Type.Optional(IntegerEnum([12, 24, 48], { default: 24 })),
     collection_threshold: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, default: 1000 })),
     algorithm: Type.Optional(StringEnum(['thompson', 'ranking'] as const, { default: 'thompson' })),
   },
