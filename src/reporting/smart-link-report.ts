@@ -19,6 +19,10 @@ export interface SmartLinkReport {
   to: string;
   timezone: string;
   entries: Record<string, string | number | null>[];
+  /** Traffic no entry took, per outcome (`catch_all`, `fail_traffic`) and offer (null for a fail-traffic URL). */
+  fallbacks: Record<string, string | number | null>[];
+  /** The whole link: entries, catch-all and fail traffic together. */
+  totals: Record<string, number | null>;
   catch_all_clicks: number;
   no_match_clicks: number;
   /** Clicks per outcome. */
@@ -29,6 +33,14 @@ export interface SmartLinkReport {
 }
 
 export const entryColumns = (viewer: Viewer) => ENTRY_COLUMNS.filter((c) => viewer.admin || !ADMIN_ONLY.has(c));
+/** The figures of a row, without its keys. */
+const FIGURES = ENTRY_COLUMNS.slice(3);
+const FALLBACK_OUTCOMES: ReadonlySet<string> = new Set<ClickOutcome>(['catch_all', 'fail_traffic']);
+
+/** The columns `viewer` may see of `all`, in `columns` order. */
+function visibleRow(columns: readonly string[], viewer: Viewer, all: Record<string, string | number | null>): Record<string, string | number | null> {
+  return Object.fromEntries(columns.filter((c) => viewer.admin || !ADMIN_ONLY.has(c)).map((c) => [c, all[c] ?? null]));
+}
 
 /**
  * One smart link's report (SPEC §11): entry rows and outcome counts from the rollups; the skip
@@ -54,29 +66,43 @@ export async function runSmartLinkReport(
   // One row per entry and offer: an entry pointed at another offer keeps its id, and the clicks it
   // sent to each offer stay under that offer.
   const entries = new Map<string, { entryId: number; offerId: number; sums: RollupSums }>();
+  // Conversions of catch-all and fail-traffic clicks count here too, or the link's own report would
+  // miss money the general report credits it with.
+  const fallbacks = new Map<string, { outcome: string; offerId: number | null; sums: RollupSums }>();
+  const totals = emptySums();
   for (const { key, sums } of groups) {
     const outcome = String(key.outcome) as ClickOutcome;
     outcomes[outcome] = (outcomes[outcome] ?? 0) + sums.clicks;
+    addSums(totals, sums);
     const entryId = Number(key.entry_id);
-    if (entryId === 0) continue;
     const offerId = Number(key.offer_id);
+    if (entryId === 0) {
+      if (!FALLBACK_OUTCOMES.has(outcome)) continue;
+      const id = `${outcome}/${offerId}`;
+      const fallback = fallbacks.get(id) ?? { outcome, offerId: offerId === 0 ? null : offerId, sums: emptySums() };
+      addSums(fallback.sums, sums);
+      fallbacks.set(id, fallback);
+      continue;
+    }
     const id = `${entryId}/${offerId}`;
     const entry = entries.get(id) ?? { entryId, offerId, sums: emptySums() };
     addSums(entry.sums, sums);
     entries.set(id, entry);
   }
-  const offerNames = await reader.names('offers', [...new Set([...entries.values()].map((e) => e.offerId))]);
-  const visible = entryColumns(viewer);
+  const offerIds = [...entries.values(), ...fallbacks.values()].flatMap((row) => (row.offerId === null ? [] : [row.offerId]));
+  const offerNames = await reader.names('offers', [...new Set(offerIds)]);
+  const nameOf = (offerId: number | null) => (offerId === null ? null : (offerNames.get(offerId) ?? null));
   const rows = [...entries.values()]
     .sort((a, b) => a.entryId - b.entryId || a.offerId - b.offerId)
-    .map(({ entryId, offerId, sums }) => {
-      const all: Record<string, string | number | null> = { entry_id: entryId, offer_id: offerId, offer_name: offerNames.get(offerId) ?? null, ...columnsOf(sums) };
-      return Object.fromEntries(visible.map((c) => [c, all[c] ?? null]));
-    });
+    .map(({ entryId, offerId, sums }) => visibleRow(ENTRY_COLUMNS, viewer, { entry_id: entryId, offer_id: offerId, offer_name: nameOf(offerId), ...columnsOf(sums) }));
+  const fallbackRows = [...fallbacks.values()]
+    .sort((a, b) => a.outcome.localeCompare(b.outcome) || (a.offerId ?? 0) - (b.offerId ?? 0))
+    .map(({ outcome, offerId, sums }) => visibleRow(['outcome', 'offer_id', 'offer_name', ...FIGURES], viewer, { outcome, offer_id: offerId, offer_name: nameOf(offerId), ...columnsOf(sums) }));
   const skips = await reader.skipReasons({ smartLinkId, partnerId, from, to });
   const runs = viewer.admin ? await kpiRuns(from, to) : [];
   return {
     smart_link_id: smartLinkId, from, to, timezone: timeZone, entries: rows,
+    fallbacks: fallbackRows, totals: visibleRow(FIGURES, viewer, columnsOf(totals)) as Record<string, number | null>,
     catch_all_clicks: outcomes.catch_all, no_match_clicks: outcomes.no_match, outcomes, skip_reasons: skips, kpi_runs: runs,
   };
 }

@@ -126,6 +126,27 @@ describe('attribution and money', () => {
     expect(storedConversions(server, tid)[0]).toMatchObject({ payout_micros: 9e15, revenue_micros: 9e15 });
   });
 
+  it("a catch-all's conversion is in its smart link's own report, as in the general report", async () => {
+    const neverMatches = await create(server, '/api/v1/offers', {
+      advertiser_id: advertiserId, name: 'Nowhere', destination_url: 'https://nowhere.example/?tid={transaction_id}',
+      ruleset: { rules: [{ dimension: 'country', op: 'include', values: ['ZZ'] }] },
+    });
+    const catchAll = await create(server, '/api/v1/offers', {
+      advertiser_id: advertiserId, name: 'Catch-all', destination_url: 'https://ca.example/?tid={transaction_id}',
+      payout: { type: 'fixed', value: 2 }, revenue: { type: 'fixed', value: 5 },
+    });
+    const link = await create(server, '/api/v1/smart-links', { name: 'With catch-all', entries: [{ offer_id: neverMatches.id }], catch_all_offer_id: catchAll.id });
+    const token = (await server.call('POST', `/api/v1/smart-links/${link.id}/tracking-links`, { partner_id: partnerId })).body.token as string;
+    expect((await postback(server, { transaction_id: await clickTid(server, token) })).body.status).toBe('approved');
+
+    const general = await server.call('GET', `/api/v1/reports?group_by=smart_link&filter[smart_link]=${link.id}`);
+    expect(general.body.totals).toMatchObject({ clicks: 1, conversions: 1, revenue: 5, payout: 2 });
+    const report = (await server.call('GET', `/api/v1/smart-links/${link.id}/report`)).body;
+    expect(report.entries).toEqual([]);
+    expect(report.fallbacks).toEqual([expect.objectContaining({ outcome: 'catch_all', offer_id: catchAll.id, offer_name: 'Catch-all', clicks: 1, conversions: 1, revenue: 5, payout: 2, profit: 3 })]);
+    expect(report.totals).toMatchObject({ clicks: 1, conversions: 1, revenue: 5, payout: 2 });
+  });
+
   it('a JSON null is an absent field, as an empty form value is: the query value stands and the conversion is stored', async () => {
     const tid = await clickTid(server, sale.token);
     const res = await server.call('POST', '/postback?event_id=nulls', { transaction_id: tid, amount: null, event_id: null, order_id: null, adv1: null }, { key: null });

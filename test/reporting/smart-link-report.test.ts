@@ -43,6 +43,12 @@ describe('GET /api/v1/smart-links/:id/report', () => {
         entryRows.map((r) => [r.entry_id, r.clicks, r.conversions, r.payout, r.revenue]),
       );
       expect(res.body.kpi_runs).toEqual([]);
+      const linkTotals = expectedReport(raw, { groupBy: ['smart_link'], timeZone: 'UTC', fromDay: '2026-03-07', toDay: '2026-03-08' })
+        .rows.find((r) => r.smart_link_id === id);
+      expect([res.body.totals.clicks, res.body.totals.conversions, res.body.totals.payout, res.body.totals.revenue])
+        .toEqual([linkTotals?.clicks ?? 0, linkTotals?.conversions ?? 0, linkTotals?.payout ?? 0, linkTotals?.revenue ?? 0]);
+      const fallbackClicks = clicks.filter((c) => c.outcome === 'catch_all' || c.outcome === 'fail_traffic').length;
+      expect(res.body.fallbacks.reduce((sum: number, r: Row) => sum + Number(r.clicks), 0)).toBe(fallbackClicks);
     }
     const catchAll = await server.call('GET', `/api/v1/smart-links/${ids.catchAll}/report?from=2026-03-07&to=2026-03-08`);
     expect(catchAll.body.catch_all_clicks).toBeGreaterThan(0);
