@@ -50,6 +50,23 @@ describe('tracking links', () => {
     expect(adminList.body.total).toBe(2);
   });
 
+  it('on a link not shown to partners, a partner reads the tracking links an admin minted for it and its own report, but mints none', async () => {
+    const hidden = await create(server, '/api/v1/smart-links', { name: 'Hidden', entries: [{ offer_id: n.offer.id }] });
+    const asPartner = { key: partnerKey };
+    expect((await server.call('GET', `/api/v1/smart-links/${hidden.id}/tracking-links`, undefined, asPartner)).status).toBe(403);
+    expect((await server.call('GET', `/api/v1/smart-links/${hidden.id}/report`, undefined, asPartner)).status).toBe(404);
+
+    const minted = await server.call('POST', `/api/v1/smart-links/${hidden.id}/tracking-links`, { partner_id: n.partner.id });
+    await server.call('POST', `/api/v1/smart-links/${hidden.id}/tracking-links`, { partner_id: otherPartnerId });
+    const list = await server.call('GET', `/api/v1/smart-links/${hidden.id}/tracking-links`, undefined, asPartner);
+    expect(list.status).toBe(200);
+    expect(list.body.data.map((l: { token: string }) => l.token)).toEqual([minted.body.token]);
+    const report = await server.call('GET', `/api/v1/smart-links/${hidden.id}/report`, undefined, asPartner);
+    expect(report.status).toBe(200);
+    expect(report.body.smart_link_id).toBe(hidden.id);
+    expect((await server.call('POST', `/api/v1/smart-links/${hidden.id}/tracking-links`, {}, asPartner)).status).toBe(403);
+  });
+
   it('minting needs an existing partner and a live smart link', async () => {
     expect((await server.call('POST', `/api/v1/smart-links/${n.smartLink.id}/tracking-links`, {})).status).toBe(400);
     expect((await server.call('POST', `/api/v1/smart-links/${n.smartLink.id}/tracking-links`, { partner_id: 999999 })).status).toBe(400);

@@ -10,6 +10,7 @@ import { entryColumns, runSmartLinkReport } from '../../reporting/smart-link-rep
 import type { ApiDeps } from './deps.js';
 import { presentKpiRun } from './kpi-present.js';
 import { found, principalOf } from './helpers.js';
+import { partnerRunsLink } from './tracking-links.js';
 
 /**
  * Hourly runs for six weeks. A line holds every entry's figures, so a longer range lists only the
@@ -66,8 +67,10 @@ export function registerReports(app: FastifyInstance, deps: ApiDeps): void {
       const { id } = request.params as { id: number };
       const query = request.query as { from?: string; to?: string; timezone?: string; format?: string };
       const link = found(await deps.store.smartLinks.get(id), 'smart link');
-      // Partners see only links shown to partners, like the smart-link resource itself.
-      if (!viewer.admin && (!link.visible_to_partners || link.status === 'deleted')) throw AppError.notFound('smart link');
+      // Partners see their traffic on links shown to partners, and on links they hold a tracking link on.
+      if (!viewer.admin && (link.status === 'deleted' || !(link.visible_to_partners || (await partnerRunsLink(deps.store, id, viewer.partnerId))))) {
+        throw AppError.notFound('smart link');
+      }
       const timeZone = query.timezone ?? 'UTC';
       const problems: { path: string; message: string }[] = [];
       const range = resolveRange(query.from, query.to, timeZone, deps.now(), problems);

@@ -22,11 +22,20 @@ async function baseUrl(store: Store, link: SmartLinkRecord, publicUrl: string): 
   return domain ? `${domain.scheme}://${domain.host}` : publicUrl;
 }
 
-/** A smart link a caller may work with: partners only reach live links made visible to them. */
-async function reachableLink(store: Store, principal: Principal, id: number): Promise<SmartLinkRecord> {
+/** Whether the partner holds a tracking link on the smart link (one an admin may have minted for it). */
+export async function partnerRunsLink(store: Store, smartLinkId: number, partnerId: number): Promise<boolean> {
+  return (await store.trackingLinks.list({ smartLinkId, partnerId, page: 1, pageSize: 1 })).total > 0;
+}
+
+/**
+ * A smart link a caller may work with: partners mint only on live links made visible to them, and
+ * read (`reading`) also on links they hold a tracking link on, which an admin may have minted for
+ * them on a link not shown to partners: SPEC §3 lets a partner read its own tracking links.
+ */
+async function reachableLink(store: Store, principal: Principal, id: number, reading = false): Promise<SmartLinkRecord> {
   const link = found(await store.smartLinks.get(id), 'smart link');
   if (link.status === 'deleted') throw AppError.notFound('smart link');
-  if (principal.role === 'partner' && !link.visible_to_partners) {
+  if (principal.role === 'partner' && !link.visible_to_partners && !(reading && (await partnerRunsLink(store, id, principal.partnerId)))) {
     throw new AppError('forbidden', 'this smart link is not visible to your key');
   }
   return link;
@@ -79,7 +88,7 @@ export function registerTrackingLinks(app: FastifyInstance, deps: ApiDeps): void
     handler: async (request) => {
       const principal = principalOf(request);
       const { page, page_size: pageSize } = request.query as { page: number; page_size: number };
-      const link = await reachableLink(store, principal, (request.params as { id: number }).id);
+      const link = await reachableLink(store, principal, (request.params as { id: number }).id, true);
       const partnerId = principal.role === 'partner' ? principal.partnerId : undefined;
       const result = await store.trackingLinks.list({ smartLinkId: link.id, partnerId, page, pageSize });
       const base = await baseUrl(store, link, publicUrlFor(config, request.server.server.address()));
