@@ -1,5 +1,6 @@
 /** How a click ended (SPEC §2). */
-export type ClickOutcome = 'routed' | 'catch_all' | 'fail_traffic' | 'no_match' | 'invalid';
+export const CLICK_OUTCOMES = ['routed', 'catch_all', 'fail_traffic', 'no_match', 'invalid'] as const;
+export type ClickOutcome = (typeof CLICK_OUTCOMES)[number];
 
 /** SPEC §6's canonical device types and operating systems: what visitors are parsed to and rules name. */
 export const DEVICE_TYPES = ['mobile', 'tablet', 'desktop', 'bot', 'other'] as const;

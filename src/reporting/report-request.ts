@@ -1,4 +1,4 @@
-import { DEVICE_TYPES, NAMED_BROWSERS, OPERATING_SYSTEMS } from '../domain/click.js';
+import { CLICK_OUTCOMES, DEVICE_TYPES, NAMED_BROWSERS, OPERATING_SYSTEMS } from '../domain/click.js';
 import { AppError, type ErrorDetail } from '../domain/errors.js';
 import { ROLLUP_INT_KEYS } from '../domain/report.js';
 import type { RollupFilter } from '../ports/report-reader.js';
@@ -101,6 +101,11 @@ function parseFilters(query: RawReportQuery, viewer: Viewer, problems: ErrorDeta
     }
     if (typeof raw !== 'string') {
       problems.push({ path, message: 'must be given once, as text' });
+      continue;
+    }
+    if (dimension.column === 'outcome' && !(CLICK_OUTCOMES as readonly string[]).includes(raw)) {
+      // A misspelt outcome would report nothing, as if there had been no such clicks.
+      problems.push({ path, message: `must be one of: ${CLICK_OUTCOMES.join(', ')}` });
       continue;
     }
     if (ROLLUP_INT_KEYS.has(dimension.column)) {

@@ -1,4 +1,4 @@
-import type { ClickOutcome } from '../domain/click.js';
+import { CLICK_OUTCOMES, type ClickOutcome } from '../domain/click.js';
 import type { RollupSums } from '../domain/report.js';
 import type { KpiRun } from '../domain/schemas/kpi.js';
 import type { ReportReader, SkipCount } from '../ports/report-reader.js';
@@ -7,7 +7,6 @@ import type { Viewer } from './report-request.js';
 import type { ReportRange } from './report-range.js';
 import { readRollups } from './rollup-plan.js';
 
-const OUTCOMES: ClickOutcome[] = ['routed', 'catch_all', 'fail_traffic', 'no_match', 'invalid'];
 
 /** Per-entry columns; partner keys get them without revenue and profit. */
 export const ENTRY_COLUMNS = ['entry_id', 'offer_id', 'offer_name', 'clicks', 'unique_clicks', 'conversions', 'cvr', 'revenue', 'payout', 'profit', 'epc'] as const;
@@ -62,7 +61,7 @@ export async function runSmartLinkReport(
     groupBy: ['entry_id', 'offer_id', 'outcome'],
     filters: [{ column: 'smart_link_id', value: smartLinkId }, ...(partnerId === undefined ? [] : [{ column: 'partner_id' as const, value: partnerId }])],
   });
-  const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<ClickOutcome, number>;
+  const outcomes = Object.fromEntries(CLICK_OUTCOMES.map((o) => [o, 0])) as Record<ClickOutcome, number>;
   // One row per entry and offer: an entry pointed at another offer keeps its id, and the clicks it
   // sent to each offer stay under that offer.
   const entries = new Map<string, { entryId: number; offerId: number; sums: RollupSums }>();

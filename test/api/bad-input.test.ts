@@ -84,6 +84,8 @@ const cases: Case[] = [
   { name: 'the same entry pair twice', path: () => '/api/v1/smart-links', body: () => link([{ offer_id: n.offer.id }, { offer_id: n.offer.id, routing_value: 3 }]), status: 400, code: 'validation_failed', detail: 'entries[1]' },
   { name: '10,000 entries', path: () => '/api/v1/smart-links', body: () => link(Array.from({ length: 10_000 }, () => ({ offer_id: n.offer.id }))), status: 400, code: 'validation_failed', detail: 'entries' },
   { name: 'KPI routing without KPI settings', path: () => '/api/v1/smart-links', body: () => ({ ...link([{ offer_id: n.offer.id }]), routing: 'kpi' }), status: 400, code: 'validation_failed', detail: 'kpi' },
+  { name: 'a smart link created deleted', path: () => '/api/v1/smart-links', body: () => ({ ...link([{ offer_id: n.offer.id }]), status: 'deleted' }), status: 400, code: 'validation_failed', detail: 'status' },
+  { name: 'an offer created deleted', path: () => '/api/v1/offers', body: () => ({ ...offer(), status: 'deleted' }), status: 400, code: 'validation_failed', detail: 'status' },
   { name: 'unknown catch-all offer', path: () => '/api/v1/smart-links', body: () => ({ ...link([{ offer_id: n.offer.id }]), catch_all_offer_id: 999999 }), status: 400, code: 'validation_failed', detail: 'catch_all_offer_id' },
   { name: 'unknown tracking domain', path: () => '/api/v1/smart-links', body: () => ({ ...link([{ offer_id: n.offer.id }]), tracking_domain_id: 999999 }), status: 400, code: 'validation_failed', detail: 'tracking_domain_id' },
   { name: 'entry id of another smart link', method: 'PATCH', path: () => `/api/v1/smart-links/${n.smartLink.id}`, body: () => ({ entries: [{ id: 999999, offer_id: n.offer.id }] }), status: 400, code: 'validation_failed', detail: 'entries[0].id' },

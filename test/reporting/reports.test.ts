@@ -114,6 +114,8 @@ describe('GET /api/v1/reports', () => {
       'from=2026-03-07T00:07:00Z', 'from=2026-03-08&to=2026-03-07', 'colour=red', 'page_size=0',
       // An own key only: these found Object.prototype's members and failed with 500.
       'filter[constructor]=x', 'filter[__proto__]=x', 'filter[toString]=x',
+      // A misspelt outcome found no clicks and answered an empty 200, as if there had been none.
+      'filter[outcome]=catchall',
       // Without an offset the server's own zone would be used, not `timezone`.
       'from=2026-03-07T00:00&to=2026-03-08T00:00&timezone=America/New_York',
     ];
@@ -123,6 +125,10 @@ describe('GET /api/v1/reports', () => {
       expect(res.body.error.code, query).toBe('validation_failed');
     }
     expect(countStoredClicks(server.dataDir)).toBe(before);
+    expect((await report('filter[outcome]=catchall')).body.error.details).toEqual([
+      { path: 'querystring.filter[outcome]', message: 'must be one of: routed, catch_all, fail_traffic, no_match, invalid' },
+    ]);
+    expect((await report('from=2026-03-07&to=2026-03-08&filter[outcome]=routed')).status).toBe(200);
   });
 
   it('date-time bounds select whole quarter-hour buckets, to exclusive', async () => {

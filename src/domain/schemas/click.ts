@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { DateTime, Id, StringEnum } from './common.js';
+import { CLICK_OUTCOMES } from '../click.js';
 
 const Text = Type.Union([Type.String(), Type.Null()]);
 const MaybeId = Type.Union([Id, Type.Null()]);
@@ -17,7 +18,7 @@ export const Click = Type.Object({
   offer_id: MaybeId,
   offer_url_id: MaybeId,
   advertiser_id: Type.Optional({ ...MaybeId, description: 'Admin keys only: partner keys never see who the advertiser is.' }),
-  outcome: StringEnum(['routed', 'catch_all', 'fail_traffic', 'no_match', 'invalid'] as const),
+  outcome: StringEnum(CLICK_OUTCOMES),
   reason: Type.Union([Type.Integer(), Type.Null()]),
   skipped: Type.Array(Type.Object({ entry_id: Id, reason: Type.Integer() }), { description: 'Entries passed over, each with its reason code.' }),
   is_unique: Type.Boolean(),

@@ -85,6 +85,8 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
     handler: async (request, reply) => {
       requireAdmin(principalOf(request));
       const input = Value.Default(createSchema, structuredClone(request.body)) as Record<string, unknown>;
+      // Born deleted, a record would skip every check DELETE makes, and be hidden from lists at once.
+      if (input.status === 'deleted') throw AppError.invalid([{ path: 'status', message: `a new ${resource.noun} cannot start deleted` }]);
       const presented = await store.transaction(async (tx) => {
         const parentId = await parentIdOf(tx, request.params as Record<string, number>);
         const body = await resource.prepare({ tx, input, existing: undefined, parentId });
