@@ -1,7 +1,7 @@
 import { Ajv, type Options, type ValidateFunction } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { ErrorObject } from 'ajv';
-import { customFormats } from '../domain/formats.js';
+import { FORMAT_HINTS, customFormats } from '../domain/formats.js';
 import type { ErrorDetail } from '../domain/errors.js';
 
 /** Every string format our schemas use, for Ajv instances (request validation and response serialisation). */
@@ -69,6 +69,7 @@ export function toErrorDetails(errors: readonly Partial<ErrorObject>[], prefix: 
     let message = error.message ?? 'is not valid';
     if (typeof params.additionalProperty === 'string') message = 'is not a known field';
     if (Array.isArray(params.allowedValues)) message = `must be one of: ${params.allowedValues.join(', ')}`;
+    if (error.keyword === 'format' && typeof params.format === 'string') message = FORMAT_HINTS[params.format] ?? message;
     return { path: path || '(body)', message };
   });
   const unique = new Map(details.map((d) => [`${d.path}\u0000${d.message}`, d]));

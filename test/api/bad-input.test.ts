@@ -119,6 +119,12 @@ describe('validation messages say what to send', () => {
     ]);
   });
 
+  it('a value of the wrong form is told the form, not the name of a format', async () => {
+    const res = await server.call('POST', '/api/v1/tracking-domains', { host: 'Clicks.Example.com' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([{ path: 'host', message: 'must be a lower-case host name, optionally with :port, e.g. clicks.example.com' }]);
+  });
+
   it('a nullable field given the wrong type still says what it must be', async () => {
     const res = await server.call('POST', '/api/v1/smart-links', { ...link([{ offer_id: n.offer.id }]), routing: 'kpi', kpi: 'fast' });
     expect(res.status).toBe(400);
