@@ -229,6 +229,17 @@ describe('management API round trips', () => {
     expect(deletedOnly.body.data.map((l: { id: number }) => l.id)).toContain(smartLink.id);
   });
 
+  it('a smart link warns when its catch-all offer is not active, and stops once it is', async () => {
+    const n = await basicNetwork(server);
+    const catchAll = await create(server, '/api/v1/offers', { advertiser_id: n.advertiser.id, name: 'Catch-all', destination_url: 'https://ca.example/' });
+    const link = await create(server, '/api/v1/smart-links', { name: 'With catch-all', entries: [{ offer_id: n.offer.id }], catch_all_offer_id: catchAll.id });
+    expect((link as unknown as { warnings: string[] }).warnings).toEqual([]);
+    expect((await server.call('PATCH', `/api/v1/offers/${catchAll.id}`, { status: 'paused' })).status).toBe(200);
+    expect((await server.call('GET', `/api/v1/smart-links/${link.id}`)).body.warnings).toEqual([expect.stringContaining(`catch-all offer ${catchAll.id} is paused`)]);
+    expect((await server.call('PATCH', `/api/v1/offers/${catchAll.id}`, { status: 'active' })).status).toBe(200);
+    expect((await server.call('GET', `/api/v1/smart-links/${link.id}`)).body.warnings).toEqual([]);
+  });
+
   it('an offer used by a smart link cannot be deleted until it is removed from the link', async () => {
     const { smartLink, offer, offerUrl } = await basicNetwork(server);
     expect((await server.call('DELETE', `/api/v1/offers/${offer.id}`)).body.error.code).toBe('conflict');

@@ -82,6 +82,10 @@ async function warningsFor(tx: StoreTx, link: SmartLinkRecord): Promise<string[]
         'the pixel converts only on the host that served the click, so give the link the tracking domain the advertiser places the pixel on',
     );
   }
+  const catchAll = link.catch_all_offer_id === null ? undefined : await tx.offers.get(link.catch_all_offer_id);
+  if (catchAll && catchAll.status !== 'active') {
+    warnings.push(`catch-all offer ${catchAll.id} is ${catchAll.status}: clicks no entry takes go to its fail traffic, else the global fail redirect`);
+  }
   if (link.routing === 'weight' && link.entries.every((e) => e.routing_value === 0)) {
     warnings.push('every entry has weight 0, so no entry receives traffic');
   }
