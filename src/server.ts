@@ -90,10 +90,17 @@ export async function openServer(config: Config, options: ServerOptions = {}): P
   const snapshots = await createSnapshotHolder(store);
   const live = new MemoryLiveState({
     snapshot: () => snapshots.current(),
+    // After a restart the first click past a reached soft cap asks again; the stored notification's
+    // unique key answers whether this is news, so it is logged and counted once per period.
     onNotification: (notification, dedupeKey) => {
-      app?.log.warn({ notification }, 'soft cap reached');
-      metrics.capNotifications.inc({ scope: notification.scope, metric: notification.metric, period: notification.period });
-      store.notifications.insert(notification, dedupeKey).catch((err: unknown) => app?.log.error({ err, notification }, 'notification could not be stored'));
+      store.notifications.insert(notification, dedupeKey).then(
+        (stored) => {
+          if (!stored) return;
+          app?.log.warn({ notification }, 'soft cap reached');
+          metrics.capNotifications.inc({ scope: notification.scope, metric: notification.metric, period: notification.period });
+        },
+        (err: unknown) => app?.log.error({ err, notification }, 'notification could not be stored'),
+      );
     },
   });
   // Before any click is served: counters and memory as the stored clicks and conversions imply.

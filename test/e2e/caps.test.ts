@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../support/api-server.js';
+import { startServer, tempDir, type TestServer } from '../support/api-server.js';
 import { clickOn, transactionIdIn, withClicksDb } from '../support/clicks.js';
 import { testClock } from '../support/clock.js';
 import { postback, uniqueName } from '../support/conversions.js';
@@ -13,6 +13,7 @@ import { create } from '../support/fixtures.js';
  */
 
 const clock = testClock('2025-06-10T12:00:00.000Z'); // 08:00 in New York, a Tuesday
+const dataDir = tempDir();
 let server: TestServer;
 let advertiserId: number;
 let partnerA: number;
@@ -20,7 +21,7 @@ let partnerB: number;
 let fallbackId: number;
 
 beforeAll(async () => {
-  server = await startServer({ now: clock.now, env: { POSTBACK_CONCURRENCY: '0' } });
+  server = await startServer({ dataDir, now: clock.now, env: { POSTBACK_CONCURRENCY: '0' } });
   advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Capped' })).id;
   partnerA = (await create(server, '/api/v1/partners', { name: 'Partner A' })).id;
   partnerB = (await create(server, '/api/v1/partners', { name: 'Partner B' })).id;
@@ -180,6 +181,17 @@ describe('hard conversion and money caps', () => {
   });
 });
 
+/** The notifications stored for an offer; storing is off the click path, so this polls until `count` are there. */
+async function notificationsOf(offerId: number, count: number): Promise<any[]> {
+  let listed: any[] = [];
+  for (let attempt = 0; attempt < 100; attempt++) {
+    listed = (await server.call('GET', '/api/v1/notifications?page_size=500')).body.data.filter((n: { offer_id: number }) => n.offer_id === offerId);
+    if (listed.length >= count) break;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return listed;
+}
+
 describe('soft caps', () => {
   it('crossing a soft cap routes on, lists one notification and counts it in the metrics', async () => {
     const soft = await offer('soft', { caps: [{ metric: 'clicks', period: 'daily', limit: 3, mode: 'soft' }] });
@@ -201,5 +213,23 @@ describe('soft caps', () => {
 
     const openapi = (await server.call('GET', '/openapi.json')).body;
     expect(openapi.paths['/api/v1/notifications']?.get).toBeDefined();
+  });
+
+  it('a soft cap lowered below its use notifies at the next click, also when the server restarted in between; never twice a period', async () => {
+    const soft = await offer('lowered', { caps: [{ metric: 'clicks', period: 'daily', limit: 10, mode: 'soft' }] });
+    const { tokenA } = await priorityLink(soft.id);
+    clock.set('2025-06-16T10:00:00.000Z');
+    expect(await clickHosts(tokenA, 3)).toEqual(Array(3).fill('lowered.example'));
+    expect((await server.call('PATCH', `/api/v1/offers/${soft.id}`, { caps: [{ metric: 'clicks', period: 'daily', limit: 2, mode: 'soft' }] })).status).toBe(200);
+    await server.close(); // a deploy
+    server = await startServer({ dataDir, now: clock.now, env: { POSTBACK_CONCURRENCY: '0' } });
+    await clickHost(tokenA);
+    expect(await notificationsOf(soft.id, 1)).toEqual([expect.objectContaining({ period_key: 'day-2025-06-16', limit: 2, used: 4 })]);
+
+    await server.close();
+    server = await startServer({ dataDir, now: clock.now, env: { POSTBACK_CONCURRENCY: '0' } });
+    await clickHosts(tokenA, 2);
+    expect(await notificationsOf(soft.id, 2)).toHaveLength(1);
+    expect(await (await fetch(`${server.url}/metrics`)).text()).not.toMatch(/switchyard_cap_notifications_total\{[^}]*\} [1-9]/);
   });
 });

@@ -157,23 +157,6 @@ export class MemoryLiveState implements LiveState {
     seen.set(hashed, timeMs);
   }
 
-  /** Marks soft caps already reached as notified, so a restart does not announce them again. */
-  markReachedSoftCaps(nowMs: number): void {
-    const snapshot = this.options.snapshot();
-    for (const offer of snapshot.offers.values()) {
-      const keys = periodKeys(nowMs, offer.capsTimeZone);
-      for (const partnerId of [null, ...(snapshot.access.get(offer.id)?.keys() ?? [])]) {
-        for (const { scope, cap } of this.capsOf(offer, partnerId)) {
-          if (partnerId !== null && scope === offerScope(offer.id)) continue;
-          const periodKey = keys[cap.period];
-          if (cap.mode === 'soft' && this.counters.used(scope, periodKey, cap.metric) >= cap.limit) {
-            this.notified.set(notificationKey(scope, cap, periodKey), periodKey);
-          }
-        }
-      }
-    }
-  }
-
   /** Forgets what no current period or window needs; run every minute or so. */
   prune(nowMs: number): void {
     const snapshot = this.options.snapshot();

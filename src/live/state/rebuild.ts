@@ -83,5 +83,7 @@ export async function rebuildLiveState(state: MemoryLiveState, history: LiveHist
   }
   await rebuildVisitorMemory(state, history, snapshot, nowMs);
   for (const row of await history.convertedVisitors()) state.markConverted(row.offerId, factsOf(row));
-  state.markReachedSoftCaps(nowMs);
+  // Soft caps are not marked as notified here: whether a period's notification was stored is in the
+  // store alone (a cap lowered below its use, or a crash before the insert, leaves none), and its
+  // unique key turns a repeat into nothing (see server.ts).
 }
