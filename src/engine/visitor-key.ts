@@ -21,7 +21,12 @@ export interface VisitorFacts {
 const cookieKey = (visitorId: string) => `cookie:${visitorId}`;
 const ipKey = (ip: string | null) => (ip === null ? null : `ip:${ip}`);
 const ipUaKey = (ip: string | null, ua: string | null) => (ip === null || ua === null ? null : `ip_ua:${ip} ${ua}`);
-const deviceKey = (kind: 'gaid' | 'idfa', id: string | null) => (id === null ? null : `${kind}:${id.toLowerCase()}`);
+/**
+ * An advertising id of zeros is what iOS and Android send for every user who turned ad tracking
+ * off: it names nobody, so such a visitor cannot be recognised, like one without the id.
+ */
+const ZEROED_ID = /^[0-]*$/;
+const deviceKey = (kind: 'gaid' | 'idfa', id: string | null) => (id === null || ZEROED_ID.test(id) ? null : `${kind}:${id.toLowerCase()}`);
 
 /**
  * The key that identifies "the same visitor" for an offer's duplicate and already-converted

@@ -92,6 +92,17 @@ describe('duplicate filter per identifier (SPEC §9)', () => {
     expect((await click(other)).host).toBe(host);
   });
 
+  it.each(['idfa', 'gaid'])('identifier %s: users who turned ad tracking off (an id of zeros) are not one visitor, for duplicates, uniqueness or conversions', async (identifier) => {
+    const ZEROED = '00000000-0000-0000-0000-000000000000';
+    const { host, click } = await filteredLink({ ...filter(identifier), block_already_converted: true });
+    const first = await click({ ip: '10.0.9.1', query: { [identifier]: ZEROED } });
+    expect(first).toMatchObject({ host, unique: '1' });
+    expect((await postback(server, { transaction_id: first.tid })).body.status).toBe('approved');
+    const second = await click({ ip: '10.0.9.2', query: { [identifier]: ZEROED } });
+    expect(second).toMatchObject({ host, unique: '1' });
+    expect(await skipped(second.tid)).toEqual([]);
+  });
+
   it('identifier cookie: the browser that holds the offer cookie is a duplicate, a fresh browser is not', async () => {
     const { offer, host, entryId, click } = await filteredLink(filter('cookie'));
     const first = await click({ ip: '10.0.4.1' });
