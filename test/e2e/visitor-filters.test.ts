@@ -177,6 +177,20 @@ describe('duplicate filter per identifier (SPEC §9)', () => {
   });
 });
 
+describe('the address behind a trusted proxy', () => {
+  it('is the client address without the port some proxies append; what is no address gives way to the peer', async () => {
+    const { host, click } = await filteredLink(filter('ip'));
+    const stored = async (tid: string) => (await server.call('GET', `/api/v1/clicks/${tid}`)).body;
+    const first = await click({ ip: '8.8.8.8:51234' });
+    expect(first.host).toBe(host);
+    expect(await stored(first.tid)).toMatchObject({ ip: '8.8.8.8', geo: expect.objectContaining({ country: 'US' }) });
+    // Another connection of the same visitor comes from another port: the same address, a duplicate.
+    expect((await click({ ip: '8.8.8.8:40001' })).host).toBe('fallback.example');
+    expect((await stored((await click({ ip: '[2001:4860:4860::8888]:443' })).tid)).ip).toBe('2001:4860:4860::8888');
+    expect((await stored((await click({ ip: 'not-an-address' })).tid)).ip).toBe('127.0.0.1');
+  });
+});
+
 describe('already-converted filter (SPEC §9, reason 27)', () => {
   it.each([
     // The same address comes back (without any cookie).

@@ -11,6 +11,7 @@ import { BOUNCE_PATH, type BounceSigner } from './bounce-signer.js';
 import { toClickRecord } from './click-record.js';
 import { newTransactionId } from './transaction-id.js';
 import { offerCookie, readOfferCookies } from './offer-cookie.js';
+import { clientIp } from '../client-ip.js';
 
 export interface ClickPathDeps {
   snapshot: () => Snapshot;
@@ -87,7 +88,7 @@ function routeClick(request: FastifyRequest, deps: ClickPathDeps): RoutedClick |
   const ctx = deps.contexts.build({
     transaction_id: newTransactionId(now),
     time_ms: now,
-    ip: request.ip ?? null,
+    ip: clientIp(request),
     user_agent: request.headers['user-agent'] ?? null,
     accept_language: request.headers['accept-language'] ?? null,
     query,
