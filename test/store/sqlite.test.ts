@@ -34,6 +34,29 @@ describe('SQLite store transactions', () => {
 });
 
 describe('SQLite store upgrades', () => {
+  it('a migration that stops partway leaves nothing behind, so the next start runs it again whole', async () => {
+    const dataDir = tempDir();
+    await (await openSqliteStore({ dataDir, synchronous: 'normal' })).close();
+    // Back to before 0006, with one of the tables it makes already there: it creates the first
+    // cube, then fails on this one, as a start killed in the middle of it would stop.
+    const db = new Database(path.join(dataDir, DATABASE_FILE));
+    const cubes = (db.prepare("select name from sqlite_master where type = 'table' and name like 'report\\_%' escape '\\' and name <> 'report_rollups'").all() as { name: string }[]).map((r) => r.name);
+    expect(cubes.length).toBeGreaterThan(1);
+    for (const cube of cubes) db.exec(`drop table ${cube}`);
+    db.exec("delete from kysely_migration where name = '0006_report_cubes'");
+    db.exec(`create table ${cubes.at(-1)} (blocker integer)`);
+    db.close();
+    await expect(openSqliteStore({ dataDir, synchronous: 'normal' })).rejects.toThrow(/0006_report_cubes/);
+
+    const after = new Database(path.join(dataDir, DATABASE_FILE));
+    const left = (after.prepare("select name from sqlite_master where type = 'table'").all() as { name: string }[]).map((r) => r.name);
+    expect(cubes.filter((cube) => left.includes(cube))).toEqual([cubes.at(-1)]);
+    after.exec(`drop table ${cubes.at(-1)}`);
+    after.close();
+    await (await openSqliteStore({ dataDir, synchronous: 'normal' })).close();
+  });
+
+
   it('opens a database made while migrations 0003 and 0006 were still being edited, and fills what they lacked', async () => {
     const server = await startServer();
     const { dataDir } = server;

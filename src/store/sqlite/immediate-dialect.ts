@@ -1,4 +1,4 @@
-import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import { CompiledQuery, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type DialectAdapter, type Driver, type SqliteDialectConfig } from 'kysely';
 
 /**
  * Kysely's SQLite dialect, except that a transaction takes the write lock when it begins
@@ -17,6 +17,23 @@ export class ImmediateSqliteDialect extends SqliteDialect {
 
   override createDriver(): Driver {
     return new ImmediateSqliteDriver(this.#config);
+  }
+
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlAdapter();
+  }
+}
+
+/**
+ * SQLite's schema changes are transactional, but Kysely's adapter says otherwise, so its migrator
+ * committed each statement of a migration on its own: a start killed while a migration filled a new
+ * table (minutes on a large database) left the table without the migration's record, and every
+ * later start failed on "table already exists". Declared, the migrator runs the pending migrations
+ * in one transaction, which an interruption rolls back whole.
+ */
+class TransactionalDdlAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
   }
 }
 
