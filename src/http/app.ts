@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from '../config/index.js';
 import { AppError } from '../domain/errors.js';
 import type { ContextBuilder } from '../context/index.js';
@@ -72,12 +72,30 @@ function answerUnroutable(_path: string, req: IncomingMessage, res: ServerRespon
   res.writeHead(answer.status, answer.headers).end(answer.body);
 }
 
+/** A postback's shared secret, as a query parameter: never written to a log line. */
+const SECRET_PARAMETER = /([?&]verification_token=)[^&#]*/gi;
+
+/**
+ * How a request appears in log lines: Fastify's fields, with secrets in the URL masked. At debug
+ * every request is logged with its URL, and a postback's verification_token there would let
+ * whoever reads the logs forge conversions.
+ */
+function loggedRequest(request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: request.url.replace(SECRET_PARAMETER, '$1[redacted]'),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 /** Builds the HTTP server: operations endpoints, the OpenAPI document and the management API. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store } = deps;
   const requestLogging = config.logLevel === 'debug' || config.logLevel === 'trace';
   const app = Fastify({
-    logger: { level: config.logLevel },
+    logger: { level: config.logLevel, serializers: { req: loggedRequest } },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy ?? false,
     // One log line per request would dominate the click path; debug and trace turn them on.

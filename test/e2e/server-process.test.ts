@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -166,6 +167,20 @@ describe('the server process', () => {
     expect(unusableCode).toBe(1);
     expect(unusable.output()).toMatch(/cannot use its database in DATA_DIR=/);
     expect(unusable.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('keeps its secrets to itself: no verification_token in debug logs, and a new DATA_DIR and database only its owner may read', async () => {
+    const dataDir = path.join(tempDir(), 'data');
+    const server = startProcess({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', SWITCHYARD_ADMIN_KEY: 'process-test-admin-key-0123' });
+    const base = `http://127.0.0.1:${listeningPort(await server.waitFor(/Switchyard is ready/))}`;
+    const answer = await fetch(`${base}/postback?transaction_id=${'a'.repeat(32)}&verification_token=advertiser-secret-XYZZY&amount=1`);
+    expect(answer.status).toBe(404);
+    const output = await server.waitFor(/verification_token=\[redacted\]/);
+    expect(output).not.toContain('advertiser-secret-XYZZY');
+    server.child.kill('SIGTERM');
+    await once(server.child, 'exit');
+    expect((fs.statSync(dataDir).mode & 0o777).toString(8)).toBe('700');
+    expect((fs.statSync(path.join(dataDir, 'switchyard.db')).mode & 0o777).toString(8)).toBe('600');
   });
 
   it('--demo seeds the example network and prints a tracking URL that routes each platform to its offer', async () => {

@@ -22,10 +22,18 @@ export interface SqliteOptions {
 
 export const DATABASE_FILE = 'switchyard.db';
 
-/** Opens (creating if needed) the embedded database in `dataDir`, in WAL mode, and migrates it. */
+/**
+ * Opens (creating if needed) the embedded database in `dataDir`, in WAL mode, and migrates it.
+ * What it creates only its owner may read: the database holds the redirect signing key, partners'
+ * postback URLs with their credentials and visitors' addresses (SQLite gives its -wal and -shm files
+ * the database's mode). Existing files and directories keep the mode their operator gave them.
+ */
 export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
-  fs.mkdirSync(options.dataDir, { recursive: true });
-  const database = new Database(path.join(options.dataDir, DATABASE_FILE));
+  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(options.dataDir, DATABASE_FILE);
+  // An empty file is an empty database; made here, it is made with the owner's mode only.
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  const database = new Database(file);
   database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   database.pragma('busy_timeout = 5000');
@@ -33,7 +41,7 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   const db: Db = new Kysely({ dialect: new ImmediateSqliteDialect({ database }) });
   await migrate(db, sqliteTraits);
   const store = createSqlStore(db, options.clock ?? (() => new Date()));
-  const reports = openThreadedReportReader(path.join(options.dataDir, DATABASE_FILE));
+  const reports = openThreadedReportReader(file);
   return {
     ...store,
     reports,
