@@ -2,10 +2,30 @@ import v8 from 'node:v8';
 import { ConfigError, loadConfig, publicUrlFor } from './config/index.js';
 import { demoInstructions, seedDemo } from './demo.js';
 import { bootstrapAdminKey, mintKey } from './http/auth.js';
-import { openServer } from './server.js';
+import { openServer, type Server } from './server.js';
 
 /** A second stop signal sooner than this after the first is the same request, not an insistence. */
 const INSISTENCE_MS = 1_000;
+
+/** Why the server cannot listen where it was told to, by the error's code, naming the setting to change. */
+const LISTEN_PROBLEMS: Readonly<Record<string, (host: string, port: number) => string>> = {
+  EADDRINUSE: (host, port) => `PORT=${port}: another process already listens there on ${host}`,
+  EACCES: (_host, port) => `PORT=${port}: this user may not listen on that port (below 1024 needs privileges)`,
+  EADDRNOTAVAIL: (host) => `HOST=${host}: this machine has no such address`,
+  ENOTFOUND: (host) => `HOST=${host}: not an address, and no such host name resolves`,
+  EAI_AGAIN: (host) => `HOST=${host}: the host name could not be resolved`,
+};
+
+async function listenOrExplain(app: Server['app'], host: string, port: number): Promise<void> {
+  try {
+    await app.listen({ port, host });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const problem = code === undefined ? undefined : LISTEN_PROBLEMS[code];
+    if (problem !== undefined) throw new ConfigError(`Switchyard cannot listen: ${problem(host, port)}`);
+    throw err;
+  }
+}
 
 /** Starts Switchyard: `node dist/main.js [--demo]`. */
 async function main(argv: string[]): Promise<void> {
@@ -37,7 +57,7 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  await app.listen({ port: config.port, host: config.host });
+  await listenOrExplain(app, config.host, config.port);
   // Only once the server listens: a start that fails (a port in use) must not use up the one
   // showing of a generated key.
   const generatedKey = await bootstrapAdminKey(store, config.adminKey);

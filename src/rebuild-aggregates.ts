@@ -1,6 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { loadConfig } from './config/index.js';
+import { ConfigError, loadConfig } from './config/index.js';
 import { rebuildRollups } from './ingest/sqlite-rollups.js';
 import { DATABASE_FILE, openSqliteStore } from './store/sqlite/index.js';
 
@@ -11,6 +12,8 @@ import { DATABASE_FILE, openSqliteStore } from './store/sqlite/index.js';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  // A mistyped DATA_DIR would otherwise get a new, empty database and a report of success.
+  if (!fs.existsSync(path.join(config.dataDir, DATABASE_FILE))) throw new ConfigError(`DATA_DIR=${config.dataDir} holds no Switchyard database (${DATABASE_FILE})`);
   // Opening the store first applies any pending migration, so the rollup table exists.
   await (await openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous })).close();
   const db = new Database(path.join(config.dataDir, DATABASE_FILE));
@@ -25,4 +28,7 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+main().catch((err: unknown) => {
+  process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `rebuild failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

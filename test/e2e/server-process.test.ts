@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -79,6 +79,7 @@ describe('the server process', () => {
       const [code] = await once(failed.child, 'exit');
       expect(code).toBe(1);
       expect(failed.output()).not.toMatch(/sy_\d+_/);
+      expect(failed.output()).toContain(`Switchyard cannot listen: PORT=${port}: another process already listens there`);
     } finally {
       taken.close();
     }
@@ -181,6 +182,28 @@ describe('the server process', () => {
     await once(server.child, 'exit');
     expect((fs.statSync(dataDir).mode & 0o777).toString(8)).toBe('700');
     expect((fs.statSync(path.join(dataDir, 'switchyard.db')).mode & 0o777).toString(8)).toBe('600');
+  });
+
+  it.each(['300.1.1.1', 'no-such-host.invalid'])('a HOST it cannot listen on (%s) is named, without a stack trace', async (host) => {
+    const failed = startProcess({ DATA_DIR: tempDir(), PORT: '0', HOST: host });
+    const [code] = await once(failed.child, 'exit');
+    expect(code).toBe(1);
+    expect(failed.output()).toContain(`Switchyard cannot listen: HOST=${host}`);
+    expect(failed.output()).not.toMatch(/\n\s+at /);
+  });
+
+  it('rebuild-aggregates refuses a DATA_DIR without a database (a typo) instead of making an empty one, and names a bad setting', () => {
+    const rebuild = (env: Record<string, string>) =>
+      spawnSync(process.execPath, [path.resolve('dist/rebuild-aggregates.js')], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+    const typo = path.join(tempDir(), 'dta');
+    const missing = rebuild({ DATA_DIR: typo });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(`DATA_DIR=${typo} holds no Switchyard database`);
+    expect(fs.existsSync(typo)).toBe(false);
+    const bad = rebuild({ DATA_DIR: tempDir(), SQLITE_SYNCHRONOUS: 'fast' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/invalid configuration[\s\S]*SQLITE_SYNCHRONOUS/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('--demo seeds the example network and prints a tracking URL that routes each platform to its offer', async () => {
