@@ -5,7 +5,7 @@ import { buildApp } from './http/app.js';
 import { openSqliteClickWriter } from './ingest/index.js';
 import { KpiScheduler } from './kpi/index.js';
 import { createSnapshotHolder } from './live/snapshot-holder.js';
-import { MemoryLiveState, rebuildLiveState } from './live/state/index.js';
+import { MemoryLiveState, rebuildLiveState, refreshVisitorMemory } from './live/state/index.js';
 import { Metrics } from './observability/metrics.js';
 import type { ClickWriter } from './ports/click-writer.js';
 import type { ConversionWriter } from './ports/conversion-writer.js';
@@ -35,6 +35,8 @@ export interface Server {
   conversionWriter: ConversionWriter;
   /** Runs KPI optimisation on schedule; `tick()` runs one tick now (tests). */
   kpiScheduler: KpiScheduler;
+  /** Forgets expired periods and duplicate windows now, as the minute timer does (tests). */
+  pruneLiveState(): void;
   /** Stops accepting requests, lets in-flight clicks finish, flushes the click log, closes storage. */
   close(): Promise<void>;
 }
@@ -87,7 +89,8 @@ export async function openServer(config: Config, options: ServerOptions = {}): P
   });
   const metrics = new Metrics();
   let app: FastifyInstance | undefined;
-  const snapshots = await createSnapshotHolder(store);
+  // Configuration changes arrive only once the server is up, after `live` exists.
+  const snapshots = await createSnapshotHolder(store, (previous, next) => refreshVisitorMemory(live, store.liveHistory, previous, next, now()));
   const live = new MemoryLiveState({
     snapshot: () => snapshots.current(),
     // After a restart the first click past a reached soft cap asks again; the stored notification's
@@ -133,6 +136,7 @@ export async function openServer(config: Config, options: ServerOptions = {}): P
     clickWriter,
     conversionWriter: clickWriter,
     kpiScheduler,
+    pruneLiveState: () => live.prune(now()),
     async close() {
       // close() ends only idle keep-alive connections; one still carrying a click goes idle after
       // its answer and would otherwise hold shutdown open until the keep-alive timeout.

@@ -27,7 +27,11 @@ export async function loadSnapshot(store: Store): Promise<Snapshot> {
   });
 }
 
-export async function createSnapshotHolder(store: Store): Promise<SnapshotHolder> {
+/**
+ * `onReplaced` runs after each rebuild with the snapshot it replaced, and the rebuild waits for it:
+ * whatever must follow a configuration change is in place when the change's request is answered.
+ */
+export async function createSnapshotHolder(store: Store, onReplaced?: (previous: Snapshot, next: Snapshot) => Promise<void>): Promise<SnapshotHolder> {
   let snapshot = await loadSnapshot(store);
   let builtAtMs = Date.now();
   let running: Promise<Snapshot> | null = null;
@@ -35,8 +39,10 @@ export async function createSnapshotHolder(store: Store): Promise<SnapshotHolder
 
   const build = async (): Promise<Snapshot> => {
     const started = Date.now();
+    const previous = snapshot;
     snapshot = await loadSnapshot(store);
     builtAtMs = started;
+    await onReplaced?.(previous, snapshot);
     return snapshot;
   };
   const rebuild = (): Promise<Snapshot> => {

@@ -177,6 +177,26 @@ describe('duplicate filter per identifier (SPEC §9)', () => {
   });
 });
 
+describe('a duplicate filter changed while traffic flows', () => {
+  it('a longer window reaches visitors the old one had already forgotten, as it would after a restart', async () => {
+    clock.set('2025-07-01T00:00:00.000Z');
+    const { offer, host, click } = await filteredLink(filter('ip', 24));
+    expect((await click({ ip: '10.0.20.1' })).host).toBe(host);
+    clock.advance(30 * 3_600_000);
+    server.pruneLiveState();
+    expect((await server.call('PATCH', `/api/v1/offers/${offer.id}`, filter('ip', 72))).status).toBe(200);
+    expect((await click({ ip: '10.0.20.1' })).host).toBe('fallback.example');
+  });
+
+  it('another identifier recognises the visitors of the window by it at once', async () => {
+    clock.set('2025-07-05T00:00:00.000Z');
+    const { offer, host, click } = await filteredLink(filter('ip'));
+    expect((await click({ ip: '10.0.21.1', query: { gaid: 'eeee-5555' } })).host).toBe(host);
+    expect((await server.call('PATCH', `/api/v1/offers/${offer.id}`, filter('gaid'))).status).toBe(200);
+    expect((await click({ ip: '10.0.21.2', query: { gaid: 'eeee-5555' } })).host).toBe('fallback.example');
+  });
+});
+
 describe('the address behind a trusted proxy', () => {
   it('is the client address without the port some proxies append; what is no address gives way to the peer', async () => {
     const { host, click } = await filteredLink(filter('ip'));

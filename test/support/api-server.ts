@@ -25,6 +25,8 @@ export interface TestServer {
   conversionWriter: Server['conversionWriter'];
   /** The server's KPI scheduler: `tick()` runs one tick now instead of waiting for the timer. */
   kpiScheduler: Server['kpiScheduler'];
+  /** Runs the live state's minute prune now. */
+  pruneLiveState: Server['pruneLiveState'];
   /** Calls the API with the admin key unless `key` is given (null = no key). */
   call<T = any>(method: string, path: string, body?: unknown, options?: { key?: string | null; headers?: Record<string, string> }): Promise<Response<T>>;
   close(): Promise<void>;
@@ -51,6 +53,7 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
     clickWriter: server.clickWriter,
     conversionWriter: server.conversionWriter,
     kpiScheduler: server.kpiScheduler,
+    pruneLiveState: server.pruneLiveState,
     async call(method, route, body, callOptions = {}) {
       const key = callOptions.key === undefined ? ADMIN_KEY : callOptions.key;
       const headers: Record<string, string> = { ...callOptions.headers };

@@ -36,22 +36,24 @@ function addTotals(state: MemoryLiveState, snapshot: Snapshot, total: HistoryTot
 }
 
 /**
- * Remembers the visitors of every offer's clicks inside its duplicate window. The clicks are read
- * once for all offers, by time, an hour at a time (so memory holds one hour's rows, not a window's),
- * back to the start of the widest window: clicks carry no per-offer index, which would cost every
- * group commit one more page write per distinct offer in the batch.
+ * Remembers the visitors of the offers' clicks inside each one's duplicate window (every offer's,
+ * or only those of `only`). The clicks are read once for all offers, by time, an hour at a time (so
+ * memory holds one hour's rows, not a window's), back to the start of the widest window: clicks
+ * carry no per-offer index, which would cost every group commit one more page write per distinct
+ * offer in the batch.
  */
-async function rebuildVisitorMemory(state: MemoryLiveState, history: LiveHistoryReader, snapshot: Snapshot, nowMs: number): Promise<void> {
-  if (snapshot.offers.size === 0) return;
+async function rememberVisitors(state: MemoryLiveState, history: LiveHistoryReader, snapshot: Snapshot, nowMs: number, only?: ReadonlySet<number>): Promise<void> {
+  const offers = [...snapshot.offers.values()].filter((offer) => only === undefined || only.has(offer.id));
+  if (offers.length === 0) return;
   const windowStart = (offer: OfferView) => nowMs - offer.duplicateFilter.windowHours * HOUR_MS;
   let earliest = nowMs;
-  for (const offer of snapshot.offers.values()) earliest = Math.min(earliest, windowStart(offer));
+  for (const offer of offers) earliest = Math.min(earliest, windowStart(offer));
   for (let from = earliest; ; from += HOUR_MS) {
     // The last slice has no upper bound, as a click stamped a moment ahead of this clock still counts.
     const last = from + HOUR_MS > nowMs;
     const rows = await history.visitorsBetween(new Date(from).toISOString(), last ? null : new Date(from + HOUR_MS).toISOString());
     for (const row of rows) {
-      const offer = snapshot.offers.get(row.offerId);
+      const offer = only === undefined || only.has(row.offerId) ? snapshot.offers.get(row.offerId) : undefined;
       const atMs = Date.parse(row.time);
       if (offer === undefined || atMs < windowStart(offer)) continue;
       const key = rememberedKey(offer.duplicateFilter.identifier, factsOf(row));
@@ -59,6 +61,22 @@ async function rebuildVisitorMemory(state: MemoryLiveState, history: LiveHistory
     }
     if (last) return;
   }
+}
+
+/**
+ * After a configuration change: the offers whose duplicate memory no longer covers what their
+ * filter asks (a longer window reaches visitors already pruned; another identifier needs keys of
+ * its kind) have their window read again, so the change acts at once as it would after a restart.
+ */
+export async function refreshVisitorMemory(state: MemoryLiveState, history: LiveHistoryReader, previous: Snapshot, next: Snapshot, nowMs: number): Promise<void> {
+  const stale = new Set<number>();
+  for (const offer of next.offers.values()) {
+    const before = previous.offers.get(offer.id)?.duplicateFilter;
+    if (before === undefined) continue;
+    const after = offer.duplicateFilter;
+    if (after.windowHours > before.windowHours || after.identifier !== before.identifier) stale.add(offer.id);
+  }
+  if (stale.size > 0) await rememberVisitors(state, history, next, nowMs, stale);
 }
 
 /**
@@ -81,7 +99,7 @@ export async function rebuildLiveState(state: MemoryLiveState, history: LiveHist
   for (const bucket of await history.bucketsSince(since)) {
     addTotals(state, snapshot, bucket, Date.parse(`${bucket.minute}:00.000Z`), 'calendar', current);
   }
-  await rebuildVisitorMemory(state, history, snapshot, nowMs);
+  await rememberVisitors(state, history, snapshot, nowMs);
   for (const row of await history.convertedVisitors()) state.markConverted(row.offerId, factsOf(row));
   // Soft caps are not marked as notified here: whether a period's notification was stored is in the
   // store alone (a cap lowered below its use, or a crash before the insert, leaves none), and its
