@@ -50,7 +50,15 @@ export function isCidr(value: string): boolean {
   if (family === 0) return false;
   if (prefix === undefined) return true;
   if (!/^\d{1,3}$/.test(prefix)) return false;
+  // An IPv4-mapped network is an IPv4 one, so its prefix covers at least the 96 mapping bits.
+  if (family === 6 && Number(prefix) < 96 && isIpv4Mapped(address)) return false;
   return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** Whether an IPv6 address is IPv4-mapped, in any notation (the URL parser writes it one way). */
+function isIpv4Mapped(address: string): boolean {
+  const bare = address.split('%')[0] ?? '';
+  return /^\[::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}\]$/.test(new URL(`http://[${bare}]`).hostname);
 }
 
 /** A dotted version such as `14`, `14.2` or `10.0.19045`. */

@@ -14,8 +14,6 @@ export interface IpNetwork extends IpAddress {
   readonly prefix: number;
 }
 
-const MAPPED_V4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
-
 function v4Word(text: string): number {
   return text.split('.').reduce((word, octet) => ((word << 8) | Number(octet)) >>> 0, 0);
 }
@@ -39,15 +37,19 @@ function v6Groups(text: string): number[] {
   return [...left, ...new Array<number>(Math.max(0, zeros)).fill(0), ...right, ...tail];
 }
 
-/** Parses an IPv4 or IPv6 address (IPv4-mapped IPv6 becomes IPv4); null if it is neither. */
+/**
+ * Parses an IPv4 or IPv6 address; null if it is neither. IPv4-mapped IPv6 becomes IPv4 however it
+ * is written (`::ffff:8.8.8.8`, `::ffff:808:808`, `0:0:0:0:0:ffff:808:808`): it is the same visitor.
+ */
 export function parseIp(text: string | null): IpAddress | null {
   if (text === null) return null;
-  const address = (MAPPED_V4.exec(text)?.[1] ?? text).split('%')[0] ?? '';
+  const address = text.split('%')[0] ?? '';
   const family = net.isIP(address);
   if (family === 4) return { family: 4, words: [v4Word(address)] };
   if (family !== 6) return null;
   const groups = v6Groups(address);
   const words = [0, 1, 2, 3].map((k) => (((groups[2 * k] ?? 0) << 16) | (groups[2 * k + 1] ?? 0)) >>> 0);
+  if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) return { family: 4, words: [words[3] ?? 0] };
   return { family: 6, words };
 }
 

@@ -65,6 +65,7 @@ const cases: Case[] = [
   { name: 'money with five decimals', path: () => '/api/v1/offers', body: () => ({ ...offer(), payout: { type: 'fixed', value: 1.23456 } }), status: 400, code: 'validation_failed', detail: 'payout.value' },
   { name: 'negative payout', path: () => '/api/v1/offers', body: () => ({ ...offer(), payout: { type: 'fixed', value: -1 } }), status: 400, code: 'validation_failed', detail: 'payout.value' },
   { name: 'unknown advertiser', path: () => '/api/v1/offers', body: () => ({ ...offer(), advertiser_id: 999999 }), status: 400, code: 'validation_failed', detail: 'advertiser_id' },
+  { name: 'an IPv4-mapped network shorter than the mapping', path: () => '/api/v1/offers', body: () => ({ ...offer(), ruleset: { rules: [{ dimension: 'ip', op: 'exclude', values: ['::ffff:1.2.3.4/64'] }] } }), status: 400, code: 'validation_failed', detail: 'ruleset.rules[0].values[0]' },
   { name: 'malformed CIDR in a ruleset', path: () => '/api/v1/offers', body: () => ({ ...offer(), ruleset: { rules: [{ dimension: 'ip', op: 'include', values: ['10.0.0.0/33'] }] } }), status: 400, code: 'validation_failed', detail: 'ruleset.rules[0].values[0]' },
   // Visitors are parsed to SPEC §6's canonical values: any other value could never match.
   { name: 'an os that visitors are never parsed to', path: () => '/api/v1/offers', body: () => ({ ...offer(), ruleset: { rules: [{ dimension: 'os', op: 'include', values: ['iOS', 'iPadOS'] }] } }), status: 400, code: 'validation_failed', detail: 'ruleset.rules[0].values[1]' },

@@ -11,7 +11,7 @@ describe('geo lookup over the bundled DB-IP country database', () => {
 
   // Expected countries are what the bundled database says (DB-IP places 2001:4860:4860::8888 in CA).
   it.each([
-    ['8.8.8.8', 'US'], ['81.2.69.142', 'GB'], ['5.9.0.1', 'DE'], ['::ffff:8.8.8.8', 'US'],
+    ['8.8.8.8', 'US'], ['81.2.69.142', 'GB'], ['5.9.0.1', 'DE'], ['::ffff:8.8.8.8', 'US'], ['::ffff:808:808', 'US'],
     ['2a00:1450:4001::1', 'DE'], ['2001:4860:4860::8888', 'CA'],
   ])('%s resolves to %s', (ip, country) => {
     expect(geo.lookup(ip).country).toBe(country);

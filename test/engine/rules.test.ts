@@ -73,6 +73,11 @@ describe('targeting rules (SPEC §6)', () => {
     expect(verdict(only(rule('ip', 'include', '203.0.113.0/24')))).toBeNull();
     expect(verdict(only(rule('ip', 'include', '198.51.100.0/24')))).toBe(13);
     expect(verdict(only(rule('ip', 'include', '203.0.113.0/24')), context({ ip: '::ffff:203.0.113.9' }))).toBeNull();
+    // Mapped addresses and networks in hex or in full are the same IPv4 ones.
+    expect(verdict(only(rule('ip', 'include', '203.0.113.0/24')), context({ ip: '::ffff:cb00:7109' }))).toBeNull();
+    expect(verdict(only(rule('ip', 'include', '203.0.113.0/24')), context({ ip: '0:0:0:0:0:ffff:cb00:7109' }))).toBeNull();
+    expect(verdict(only(rule('ip', 'include', '::ffff:cb00:7100/120')), context({ ip: '203.0.113.9' }))).toBeNull();
+    expect(verdict(only(rule('ip', 'exclude', '::ffff:cb00:7100/120')), context({ ip: '203.0.113.9' }))).toBe(13);
     expect(verdict(only(rule('ip', 'include', '2001:db8::/32')), context({ ip: '2001:db8:1::5' }))).toBeNull();
     expect(verdict(only(rule('ip', 'exclude', '2001:db8::/32')), context({ ip: '2001:db8:1::5' }))).toBe(13);
     expect(verdict(only(rule('ip', 'include', '2001:db8::/32')), context({ ip: '2001:db9::1' }))).toBe(13);
