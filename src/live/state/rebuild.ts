@@ -35,48 +35,61 @@ function addTotals(state: MemoryLiveState, snapshot: Snapshot, total: HistoryTot
   }
 }
 
+/** The stretch of an offer's clicks to remember: from `fromMs` up to `untilMs` (null: up to now and beyond). */
+interface Stretch {
+  fromMs: number;
+  untilMs: number | null;
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
- * Remembers the visitors of the offers' clicks inside each one's duplicate window (every offer's,
- * or only those of `only`). The clicks are read once for all offers, by time, an hour at a time (so
- * memory holds one hour's rows, not a window's), back to the start of the widest window: clicks
- * carry no per-offer index, which would cost every group commit one more page write per distinct
- * offer in the batch.
+ * Remembers the visitors of the clicks in each offer's stretch (`stretches`: offer id → stretch).
+ * The clicks are read once for all offers, by time, an hour at a time (so memory holds one hour's
+ * rows, not a window's), back to the earliest start: clicks carry no per-offer index, which would
+ * cost every group commit one more page write per distinct offer in the batch. Each hour's read is
+ * synchronous on the main connection, so the event loop gets a turn between hours: a re-read while
+ * the server runs must not hold up the clicks meanwhile.
  */
-async function rememberVisitors(state: MemoryLiveState, history: LiveHistoryReader, snapshot: Snapshot, nowMs: number, only?: ReadonlySet<number>): Promise<void> {
-  const offers = [...snapshot.offers.values()].filter((offer) => only === undefined || only.has(offer.id));
-  if (offers.length === 0) return;
-  const windowStart = (offer: OfferView) => nowMs - offer.duplicateFilter.windowHours * HOUR_MS;
-  let earliest = nowMs;
-  for (const offer of offers) earliest = Math.min(earliest, windowStart(offer));
+async function rememberVisitors(state: MemoryLiveState, history: LiveHistoryReader, snapshot: Snapshot, nowMs: number, stretches: ReadonlyMap<number, Stretch>): Promise<void> {
+  if (stretches.size === 0) return;
+  const earliest = Math.min(...[...stretches.values()].map((s) => s.fromMs));
+  const latest = [...stretches.values()].some((s) => s.untilMs === null) ? nowMs : Math.max(...[...stretches.values()].map((s) => s.untilMs ?? nowMs));
   for (let from = earliest; ; from += HOUR_MS) {
     // The last slice has no upper bound, as a click stamped a moment ahead of this clock still counts.
-    const last = from + HOUR_MS > nowMs;
+    const last = from + HOUR_MS > latest;
     const rows = await history.visitorsBetween(new Date(from).toISOString(), last ? null : new Date(from + HOUR_MS).toISOString());
     for (const row of rows) {
-      const offer = only === undefined || only.has(row.offerId) ? snapshot.offers.get(row.offerId) : undefined;
+      const stretch = stretches.get(row.offerId);
+      const offer = snapshot.offers.get(row.offerId);
       const atMs = Date.parse(row.time);
-      if (offer === undefined || atMs < windowStart(offer)) continue;
+      if (stretch === undefined || offer === undefined || atMs < stretch.fromMs || (stretch.untilMs !== null && atMs >= stretch.untilMs)) continue;
       const key = rememberedKey(offer.duplicateFilter.identifier, factsOf(row));
       if (key !== null) state.rememberVisitor(offer.id, key, atMs);
     }
     if (last) return;
+    await nextTurn();
   }
 }
 
+const windowStartMs = (offer: OfferView, nowMs: number) => nowMs - offer.duplicateFilter.windowHours * HOUR_MS;
+
 /**
  * After a configuration change: the offers whose duplicate memory no longer covers what their
- * filter asks (a longer window reaches visitors already pruned; another identifier needs keys of
- * its kind) have their window read again, so the change acts at once as it would after a restart.
+ * filter asks have that part read again, so the change acts at once as it would after a restart. A
+ * longer window needs the visitors of its older part, which memory has already pruned (the part the
+ * old window covered is still held); another identifier needs the whole window, keyed by its kind.
  */
 export async function refreshVisitorMemory(state: MemoryLiveState, history: LiveHistoryReader, previous: Snapshot, next: Snapshot, nowMs: number): Promise<void> {
-  const stale = new Set<number>();
+  const stretches = new Map<number, Stretch>();
   for (const offer of next.offers.values()) {
-    const before = previous.offers.get(offer.id)?.duplicateFilter;
+    const before = previous.offers.get(offer.id);
     if (before === undefined) continue;
-    const after = offer.duplicateFilter;
-    if (after.windowHours > before.windowHours || after.identifier !== before.identifier) stale.add(offer.id);
+    const fromMs = windowStartMs(offer, nowMs);
+    if (offer.duplicateFilter.identifier !== before.duplicateFilter.identifier) stretches.set(offer.id, { fromMs, untilMs: null });
+    else if (offer.duplicateFilter.windowHours > before.duplicateFilter.windowHours) stretches.set(offer.id, { fromMs, untilMs: windowStartMs(before, nowMs) });
   }
-  if (stale.size > 0) await rememberVisitors(state, history, next, nowMs, stale);
+  await rememberVisitors(state, history, next, nowMs, stretches);
 }
 
 /**
@@ -99,7 +112,8 @@ export async function rebuildLiveState(state: MemoryLiveState, history: LiveHist
   for (const bucket of await history.bucketsSince(since)) {
     addTotals(state, snapshot, bucket, Date.parse(`${bucket.minute}:00.000Z`), 'calendar', current);
   }
-  await rememberVisitors(state, history, snapshot, nowMs);
+  const everyWindow = new Map([...snapshot.offers.values()].map((offer) => [offer.id, { fromMs: windowStartMs(offer, nowMs), untilMs: null }]));
+  await rememberVisitors(state, history, snapshot, nowMs, everyWindow);
   for (const row of await history.convertedVisitors()) state.markConverted(row.offerId, factsOf(row));
   // Soft caps are not marked as notified here: whether a period's notification was stored is in the
   // store alone (a cap lowered below its use, or a crash before the insert, leaves none), and its
