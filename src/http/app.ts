@@ -13,6 +13,7 @@ import type { ConversionWriter } from '../ports/conversion-writer.js';
 import type { LiveState } from '../ports/live-state.js';
 import type { Store } from '../ports/store.js';
 import { registerAdvertisers } from './api/advertisers.js';
+import { clientIp } from './client-ip.js';
 import { registerClicks } from './api/clicks.js';
 import { registerConversions } from './api/conversions.js';
 import type { ApiDeps, EngineDeps } from './api/deps.js';
@@ -73,7 +74,25 @@ function answerUnroutable(_path: string, req: IncomingMessage, res: ServerRespon
 }
 
 /** A postback's shared secret, as a query parameter: never written to a log line. */
-const SECRET_PARAMETER = /([?&]verification_token=)[^&#]*/gi;
+const SECRET_PARAMETER = 'verification_token';
+
+/** A query parameter's name as the query parser reads it (`verification%5Ftoken` is the same name). */
+function parameterName(pair: string): string {
+  const name = pair.split('=', 1)[0] ?? '';
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
+}
+
+/** The URL with the value of every secret parameter masked, however its name is spelt. */
+function redactedUrl(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const pairs = url.slice(at + 1).split('&').map((pair) => (parameterName(pair) === SECRET_PARAMETER ? `${pair.split('=', 1)[0]}=[redacted]` : pair));
+  return `${url.slice(0, at)}?${pairs.join('&')}`;
+}
 
 /**
  * How a request appears in log lines: Fastify's fields, with secrets in the URL masked. At debug
@@ -83,9 +102,9 @@ const SECRET_PARAMETER = /([?&]verification_token=)[^&#]*/gi;
 function loggedRequest(request: FastifyRequest): Record<string, unknown> {
   return {
     method: request.method,
-    url: request.url.replace(SECRET_PARAMETER, '$1[redacted]'),
+    url: redactedUrl(request.url),
     host: request.host,
-    remoteAddress: request.ip,
+    remoteAddress: clientIp(request),
     remotePort: request.socket?.remotePort,
   };
 }
@@ -168,6 +187,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(rateLimit, {
         max: config.apiRateLimitPerMinute,
         timeWindow: 60_000,
+        // One budget per client, however many connections (and so source ports) its proxy reports.
+        keyGenerator: (request) => clientIp(request) ?? request.ip,
         errorResponseBuilder: (_request, context) =>
           new AppError('rate_limited', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),
       });

@@ -22,3 +22,20 @@ describe('API rate limit', () => {
     for (let i = 0; i < 10; i++) expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 });
+
+describe('API rate limit behind a trusted proxy that appends the client port', () => {
+  let proxied: TestServer;
+  beforeAll(async () => {
+    proxied = await startServer({ env: { API_RATE_LIMIT_PER_MINUTE: '3', TRUST_PROXY: '127.0.0.1' } });
+  });
+  afterAll(async () => proxied.close());
+
+  it('gives one client one budget across its connections, and another client its own', async () => {
+    const from = async (address: string) => (await proxied.call('GET', '/api/v1/advertisers', undefined, { key: null, headers: { 'x-forwarded-for': address } })).status;
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push(await from(`203.0.113.7:${40000 + i}`));
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    expect(await from('203.0.113.8:40000')).toBe(401);
+  });
+});
+
