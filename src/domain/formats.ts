@@ -92,7 +92,7 @@ export const customFormats: Readonly<Record<string, (value: string) => boolean>>
 /** What a value of each format must look like, in the words an error message gives a user. */
 export const FORMAT_HINTS: Readonly<Record<string, string>> = {
   'date-time': 'must be a date-time with a time zone, e.g. 2026-03-07T12:00:00Z',
-  'http-url': 'must be an absolute http or https URL',
+  'http-url': 'must be an absolute http or https URL without spaces or control characters (percent-encode them)',
   'iana-timezone': 'must be an IANA time zone, e.g. Europe/Berlin',
   'host-port': 'must be a lower-case host name, optionally with :port, e.g. clicks.example.com',
   cidr: 'must be an IPv4 or IPv6 address or CIDR network',

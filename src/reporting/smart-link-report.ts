@@ -31,7 +31,20 @@ export interface SmartLinkReport {
   kpi_runs: KpiRun[];
 }
 
-export const entryColumns = (viewer: Viewer) => ENTRY_COLUMNS.filter((c) => viewer.admin || !ADMIN_ONLY.has(c));
+const entryColumns = (viewer: Viewer) => ENTRY_COLUMNS.filter((c) => viewer.admin || !ADMIN_ONLY.has(c));
+
+/**
+ * The report as one table, for CSV: the entry rows (outcome `routed`), then the catch-all and
+ * fail-traffic rows, so the file's money adds up to the link's totals as the JSON does.
+ */
+export function csvTable(report: SmartLinkReport, viewer: Viewer): { header: string[]; rows: Record<string, string | number | null>[] } {
+  const header = ['outcome', ...entryColumns(viewer)];
+  const rows: Record<string, string | number | null>[] = [
+    ...report.entries.map((row) => ({ outcome: 'routed', ...row })),
+    ...report.fallbacks.map((row) => ({ entry_id: null, ...row })),
+  ];
+  return { header, rows: rows.map((row) => Object.fromEntries(header.map((c) => [c, row[c] ?? null]))) };
+}
 /** The figures of a row, without its keys. */
 const FIGURES = ENTRY_COLUMNS.slice(3);
 const FALLBACK_OUTCOMES: ReadonlySet<string> = new Set<ClickOutcome>(['catch_all', 'fail_traffic']);

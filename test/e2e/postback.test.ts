@@ -145,6 +145,12 @@ describe('attribution and money', () => {
     expect(report.entries).toEqual([]);
     expect(report.fallbacks).toEqual([expect.objectContaining({ outcome: 'catch_all', offer_id: catchAll.id, offer_name: 'Catch-all', clicks: 1, conversions: 1, revenue: 5, payout: 2, profit: 3 })]);
     expect(report.totals).toMatchObject({ clicks: 1, conversions: 1, revenue: 5, payout: 2 });
+    // The CSV export holds the same money: its rows add up to the totals.
+    const csv = String((await server.call('GET', `/api/v1/smart-links/${link.id}/report?format=csv`)).body).trim().split('\n').map((line) => line.split(','));
+    const [header, ...rows] = csv;
+    expect(header?.[0]).toBe('outcome');
+    const sum = (column: string) => rows.reduce((total, row) => total + Number(row[header?.indexOf(column) ?? -1] || 0), 0);
+    expect([sum('clicks'), sum('conversions'), sum('revenue'), sum('payout')]).toEqual([1, 1, 5, 2]);
   });
 
   it('a JSON null is an absent field, as an empty form value is: the query value stands and the conversion is stored', async () => {

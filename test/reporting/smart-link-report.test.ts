@@ -63,8 +63,12 @@ describe('GET /api/v1/smart-links/:id/report', () => {
     expect(res.body.entries[0]).not.toHaveProperty('revenue');
     const csv = await server.call('GET', `/api/v1/smart-links/${ids.main}/report?from=2026-03-07&to=2026-03-08&format=csv`, undefined, { key: keyB });
     const [header, ...lines] = parseCsv(String(csv.body));
-    expect(header).toEqual(Object.keys(res.body.entries[0]));
-    expect(lines).toEqual(res.body.entries.map((r: Row) => Object.values(r).map((v) => (v === null ? '' : String(v)))));
+    expect(header).toEqual(['outcome', ...Object.keys(res.body.entries[0])]);
+    const cell = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+    expect(lines).toEqual([
+      ...res.body.entries.map((r: Row) => ['routed', ...Object.values(r).map(cell)]),
+      ...res.body.fallbacks.map((r: Row) => header!.map((c) => cell(r[c]))),
+    ]);
   });
 });
 

@@ -6,7 +6,7 @@ import { csvStream, wantsCsv } from '../../reporting/csv.js';
 import { resolveRange } from '../../reporting/report-range.js';
 import { parseReportRequest, type RawReportQuery, type Viewer } from '../../reporting/report-request.js';
 import { runReport } from '../../reporting/run-report.js';
-import { entryColumns, runSmartLinkReport } from '../../reporting/smart-link-report.js';
+import { csvTable, runSmartLinkReport } from '../../reporting/smart-link-report.js';
 import type { ApiDeps } from './deps.js';
 import { presentKpiRun } from './kpi-present.js';
 import { found, principalOf } from './helpers.js';
@@ -80,7 +80,10 @@ export function registerReports(app: FastifyInstance, deps: ApiDeps): void {
         return rows.map(presentKpiRun);
       };
       const report = await runSmartLinkReport(deps.store.reports, id, range, timeZone, viewer, kpiRuns);
-      if (wantsCsv(query.format, request.headers.accept)) return sendCsv(reply, `smart-link-${id}`, entryColumns(viewer), report.entries);
+      if (wantsCsv(query.format, request.headers.accept)) {
+        const table = csvTable(report, viewer);
+        return sendCsv(reply, `smart-link-${id}`, table.header, table.rows);
+      }
       return report;
     },
   });
