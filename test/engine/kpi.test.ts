@@ -96,6 +96,17 @@ describe('KPI ranking (the reference behaviour)', () => {
     expect(result.model).toEqual({ algorithm: 'ranking', order: [2, 1] });
   });
 
+  it('scores equal money per click equally, so the tie goes to the entry with more clicks', () => {
+    // 0.30 over 3 clicks and 0.10 over 1 click are both exactly 0.10 per click.
+    for (const metric of ['rpc', 'revenue', 'profit'] as const) {
+      const result = runKpi(input({ metric, algorithm: 'ranking', collection_threshold: 0 }, [
+        stats(2, 1, 1, { revenueMicros: 100_000 }), stats(1, 3, 3, { revenueMicros: 300_000 }),
+      ]));
+      expect(result.entries.map((e) => e.metric_value)).toEqual([0.1, 0.1]);
+      expect(result.model).toEqual({ algorithm: 'ranking', order: [1, 2] });
+    }
+  });
+
   it('puts entries without clicks in the window after the scored ones, in priority order', () => {
     const run = input({ metric: 'cvr', algorithm: 'ranking', collection_threshold: 0 }, [stats(3, 100, 1)]);
     const entries = [{ id: 1, routingValue: 5, position: 0 }, { id: 2, routingValue: 1, position: 1 }, { id: 3, routingValue: 9, position: 2 }];

@@ -12,30 +12,36 @@ export const rateScale = (metric: KpiMetric): number => (metric === 'cvr' || met
 export const successes = (metric: KpiMetric, stats: Outcomes): number =>
   metric === 'evr' ? stats.events : stats.conversions;
 
-/** The money a metric adds up, in currency units. */
-export function valueOf(metric: KpiMetric, stats: Outcomes): number {
+/** The money a metric adds up, in micros (exact integers). */
+function valueMicrosOf(metric: KpiMetric, stats: Outcomes): number {
   switch (metric) {
     case 'revenue':
     case 'rpc':
-      return stats.revenueMicros / MICROS;
+      return stats.revenueMicros;
     case 'payout':
     case 'epc':
-      return stats.payoutMicros / MICROS;
+      return stats.payoutMicros;
     case 'profit':
-      return (stats.revenueMicros - stats.payoutMicros) / MICROS;
+      return stats.revenueMicros - stats.payoutMicros;
     default:
       return 0;
   }
 }
 
+/** The money a metric adds up, in currency units. */
+export const valueOf = (metric: KpiMetric, stats: Outcomes): number => valueMicrosOf(metric, stats) / MICROS;
+
 /**
  * The metric per click (SPEC §5, research §6.2): rates in percent, absolute metrics divided by
- * clicks so that the entry already receiving traffic does not win on volume alone. Null without clicks.
+ * clicks so that the entry already receiving traffic does not win on volume alone. Null without
+ * clicks. One division of exact integers, so equal ratios give equal numbers: 0.30 over 3 clicks
+ * and 0.10 over 1 both make 0.1, and a tie stays a tie (dividing a rounded 0.3 by 3 made
+ * 0.09999999999999999, which lost it).
  */
 export function metricPerClick(metric: KpiMetric, stats: Outcomes): number | null {
   if (stats.clicks <= 0) return null;
-  if (isRateMetric(metric)) return (successes(metric, stats) / stats.clicks) * rateScale(metric);
-  return valueOf(metric, stats) / stats.clicks;
+  if (isRateMetric(metric)) return (successes(metric, stats) * rateScale(metric)) / stats.clicks;
+  return valueMicrosOf(metric, stats) / (stats.clicks * MICROS);
 }
 
 /** With a goal the best entry is the closest to it; without, the highest. */
