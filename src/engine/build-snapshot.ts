@@ -94,11 +94,17 @@ function offerUrlView(url: OfferUrlRecord): OfferUrlView {
   };
 }
 
+/**
+ * The goal in force: a goal of 0 is no goal, as on the reference platform, whose API sends 0 for
+ * "none"; steering to a metric of 0 would send every click to the entry that converts least.
+ */
+export const goalOf = (settings: Pick<KpiSettings, 'goal'>): number | null => (settings.goal ? settings.goal : null);
+
 /** KPI settings with the schema's defaults applied (SPEC §5). */
 export function kpiSettingsView(settings: KpiSettings): KpiSettingsView {
   return {
     metric: settings.metric,
-    goal: settings.goal ?? null,
+    goal: goalOf(settings),
     runFrequencyHours: settings.run_frequency_hours ?? 24,
     lookbackHours: settings.lookback_hours ?? 24,
     collectionThreshold: settings.collection_threshold ?? 1000,

@@ -1,5 +1,6 @@
 import type { KpiResetReason } from '../domain/kpi.js';
 import type { SmartLinkRecord } from '../domain/records.js';
+import { goalOf } from '../engine/index.js';
 
 type LinkFacts = Pick<SmartLinkRecord, 'routing' | 'kpi' | 'entries'>;
 
@@ -25,6 +26,6 @@ export function kpiResetReason(before: LinkFacts | undefined, after: LinkFacts):
   if (before.routing !== 'kpi' || before.kpi === null) return 'routing_changed';
   if (!sameEntries(before.entries, after.entries)) return 'entries_changed';
   if (before.kpi.metric !== after.kpi.metric) return 'metric_changed';
-  if ((before.kpi.goal ?? null) !== (after.kpi.goal ?? null)) return 'goal_changed';
+  if (goalOf(before.kpi) !== goalOf(after.kpi)) return 'goal_changed';
   return null;
 }

@@ -78,6 +78,11 @@ describe('KPI ranking (the reference behaviour)', () => {
     expect(result.model).toEqual({ algorithm: 'ranking', order: [1, 3, 2] });
   });
 
+  it('a goal of 0 is no goal (the reference API sends 0 for none): the highest wins, not the lowest', () => {
+    const result = runKpi(input({ metric: 'cvr', algorithm: 'ranking', goal: 0, collection_threshold: 1000 }, worked));
+    expect(result.model).toEqual({ algorithm: 'ranking', order: [2, 1, 3] });
+  });
+
   it('is a waterfall at click time: the winner takes every click it is eligible for, the next one the rest', () => {
     const settings: KpiSettings = { metric: 'cvr', algorithm: 'ranking' };
     const snapshot = kpiSnapshot(settings, { algorithm: 'ranking', order: [2, 1, 3] }, 3, { 2: { ruleset: usOnly } });

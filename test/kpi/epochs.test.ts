@@ -88,6 +88,8 @@ describe('KPI epochs', () => {
     await patch(link.id, { kpi: { ...KPI, lookback_hours: 48, run_frequency_hours: 6, collection_threshold: 50 } });
     await patch(link.id, { name: 'renamed', status: 'paused' });
     await patch(link.id, { status: 'active' });
+    // A goal of 0 is no goal, so it changes nothing.
+    await patch(link.id, { kpi: { ...KPI, lookback_hours: 48, run_frequency_hours: 6, collection_threshold: 50, goal: 0 } });
     const s = await state(link.id);
     expect(s).toMatchObject({ epoch: 1, phase: 'optimising', model_run_id: runId });
     expect(await resets(link.id)).toEqual([[1, 'created']]);

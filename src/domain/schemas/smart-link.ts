@@ -9,7 +9,7 @@ export const KPI_METRICS = ['cvr', 'evr', 'conversions', 'revenue', 'payout', 'p
 export const KpiSettings = Type.Object(
   {
     metric: StringEnum(KPI_METRICS),
-    goal: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1e12 }), Type.Null()])),
+    goal: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1e12 }), Type.Null()], { description: 'Steer toward the entry whose metric is closest to this (rates in percent); null or 0 = no goal, the highest wins.' })),
     run_frequency_hours: Type.Optional(IntegerEnum([1, 3, 6, 12, 24], { default: 24 })),
     lookback_hours: Type.Optional(IntegerEnum([12, 24, 48], { default: 24 })),
     collection_threshold: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, default: 1000 })),
