@@ -168,6 +168,16 @@ describe('KPI collection phase and run bookkeeping', () => {
     }
   });
 
+  it('the threshold gates only the first model: raised on an optimising link, the next run still optimises', () => {
+    for (const algorithm of ['ranking', 'thompson'] as const) {
+      const first = runKpi(input({ metric: 'cvr', algorithm, collection_threshold: 100 }, [stats(1, 80, 2), stats(2, 80, 6)]));
+      expect(first.phase, algorithm).toBe('optimising');
+      // The threshold is raised past the epoch's 160 + 20 clicks.
+      const next = runKpi(input({ metric: 'cvr', algorithm, collection_threshold: 5000 }, [stats(1, 90, 2), stats(2, 90, 7)], { previous: first.model }));
+      expect(next, algorithm).toMatchObject({ phase: 'optimising', keptPrevious: false, winnerEntryId: 2 });
+    }
+  });
+
   it('is deterministic: the same window gives the same run record', () => {
     const run = input({ metric: 'revenue', collection_threshold: 0 }, [
       stats(1, 900, 20, { revenueMicros: 200_000_000 }), stats(2, 700, 9, { revenueMicros: 150_000_000 }),

@@ -85,7 +85,7 @@ function thompsonRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>)
 
 /**
  * What a run does with its input: `collect` while the epoch has fewer clicks than the collection
- * threshold (no model, weight routing), `keep` what is in force when the window holds no clicks
+ * threshold and no model yet (weight routing), `keep` what is in force when the window holds no clicks
  * (nothing new was learnt), otherwise `compute` a new model. The scheduler asks it before reading
  * what only a computed model needs.
  *
@@ -95,7 +95,9 @@ function thompsonRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>)
  * never get a click to be scored on.
  */
 export function runStep(input: Pick<KpiRunInput, 'settings' | 'clicksInEpoch' | 'stats' | 'previous'>): 'collect' | 'keep' | 'compute' {
-  if (input.clicksInEpoch < input.settings.collectionThreshold) return 'collect';
+  // The threshold gates the epoch's first model only: raising it on an optimising link is no reset,
+  // and must not send the link back to weight routing at its next run.
+  if (input.previous === null && input.clicksInEpoch < input.settings.collectionThreshold) return 'collect';
   if (input.stats.every((s) => s.clicks === 0)) return input.previous === null ? 'collect' : 'keep';
   return 'compute';
 }
@@ -103,7 +105,8 @@ export function runStep(input: Pick<KpiRunInput, 'settings' | 'clicksInEpoch' | 
 /**
  * One KPI run (SPEC §5): from the window's per-entry traffic to the model clicks are routed with
  * next. Pure and deterministic, so the scheduler, explain and the simulator share it.
- * - While the epoch has fewer clicks than the collection threshold there is no model (weight routing).
+ * - Until the epoch has as many clicks as the collection threshold there is no model (weight routing);
+ *   once it has one, a raised threshold does not take it away.
  * - A window without clicks keeps what is in force, the previous model or weight routing: nothing
  *   new was learnt.
  * - `ranking` orders entries by their metric per click (winner first, a fallback waterfall);
