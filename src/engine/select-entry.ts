@@ -105,7 +105,8 @@ function selectBySampling(scope: RouteScope, link: SmartLinkView, plan: Extract<
 function selectByKpi(scope: RouteScope, link: SmartLinkView, kpi: KpiLinkView, plan: KpiPlan): EntrySelection {
   const trace: KpiTrace = {
     phase: plan.kind === 'collecting' ? 'collecting' : 'optimising',
-    algorithm: kpi.settings.algorithm,
+    // The model in force decides, which until the next run may be of the algorithm set before.
+    algorithm: plan.kind === 'collecting' ? kpi.settings.algorithm : plan.kind,
     epoch: kpi.epoch,
     run_id: plan.kind === 'collecting' ? null : kpi.runId,
     samples: [],

@@ -144,7 +144,8 @@ export function runRecordOf(
     slot_at: iso(subject.slotMs),
     window_from: prepared.windowFrom,
     window_to: prepared.windowTo,
-    algorithm: settings.algorithm,
+    // A kept model may be of the algorithm set before; the line names the one that routes.
+    algorithm: result.model?.algorithm ?? settings.algorithm,
     metric: settings.metric,
     goal: settings.goal,
     phase: result.phase,

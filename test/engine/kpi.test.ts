@@ -198,6 +198,15 @@ describe('KPI thompson', () => {
     expect((counts.get(1) ?? 0) / 10_000).toBeGreaterThan(0.9);
   });
 
+  it('the trace names the algorithm of the model in force, which may predate a switch of the setting', () => {
+    const model = runKpi(input({ metric: 'cvr', algorithm: 'thompson', collection_threshold: 0 }, clearWinner)).model;
+    // Switched to ranking; the thompson model routes until the next run.
+    const snapshot = kpiSnapshot({ metric: 'cvr', algorithm: 'ranking', collection_threshold: 0 }, model, 4);
+    const decision = decide(snapshot, 1, 1, US, allClear, seededRng(3), { traceAll: true });
+    expect(decision?.trace.kpi).toMatchObject({ phase: 'optimising', algorithm: 'thompson' });
+    expect(decision?.trace.kpi?.samples).toHaveLength(4);
+  });
+
   it('never routes a click to an entry the visitor is not eligible for, however good its posterior', () => {
     const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', collection_threshold: 0 };
     const model = runKpi(input(settings, clearWinner)).model;
