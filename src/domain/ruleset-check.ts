@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import countriesAndTimezones from 'countries-and-timezones';
 import { BROWSER_FAMILIES, DEVICE_TYPES, OPERATING_SYSTEMS } from './click.js';
 import type { ErrorDetail } from './errors.js';
 import { isCidr } from './formats.js';
@@ -7,6 +8,15 @@ import { compareVersions, parseVersion } from './version.js';
 
 const COUNTRY = /^[A-Za-z]{2}$/;
 const LANGUAGE = /^[A-Za-z]{2}$/;
+/**
+ * The country codes a visitor can be placed in: ISO 3166-1 alpha-2, plus Kosovo's XK, which geo
+ * databases use though ISO has not assigned it. Two letters alone let `UK` through, and no visitor
+ * is ever in `UK` (the code is GB).
+ */
+const COUNTRIES = new Set([...Object.keys(countriesAndTimezones.getAllCountries()), 'XK']);
+/** Knows every ISO 639-1 code (and nothing it does not know: no fallback to the code itself). */
+const LANGUAGE_NAMES = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
+const COUNTRY_HINTS: Readonly<Record<string, string>> = { UK: ' (the United Kingdom is GB)', EL: ' (Greece is GR)' };
 // Lower-cased canonical values: visitors are parsed to these, so any other value in a rule could
 // never match (an include of "iPadOS" turned every visitor away).
 const OS_VALUES = new Set(OPERATING_SYSTEMS.map((os) => os.toLowerCase()));
@@ -65,9 +75,11 @@ function valueProblem(dimension: string, value: string): string | undefined {
     case 'ip':
       return isCidr(value) ? undefined : 'must be an IPv4 or IPv6 address or CIDR network';
     case 'country':
-      return COUNTRY.test(value) ? undefined : 'must be an ISO 3166-1 alpha-2 country code';
+      return COUNTRY.test(value) && COUNTRIES.has(value.toUpperCase())
+        ? undefined
+        : `must be an ISO 3166-1 alpha-2 country code${COUNTRY_HINTS[value.toUpperCase()] ?? ''}`;
     case 'language':
-      return LANGUAGE.test(value) ? undefined : 'must be an ISO 639-1 language code';
+      return LANGUAGE.test(value) && LANGUAGE_NAMES.of(value.toLowerCase()) !== undefined ? undefined : 'must be an ISO 639-1 language code';
     case 'is_bot':
       return ['true', 'false'].includes(value.toLowerCase()) ? undefined : 'must be "true" or "false"';
     case 'os':

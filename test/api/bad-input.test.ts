@@ -66,6 +66,9 @@ const cases: Case[] = [
   { name: 'negative payout', path: () => '/api/v1/offers', body: () => ({ ...offer(), payout: { type: 'fixed', value: -1 } }), status: 400, code: 'validation_failed', detail: 'payout.value' },
   { name: 'unknown advertiser', path: () => '/api/v1/offers', body: () => ({ ...offer(), advertiser_id: 999999 }), status: 400, code: 'validation_failed', detail: 'advertiser_id' },
   { name: 'an IPv4-mapped network shorter than the mapping', path: () => '/api/v1/offers', body: () => ({ ...offer(), ruleset: { rules: [{ dimension: 'ip', op: 'exclude', values: ['::ffff:1.2.3.4/64'] }] } }), status: 400, code: 'validation_failed', detail: 'ruleset.rules[0].values[0]' },
+  // Two letters are not enough: no visitor is ever placed in UK (GB) or speaks zz.
+  { name: 'a country code that does not exist (UK)', path: () => '/api/v1/offers', body: () => ({ ...offer(), ruleset: { rules: [{ dimension: 'country', op: 'include', values: ['GB', 'UK'] }] } }), status: 400, code: 'validation_failed', detail: 'ruleset.rules[0].values[1]' },
+  { name: 'a language code that does not exist (zz)', path: () => '/api/v1/offers', body: () => ({ ...offer(), ruleset: { rules: [{ dimension: 'language', op: 'include', values: ['en', 'zz'] }] } }), status: 400, code: 'validation_failed', detail: 'ruleset.rules[0].values[1]' },
   { name: 'malformed CIDR in a ruleset', path: () => '/api/v1/offers', body: () => ({ ...offer(), ruleset: { rules: [{ dimension: 'ip', op: 'include', values: ['10.0.0.0/33'] }] } }), status: 400, code: 'validation_failed', detail: 'ruleset.rules[0].values[0]' },
   // Visitors are parsed to SPEC §6's canonical values: any other value could never match.
   { name: 'an os that visitors are never parsed to', path: () => '/api/v1/offers', body: () => ({ ...offer(), ruleset: { rules: [{ dimension: 'os', op: 'include', values: ['iOS', 'iPadOS'] }] } }), status: 400, code: 'validation_failed', detail: 'ruleset.rules[0].values[1]' },
@@ -124,6 +127,13 @@ describe('validation messages say what to send', () => {
     const res = await server.call('POST', '/api/v1/tracking-domains', { host: 'Clicks.Example.com' });
     expect(res.status).toBe(400);
     expect(res.body.error.details).toEqual([{ path: 'host', message: 'must be a lower-case host name, optionally with :port, e.g. clicks.example.com' }]);
+  });
+
+  it('a country rule naming UK is told the code to use', async () => {
+    const res = await server.call('POST', '/api/v1/offers', { ...offer(), ruleset: { rules: [{ dimension: 'country', op: 'include', values: ['uk'] }] } });
+    expect(res.body.error.details).toEqual([{ path: 'ruleset.rules[0].values[0]', message: 'must be an ISO 3166-1 alpha-2 country code (the United Kingdom is GB)' }]);
+    const fine = await server.call('POST', '/api/v1/offers', { ...offer(), ruleset: { rules: [{ dimension: 'country', op: 'include', values: ['gb', 'XK'] }, { dimension: 'language', op: 'exclude', values: ['EN', 'fi'] }] } });
+    expect(fine.status, JSON.stringify(fine.body)).toBe(201);
   });
 
   it('a nullable field given the wrong type still says what it must be', async () => {

@@ -129,7 +129,7 @@ describe('attribution and money', () => {
   it("a catch-all's conversion is in its smart link's own report, as in the general report", async () => {
     const neverMatches = await create(server, '/api/v1/offers', {
       advertiser_id: advertiserId, name: 'Nowhere', destination_url: 'https://nowhere.example/?tid={transaction_id}',
-      ruleset: { rules: [{ dimension: 'country', op: 'include', values: ['ZZ'] }] },
+      ruleset: { rules: [{ dimension: 'country', op: 'include', values: ['AQ'] }] },
     });
     const catchAll = await create(server, '/api/v1/offers', {
       advertiser_id: advertiserId, name: 'Catch-all', destination_url: 'https://ca.example/?tid={transaction_id}',
