@@ -348,6 +348,16 @@ describe('management API round trips', () => {
     expect(listParams.filter((p) => p.name === 'page' || p.name === 'page_size' || p.name === 'status').map((p) => [p.name, p.required ?? false]))
       .toEqual([['page', false], ['page_size', false], ['status', false]]);
     expect(listParams.find((p) => p.name === 'status')).not.toHaveProperty('schema.default');
+    // A field left out of a PATCH or PUT keeps its stored value: the document must not suggest a
+    // default, which a generated client would send (un-pausing offers, clearing postback secrets).
+    const defaulted: string[] = [];
+    for (const [route, operations] of Object.entries(doc.paths as Record<string, any>)) {
+      for (const method of ['patch', 'put']) {
+        const properties = operations[method]?.requestBody?.content?.['application/json']?.schema?.properties ?? {};
+        for (const [name, schema] of Object.entries(properties as Record<string, any>)) if ('default' in schema) defaulted.push(`${method} ${route} ${name}`);
+      }
+    }
+    expect(defaulted).toEqual([]);
     for (const path of ['/api/v1/smart-links/{id}', '/api/v1/offers/{id}/urls/{url_id}', '/api/v1/offers/{id}/access/{partner_id}', '/api/v1/partners/{id}/api-keys', '/api/v1/settings']) {
       expect(Object.keys(doc.paths)).toContain(path);
     }

@@ -63,9 +63,19 @@ export function createBody<T extends TObject>(fields: T, required: readonly (key
   return Type.Object(properties, { additionalProperties: false });
 }
 
-/** A PATCH body: any subset of the fields, at least one. */
+/** The same fields without their defaults, for bodies where a field left out keeps what is stored. */
+export function withoutDefaults<T extends TObject>(fields: T): T {
+  const properties = Object.fromEntries(Object.entries(fields.properties).map(([key, schema]) => [key, withoutDefault(schema)]));
+  return { ...fields, properties } as T;
+}
+
+/**
+ * A PATCH body: any subset of the fields, at least one. A field left out keeps its stored value, so
+ * the document gives no defaults: a generated client that fills them in would send `status: active`
+ * and `postback_secret: null` with every rename, un-pausing the offer and dropping its secret.
+ */
 export function patchBody<T extends TObject>(fields: T) {
-  return Type.Partial(fields, { additionalProperties: false, minProperties: 1 });
+  return Type.Partial(withoutDefaults(fields), { additionalProperties: false, minProperties: 1 });
 }
 
 /** The stored form of a resource: its fields plus id, version and timestamps. */

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, StringEnum } from './common.js';
+import { Id, StringEnum, withoutDefault } from './common.js';
 import { Caps } from './offer.js';
 
 export const ACCESS_STATES = ['approved', 'pending', 'rejected', 'blocked'] as const;
@@ -7,7 +7,7 @@ export const ACCESS_STATES = ['approved', 'pending', 'rejected', 'blocked'] as c
 export const OfferAccessBody = Type.Object(
   {
     state: StringEnum(ACCESS_STATES),
-    caps: Type.Optional({ ...Caps, description: 'Partner caps on this offer (same shape as offer caps).' }),
+    caps: Type.Optional({ ...withoutDefault(Caps), description: 'Partner caps on this offer (same shape as offer caps); left out, the stored caps stay.' }),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { HttpUrl } from './common.js';
+import { HttpUrl, withoutDefaults } from './common.js';
 
 export const SettingsFields = Type.Object(
   {
@@ -10,6 +10,6 @@ export const SettingsFields = Type.Object(
   },
   { additionalProperties: false },
 );
-export const SettingsPatch = Type.Partial(SettingsFields, { additionalProperties: false });
+export const SettingsPatch = Type.Partial(withoutDefaults(SettingsFields), { additionalProperties: false });
 export const Settings = Type.Composite([SettingsFields, Type.Object({ version: Type.Integer() })]);
 export type Settings = Static<typeof Settings>;
