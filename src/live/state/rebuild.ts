@@ -53,12 +53,20 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  */
 async function rememberVisitors(state: MemoryLiveState, history: LiveHistoryReader, snapshot: Snapshot, nowMs: number, stretches: ReadonlyMap<number, Stretch>): Promise<void> {
   if (stretches.size === 0) return;
-  const earliest = Math.min(...[...stretches.values()].map((s) => s.fromMs));
-  const latest = [...stretches.values()].some((s) => s.untilMs === null) ? nowMs : Math.max(...[...stretches.values()].map((s) => s.untilMs ?? nowMs));
+  // A loop, not Math.min(...): a spread of one argument per offer overflows the stack past ~125,000.
+  let earliest = nowMs;
+  let latest: number | null = Number.NEGATIVE_INFINITY;
+  for (const stretch of stretches.values()) {
+    earliest = Math.min(earliest, stretch.fromMs);
+    latest = latest === null || stretch.untilMs === null ? null : Math.max(latest, stretch.untilMs);
+  }
+  const end = latest ?? nowMs;
   for (let from = earliest; ; from += HOUR_MS) {
-    // The last slice has no upper bound, as a click stamped a moment ahead of this clock still counts.
-    const last = from + HOUR_MS > latest;
-    const rows = await history.visitorsBetween(new Date(from).toISOString(), last ? null : new Date(from + HOUR_MS).toISOString());
+    const last = from + HOUR_MS >= end;
+    // Up to now the last slice has no upper bound, as a click stamped a moment ahead of this clock
+    // still counts; a re-read that stops short of now stops at its end.
+    const to = last ? (latest === null ? null : end) : from + HOUR_MS;
+    const rows = await history.visitorsBetween(new Date(from).toISOString(), to === null ? null : new Date(to).toISOString());
     for (const row of rows) {
       const stretch = stretches.get(row.offerId);
       const offer = snapshot.offers.get(row.offerId);

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryLiveState, rebuildLiveState, refreshVisitorMemory } from '../../src/live/state/index.js';
+import type { LiveHistoryReader, VisitorRow } from '../../src/ports/store.js';
+import { offer, snapshotOf } from '../engine/fixtures.js';
+
+/**
+ * How the duplicate memory is read from stored clicks: at start for every offer, and after a filter
+ * change for what memory lacks. The reads go through the store's history port; here it serves rows
+ * from a list, so the test can see which stretches were asked for.
+ */
+
+const HOUR = 3_600_000;
+const NOW = Date.parse('2026-03-07T12:00:00.000Z');
+
+function historyOf(rows: VisitorRow[]) {
+  const reads: { from: string; to: string | null; rows: number }[] = [];
+  const history: LiveHistoryReader = {
+    totals: async () => [],
+    bucketsSince: async () => [],
+    convertedVisitors: async () => [],
+    async visitorsBetween(from, to) {
+      const slice = rows.filter((r) => r.time >= from && (to === null || r.time < to));
+      reads.push({ from, to, rows: slice.length });
+      return slice;
+    },
+  };
+  return { history, reads };
+}
+
+const visitorAt = (ms: number, ip: string): VisitorRow => ({ offerId: 1, visitorId: 'v'.repeat(32), time: new Date(ms).toISOString(), ip, userAgent: 'ua', idfa: null, gaid: null });
+
+describe('duplicate memory from stored clicks', () => {
+  it('a longer window reads only its older part, an hour at a time, and remembers the visitors there', async () => {
+    const rows: VisitorRow[] = [];
+    for (let ms = NOW - 720 * HOUR; ms < NOW; ms += 60_000) rows.push(visitorAt(ms, `10.0.${(ms / 60_000) % 250}.1`));
+    const { history, reads } = historyOf(rows);
+    const before = snapshotOf({ offers: [offer(1, { duplicate_filter: { enabled: true, identifier: 'ip', window_hours: 168 } })] });
+    const after = snapshotOf({ offers: [offer(1, { duplicate_filter: { enabled: true, identifier: 'ip', window_hours: 720 } })] });
+    const state = new MemoryLiveState({ snapshot: () => after });
+    await refreshVisitorMemory(state, history, before, after, NOW);
+    expect(Math.max(...reads.map((r) => r.rows))).toBeLessThanOrEqual(60);
+    // Nothing of the part the old window covered (memory holds it) is read again.
+    expect(reads.every((r) => r.to !== null && Date.parse(r.to) <= NOW - 168 * HOUR)).toBe(true);
+    expect(state.viewAt(NOW).isDuplicate(1, 'ip:10.0.0.1', 720)).toBe(true);
+  });
+
+  it('starts with any number of offers (one argument per offer overflowed the stack past ~125,000)', async () => {
+    // Only the offers' windows are read at start; the rest of a snapshot does not matter here.
+    const view = (id: number) => [id, { id, capsTimeZone: 'UTC', duplicateFilter: { enabled: false, identifier: 'cookie', windowHours: 24 } }] as const;
+    const snapshot = { offers: new Map(Array.from({ length: 150_000 }, (_, i) => view(i + 1))) } as unknown as Parameters<typeof rebuildLiveState>[2];
+    const state = new MemoryLiveState({ snapshot: () => snapshot });
+    await expect(rebuildLiveState(state, historyOf([]).history, snapshot, NOW)).resolves.toBeUndefined();
+  });
+});
