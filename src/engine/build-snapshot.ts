@@ -7,6 +7,7 @@ import type { Cap, FailTraffic } from '../domain/schemas/offer.js';
 import type { KpiSettings } from '../domain/schemas/smart-link.js';
 import { compileDeepLinkPolicy } from './deep-link.js';
 import type { KpiLinkView, KpiModel, KpiSettingsView } from './kpi/model.js';
+import { goalOf } from './kpi/metric.js';
 import { compileTemplate } from './macros.js';
 import { byPriority } from './priority.js';
 import { rulesetCompiler } from './ruleset.js';
@@ -94,12 +95,6 @@ function offerUrlView(url: OfferUrlRecord): OfferUrlView {
   };
 }
 
-/**
- * The goal in force: a goal of 0 is no goal, as on the reference platform, whose API sends 0 for
- * "none"; steering to a metric of 0 would send every click to the entry that converts least.
- */
-export const goalOf = (settings: Pick<KpiSettings, 'goal'>): number | null => (settings.goal ? settings.goal : null);
-
 /** KPI settings with the schema's defaults applied (SPEC §5). */
 export function kpiSettingsView(settings: KpiSettings): KpiSettingsView {
   return {
@@ -121,7 +116,7 @@ function kpiPlan(model: KpiModel | null, entries: readonly EntryView[], priority
     return { kind: 'ranking', ordered };
   }
   const posteriorOf = new Map(model.posteriors.map((p) => [p.entryId, p]));
-  return { kind: 'thompson', metric: model.metric, goal: model.goal, posteriors: entries.map((e) => posteriorOf.get(e.id)) };
+  return { kind: 'thompson', metric: model.metric, goal: goalOf(model), posteriors: entries.map((e) => posteriorOf.get(e.id)) };
 }
 
 function smartLinkView(

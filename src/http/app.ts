@@ -86,11 +86,11 @@ function parameterName(pair: string): string {
   }
 }
 
-/** The URL with the value of every secret parameter masked, however its name is spelt. */
+/** The URL with the value of every secret parameter masked, however its name is spelt or cased. */
 function redactedUrl(url: string): string {
   const at = url.indexOf('?');
   if (at < 0) return url;
-  const pairs = url.slice(at + 1).split('&').map((pair) => (parameterName(pair) === SECRET_PARAMETER ? `${pair.split('=', 1)[0]}=[redacted]` : pair));
+  const pairs = url.slice(at + 1).split('&').map((pair) => (parameterName(pair).toLowerCase() === SECRET_PARAMETER ? `${pair.split('=', 1)[0]}=[redacted]` : pair));
   return `${url.slice(0, at)}?${pairs.join('&')}`;
 }
 

@@ -178,9 +178,11 @@ describe('the server process', () => {
     expect(answer.status).toBe(404);
     // The query parser decodes names, so an encoded one is the same parameter and must be masked too.
     expect((await fetch(`${base}/postback?transaction_id=${'b'.repeat(32)}&verification%5Ftoken=advertiser-secret-XYZZY`)).status).toBe(404);
+    expect((await fetch(`${base}/postback?transaction_id=${'c'.repeat(32)}&Verification_Token=advertiser-secret-XYZZY`)).status).toBe(404);
     const output = await server.waitFor(/verification%5Ftoken=\[redacted\]/);
     expect(output).toMatch(/verification_token=\[redacted\]/);
-    expect(output).not.toContain('advertiser-secret-XYZZY');
+    await server.waitFor(/Verification_Token=\[redacted\]/);
+    expect(server.output()).not.toContain('advertiser-secret-XYZZY');
     server.child.kill('SIGTERM');
     await once(server.child, 'exit');
     expect((fs.statSync(dataDir).mode & 0o777).toString(8)).toBe('700');

@@ -207,6 +207,15 @@ describe('KPI thompson', () => {
     expect(decision?.trace.kpi?.samples).toHaveLength(4);
   });
 
+  it('a model stored with goal 0 (before 0 meant no goal) does not steer clicks to the worst entry', () => {
+    const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', goal: 0, collection_threshold: 0 };
+    const computed = runKpi(input(settings, clearWinner)).model;
+    expect(computed?.algorithm).toBe('thompson');
+    const stored = { ...(computed as Extract<KpiModel, { algorithm: 'thompson' }>), goal: 0 };
+    const counts = shares(kpiSnapshot(settings, stored, 4), 2_000, 5);
+    expect((counts.get(1) ?? 0) / 2_000).toBeGreaterThan(0.9);
+  });
+
   it('never routes a click to an entry the visitor is not eligible for, however good its posterior', () => {
     const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', collection_threshold: 0 };
     const model = runKpi(input(settings, clearWinner)).model;

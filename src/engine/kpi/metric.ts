@@ -44,5 +44,12 @@ export function metricPerClick(metric: KpiMetric, stats: Outcomes): number | nul
   return valueMicrosOf(metric, stats) / (stats.clicks * MICROS);
 }
 
+/**
+ * The goal in force, of settings or of a stored model: a goal of 0 is no goal, as on the reference
+ * platform, whose API sends 0 for "none"; steering to a metric of 0 would send every click to the
+ * entry that converts least (models stored before this rule still carry it).
+ */
+export const goalOf = (holder: { readonly goal?: number | null }): number | null => (holder.goal ? holder.goal : null);
+
 /** With a goal the best entry is the closest to it; without, the highest. */
 export const scoreOf = (value: number, goal: number | null): number => (goal === null ? value : -Math.abs(value - goal));

@@ -1,5 +1,5 @@
 import { seededRng } from '../rng.js';
-import { metricPerClick, scoreOf } from './metric.js';
+import { goalOf, metricPerClick, scoreOf } from './metric.js';
 import type { EntryPosterior, EntryWindowStats, KpiEntryReport, KpiMetric, KpiModel, KpiRunInput, KpiRunResult } from './model.js';
 import { rankEntries } from './ranking.js';
 import { expectedShares, fitPosteriors } from './thompson.js';
@@ -62,7 +62,7 @@ function sharesOf(metric: KpiMetric, goal: number | null, posteriors: readonly E
 
 /** The winner of a model, as the run that computed it reported. */
 function winnerOf(model: KpiModel): number | null {
-  return model.algorithm === 'ranking' ? (model.order[0] ?? null) : largestShare(sharesOf(model.metric, model.goal, model.posteriors));
+  return model.algorithm === 'ranking' ? (model.order[0] ?? null) : largestShare(sharesOf(model.metric, goalOf(model), model.posteriors));
 }
 
 function thompsonRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>): { model: KpiModel; entries: KpiEntryReport[]; winner: number | null } {
