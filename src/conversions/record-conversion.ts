@@ -20,6 +20,8 @@ export interface ConversionReport {
   adv: readonly [string | null, string | null, string | null, string | null, string | null];
   /** Checked against the offer's postback secret on server postbacks; pixels cannot carry one. */
   verificationToken: string | null;
+  /** The offer the report is for, when it names one (a pixel does): the click must be on it. */
+  offerId?: number;
 }
 
 export interface RecordDeps {
@@ -120,6 +122,8 @@ export async function recordConversion(deps: RecordDeps, report: ConversionRepor
   const click = await deps.store.clicks.get(report.transactionId);
   if (click === undefined) throw AppError.notFound('transaction_id');
   if (click.offer_id === null) throw new AppError('not_found', 'the click with this transaction_id reached no offer');
+  // A pixel's cookie can be edited: offer A's pixel must not convert (and pay for) a click on offer B.
+  if (report.offerId !== undefined && report.offerId !== click.offer_id) throw new AppError('not_found', `the click with this transaction_id is not on offer ${report.offerId}`);
   const offer = await deps.store.offers.get(click.offer_id);
   if (offer === undefined) throw AppError.notFound('offer');
   checkAllowed(report, offer);

@@ -90,6 +90,17 @@ describe('cookie pixel', () => {
     expect(storedConversions(server, postbackTid)).toEqual([]);
   });
 
+  it("an offer's pixel does not convert a click on another offer put in its cookie", async () => {
+    const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Other advertiser' })).id;
+    const partnerId = (await create(server, '/api/v1/partners', { name: 'Other partner' })).id;
+    const dearer = await convertingOffer(server, advertiserId, partnerId, { conversion_method: 'cookie', payout: { type: 'fixed', value: 50 } });
+    const dearerTid = await clickAs(HOST_A, new CookieJar(), dearer);
+    const forged = new CookieJar();
+    forged.store(HOST_A, [`sy_o${cookieOffer.offerId}=${dearerTid}`]);
+    expectGif(await browserGet(server.url, HOST_A, `/pixel?offer_id=${cookieOffer.offerId}`, forged));
+    expect(storedConversions(server, dearerTid)).toEqual([]);
+  });
+
   it('answers the GIF even when storage fails', async () => {
     const jar = new CookieJar();
     const tid = await clickAs(HOST_A, jar, cookieOffer);

@@ -117,7 +117,7 @@ async function convertFromPixel(deps: RecordDeps, request: FastifyRequest): Prom
     const input = checkInput<PixelInput>(validatePixel, collectParams(request.query));
     const transactionId = readOfferCookies(request.headers.cookie).get(Number(input.offer_id))?.transactionId;
     if (transactionId === undefined) return;
-    await recordConversion(deps, toReport(input, transactionId, 'cookie', null));
+    await recordConversion(deps, { ...toReport(input, transactionId, 'cookie', null), offerId: Number(input.offer_id) });
   } catch (err) {
     if (err instanceof AppError) request.log.debug({ err }, 'pixel conversion refused');
     else request.log.error({ err }, 'pixel conversion failed');
