@@ -61,9 +61,9 @@ async function startPostbackDispatcher(config: Config, metrics: Metrics, app: Fa
       app.log.warn({ postback_id: postback.id, conversion_id: postback.conversion_id, attempts: postback.attempts, error }, 'partner postback failed');
     },
     onLeaseLost: (postback) => app.log.warn({ postback_id: postback.id }, 'partner postback lease lost to another dispatcher'),
-    onQueueDepth: (depth) => metrics.postbackQueueDepth.set(depth),
     onError: (err) => app.log.error({ err }, 'partner postback dispatcher failure'),
   });
+  metrics.readPostbackQueueDepth = () => outbox.depth();
   if (config.postbackConcurrency > 0) dispatcher.start();
   return {
     async close() {

@@ -54,10 +54,23 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly postbackQueueDepth = new Gauge({
+  /** Reads the outbox's depth when /metrics is scraped; set by whoever opens the outbox. */
+  readPostbackQueueDepth: (() => Promise<number>) | null = null;
+
+  // Read at scrape time, not fed by the dispatcher's polls: a process that sends no postbacks
+  // (POSTBACK_CONCURRENCY=0) must still show what waits in the shared outbox.
+  readonly postbackQueueDepth: Gauge = new Gauge({
     name: 'switchyard_partner_postback_queue_depth',
     help: 'Partner postbacks pending or being sent',
     registers: [this.registry],
+    collect: async () => {
+      if (this.readPostbackQueueDepth === null) return;
+      try {
+        this.postbackQueueDepth.set(await this.readPostbackQueueDepth());
+      } catch {
+        // The outbox closing at shutdown: the last value stands rather than failing the scrape.
+      }
+    },
   });
 
   readonly capNotifications = new Counter({

@@ -292,6 +292,13 @@ describe('partner postback outbox', () => {
     expect(outboxRowsFor(server, id)).toHaveLength(1);
   });
 
+  it('/metrics shows the postbacks waiting in the outbox, on a process that sends none itself', async () => {
+    const depth = async () => Number(/^switchyard_partner_postback_queue_depth (\d+)$/m.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1]);
+    const before = await depth();
+    await postback(server, { transaction_id: await clickTid(server, sale.token) });
+    expect(await depth()).toBe(before + 1);
+  });
+
   it('a sub value that reads "{conversion_id}" is not expanded a second time', async () => {
     const tid = await clickTid(server, sale.token, { sub1: '{conversion_id}' });
     const id = (await postback(server, { transaction_id: tid })).body.conversion_id as number;
