@@ -38,8 +38,9 @@ export interface OutboxRepo {
   enqueue(postback: NewPostback, now: Date): Promise<number>;
   /**
    * Atomically takes up to `limit` due rows (pending and due, or sending with an expired lease),
-   * oldest first: marks them `sending` until `leaseUntil` and counts the attempt. Two callers never
-   * receive the same row while its lease holds.
+   * partners taking turns (fewest rows already sending first), each partner's oldest first: marks
+   * them `sending` until `leaseUntil` and counts the attempt. Two callers never receive the same
+   * row while its lease holds.
    */
   claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ClaimedPostback[]>;
   /** Each returns false (and changes nothing) when the claim was lost to another dispatcher. */

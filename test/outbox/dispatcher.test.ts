@@ -131,6 +131,28 @@ describe('postback dispatcher', () => {
   });
 });
 
+describe('postback dispatcher fairness', () => {
+  it("one partner's hanging endpoint does not hold up another partner's postbacks, and still gets the slots nobody else needs", async () => {
+    const held: ServerResponse[] = [];
+    receiver.reply = (req, res) => (req.url?.startsWith('/slow') ? held.push(res) : res.end('ok'));
+    for (let i = 0; i < 12; i++) await fx.outbox.enqueue({ conversion_id: i + 1, partner_id: 7, url: `${receiver.origin}/slow?n=${i}` }, fx.clock.now());
+    await fx.outbox.enqueue({ conversion_id: 100, partner_id: 8, url: `${receiver.origin}/fast?c=100` }, fx.clock.now());
+    const dispatcher = fx.dispatcher({ concurrency: 2 });
+    const first = dispatcher.runOnce();
+    await receiver.waitForRequests(2);
+    // The newest row, but the other partner's first: it goes out in the same poll as the oldest.
+    expect(receiver.requests.map((r) => r.url.split('?')[0]).sort()).toEqual(['/fast', '/slow']);
+    while (dispatcher.sending > 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Alone now, the slow partner gets the slot the other one freed as well.
+    const second = dispatcher.runOnce();
+    await receiver.waitForRequests(3);
+    expect(dispatcher.sending).toBe(2);
+    expect(receiver.requests[2]?.url).toMatch(/^\/slow/);
+    held.forEach((res) => res.end('ok'));
+    await Promise.all([first, second]);
+  });
+});
+
 describe('postback dispatcher timer loop', () => {
   it('delivers without being driven, reports queue depth, and close() waits for the send in flight', async () => {
     const held: ServerResponse[] = [];

@@ -47,8 +47,18 @@ export function sqlOutboxRepo(db: Executor): OutboxRepo {
       // A read first: it takes no write lock, and on an idle outbox (the usual case) it is all a
       // poll costs. The update re-checks `due`, so a row another dispatcher claimed in between is
       // skipped (on PostgreSQL the re-check runs on the row version it waited for).
-      const { rows: ids } = await sql<{ id: number | string }>`select id from partner_postbacks where ${due}
-        order by next_attempt_at, id limit ${limit}`.execute(db);
+      // Partners take turns: each due row's place is its rank among its partner's due rows plus the
+      // rows that partner already has sending. Oldest first across all partners, a partner whose
+      // endpoint hangs filled every slot with its backlog and held everyone else's postbacks behind
+      // its timeouts; in turns, it still gets every slot nobody else needs.
+      const { rows: ids } = await sql<{ id: number | string }>`select id from (
+          select id, next_attempt_at, row_number() over (partition by partner_id order by next_attempt_at, id) + coalesce(busy.n, 0) as place
+          from partner_postbacks
+          left join (select partner_id as busy_partner, count(*) as n from partner_postbacks
+            where state = 'sending' and next_attempt_at > ${at} group by partner_id) busy on busy.busy_partner = partner_id
+          where ${due}
+        ) candidates
+        order by place, next_attempt_at, id limit ${limit}`.execute(db);
       if (ids.length === 0) return [];
       const { rows } = await sql<Row>`update partner_postbacks
         set state = 'sending', attempts = attempts + 1, next_attempt_at = ${leaseUntil.toISOString()}
