@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { Config } from '../config/index.js';
 import { AppError } from '../domain/errors.js';
+import { ErrorBody } from '../domain/schemas/common.js';
+import { DIMENSIONS } from '../reporting/dimensions.js';
 import type { ContextBuilder } from '../context/index.js';
 import { createSnapshotHolder, type SnapshotHolder } from '../live/snapshot-holder.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -109,6 +111,45 @@ function loggedRequest(request: FastifyRequest): Record<string, unknown> {
   };
 }
 
+/**
+ * The answers every management route can give whatever it does, added to its documented responses
+ * where missing, so the OpenAPI document lists what clients actually get: 401 without a valid key,
+ * 403 for a key that may not, 429 past the rate limit, and for routes that read input 400 and (with
+ * a body) 413.
+ */
+function documentCommonAnswers(route: RouteOptions): void {
+  const schema = route.schema as { response?: Record<string, unknown>; body?: unknown; params?: unknown; querystring?: unknown } | undefined;
+  if (schema?.response === undefined) return;
+  const codes = [401, 403, 429];
+  if (schema.body !== undefined || schema.params !== undefined || schema.querystring !== undefined) codes.push(400);
+  if (schema.body !== undefined) codes.push(413);
+  for (const code of codes) schema.response[code] ??= ErrorBody;
+}
+
+type OpenApiDocument = { paths?: Record<string, Record<string, { parameters?: unknown[] }>> };
+
+/**
+ * The report filters are query parameters named `filter[<dimension>]`, which the request schema
+ * allows by pattern: JSON Schema's `patternProperties` has no OpenAPI parameter form, so the
+ * document gets them as the deepObject parameter `filter` that generated clients can send.
+ */
+function addReportFilters(document: OpenApiDocument): void {
+  const reports = document.paths?.['/api/v1/reports']?.get;
+  if (reports === undefined) return;
+  const filterable = Object.entries(DIMENSIONS).filter(([, d]) => d.column !== 'bucket').map(([name]) => name);
+  reports.parameters = [
+    ...(reports.parameters ?? []),
+    {
+      name: 'filter',
+      in: 'query',
+      style: 'deepObject',
+      explode: true,
+      description: 'Narrow the report to one value per dimension, e.g. `filter[country]=US&filter[offer]=12`.',
+      schema: { type: 'object', properties: Object.fromEntries(filterable.map((name) => [name, { type: 'string', maxLength: 512 }])), additionalProperties: false },
+    },
+  ];
+}
+
 /** Builds the HTTP server: operations endpoints, the OpenAPI document and the management API. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store } = deps;
@@ -152,6 +193,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    transformObject: (documents) => {
+      if (!('openapiObject' in documents)) return documents.swaggerObject;
+      addReportFilters(documents.openapiObject as OpenApiDocument);
+      return documents.openapiObject;
+    },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   registerOps(app, store, deps.clickWriter);
@@ -192,6 +238,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         errorResponseBuilder: (_request, context) =>
           new AppError('rate_limited', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),
       });
+      api.addHook('onRoute', documentCommonAnswers);
       // preParsing runs after the rate limit (a route-level onRequest hook) and before the body is read.
       api.addHook('preParsing', async (request, _reply, payload) => {
         request.principal = await authenticate(request, store, config.adminKey);

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { DateTime, Id, StringEnum } from './common.js';
+import { DateTime, Id, NullableStringEnum, StringEnum } from './common.js';
 import { CLICK_OUTCOMES } from '../click.js';
 
 const Text = Type.Union([Type.String(), Type.Null()]);
@@ -38,7 +38,7 @@ export const Click = Type.Object({
     description: "The browser's identity on the offer, carried by its offer cookie: the transaction id of its first click there (admin keys only: it may be another partner's click).",
   })),
   destination: Text,
-  deep_link: Type.Union([StringEnum(['used', 'rejected'] as const), Type.Null()], {
+  deep_link: NullableStringEnum(['used', 'rejected'] as const, {
     description: "A url= deep link the visitor asked for: used, or rejected (not http(s) or not on the offer's allow-list) and the offer's destination used instead.",
   }),
   kpi_run_id: MaybeId,

@@ -39,6 +39,17 @@ export function IntegerEnum(values: readonly number[], options: { default?: numb
   return Type.Unsafe<number>({ [Kind]: 'IntegerEnum', type: 'integer', enum: [...values], ...options });
 }
 
+TypeRegistry.Set<{ enum: (string | null)[] }>('NullableStringEnum', (schema, value) => schema.enum.includes(value as string | null));
+
+/**
+ * A closed set of strings, or null, as OpenAPI 3.0 spells it: `nullable` with `null` among the
+ * values. A union of an enum and null became `nullable` without `null` in the enum, which rejects
+ * the very null the server sends (strict generated clients failed on `deep_link: null`).
+ */
+export function NullableStringEnum<const T extends readonly string[]>(values: T, options: { description?: string } = {}) {
+  return Type.Unsafe<T[number] | null>({ [Kind]: 'NullableStringEnum', type: 'string', nullable: true, enum: [...values, null], ...options });
+}
+
 export function StringEnum<const T extends readonly string[]>(values: T, options: { default?: T[number]; description?: string } = {}) {
   return Type.Unsafe<T[number]>({ [Kind]: 'StringEnum', type: 'string', enum: [...values], ...options });
 }
@@ -102,6 +113,11 @@ export function Page<T extends TSchema>(item: T) {
 }
 
 export const IdParams = Type.Object({ id: Id });
+
+/** The optimistic-locking header of writes (SPEC §3): the version the client read; a newer one stored answers 409. */
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'The version last read (e.g. `3`); the write is refused with 409 if the stored one is newer.' })),
+});
 
 export const ErrorBody = Type.Object({
   error: Type.Object({

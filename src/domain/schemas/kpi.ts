@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DateTime, Id, Nullable, PageQuery, StringEnum } from './common.js';
+import { DateTime, Id, Nullable, NullableStringEnum, PageQuery, StringEnum } from './common.js';
 import { KPI_METRICS } from './smart-link.js';
 
 const ALGORITHMS = ['thompson', 'ranking'] as const;
@@ -61,14 +61,14 @@ export const KpiRun = Type.Object(
     algorithm: StringEnum(ALGORITHMS),
     metric: StringEnum(KPI_METRICS),
     goal: Nullable(Type.Number()),
-    phase: Nullable(StringEnum(PHASES, { description: 'collecting (no model, clicks split by weight) until the epoch has collection_threshold clicks and a run finds clicks in its window; null for resets.' })),
+    phase: NullableStringEnum(PHASES, { description: 'collecting (no model, clicks split by weight) until the epoch has collection_threshold clicks and a run finds clicks in its window; null for resets.' }),
     clicks_in_epoch: Type.Integer({ description: 'Clicks on the link from the epoch start to the slot, invalid ones (turned away) excepted.' }),
     kept_previous: Type.Boolean({ description: 'The window held no clicks, so the previous model stays in force.' }),
     entries: Type.Array(KpiRunEntry),
     model: Nullable(KpiModel),
     winner_entry_id: Nullable(Id),
     previous_winner_entry_id: Nullable(Id),
-    reset_reason: Nullable(StringEnum(KPI_RESET_REASONS)),
+    reset_reason: NullableStringEnum(KPI_RESET_REASONS),
   },
   { description: 'One line of the run record: a scheduled run, or a reset that started a new epoch.' },
 );

@@ -3,7 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
 import type { Meta } from '../../domain/records.js';
-import { ErrorBody, Id, Page, PageQuery, createBody, patchBody, withoutDefault } from '../../domain/schemas/common.js';
+import { ErrorBody, Id, IfMatchHeaders, Page, PageQuery, createBody, patchBody, withoutDefault } from '../../domain/schemas/common.js';
 import type { ListQuery, ResourceRepo, StoreTx } from '../../ports/store.js';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps } from './deps.js';
@@ -145,6 +145,7 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
       tags,
       summary: `Update a ${resource.noun} (partial; send If-Match: <version> to refuse stale writes)`,
       params: itemParams,
+      headers: IfMatchHeaders,
       body: patchBody(resource.fields),
       response: { 200: resource.response, ...errorResponses },
     },
@@ -172,7 +173,7 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
   });
 
   app.delete(itemPath, {
-    schema: { tags, summary: `Delete a ${resource.noun} (send If-Match: <version> to refuse deleting a changed one)`, params: itemParams, response: { 204: Type.Null(), ...errorResponses } },
+    schema: { tags, summary: `Delete a ${resource.noun} (send If-Match: <version> to refuse deleting a changed one)`, params: itemParams, headers: IfMatchHeaders, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
       requireAdmin(principalOf(request));
       const version = expectedVersion(request);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ErrorBody } from '../../domain/schemas/common.js';
+import { ErrorBody, IfMatchHeaders } from '../../domain/schemas/common.js';
 import { OfferAccess, OfferAccessBody, OfferAccessParams } from '../../domain/schemas/offer-access.js';
 import type { Cap } from '../../domain/schemas/offer.js';
 import type { AccessState } from '../../domain/records.js';
@@ -22,6 +22,7 @@ export function registerOfferAccess(app: FastifyInstance, deps: ApiDeps): void {
       tags: ['offers'],
       summary: "Set a partner's access state (and partner caps) on an offer",
       params: OfferAccessParams,
+      headers: IfMatchHeaders,
       body: OfferAccessBody,
       response: { 200: OfferAccess, ...errors, 409: ErrorBody },
     },

@@ -1,3 +1,4 @@
+import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.js';
 import { ErrorBody } from '../../domain/schemas/common.js';
@@ -20,6 +21,12 @@ const MAX_REPORT_KPI_RUNS = 1000;
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
+/** A report answers JSON, or CSV with `format=csv` / `Accept: text/csv`; both are documented. */
+const jsonOrCsv = (schema: TSchema) => ({
+  description: 'The report',
+  content: { 'application/json': { schema }, 'text/csv': { schema: { type: 'string', description: 'One header line, then one line per row' } } },
+});
+
 function viewerOf(request: FastifyRequest): Viewer {
   const principal = principalOf(request);
   return principal.role === 'admin' ? { admin: true } : { admin: false, partnerId: principal.partnerId };
@@ -40,7 +47,7 @@ export function registerReports(app: FastifyInstance, deps: ApiDeps): void {
       summary: 'Clicks, conversions and money grouped by any dimensions, in any time zone',
       description: 'Exact figures from rollups kept in the same transaction as raw clicks and conversions. `filter[<dimension>]=value` narrows to one value (not day/hour).',
       querystring: ReportQuery,
-      response: { 200: ReportAnswer, ...errors },
+      response: { 200: jsonOrCsv(ReportAnswer), ...errors },
     },
     handler: async (request, reply) => {
       const query = request.query as RawReportQuery & { format?: string };
@@ -60,7 +67,7 @@ export function registerReports(app: FastifyInstance, deps: ApiDeps): void {
       summary: 'One smart link: entry rows, catch-all and no-match counts, skip reasons, KPI runs',
       params: SmartLinkReportParams,
       querystring: SmartLinkReportQuery,
-      response: { 200: SmartLinkReportAnswer, ...errors },
+      response: { 200: jsonOrCsv(SmartLinkReportAnswer), ...errors },
     },
     handler: async (request, reply) => {
       const viewer = viewerOf(request);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ErrorBody } from '../../domain/schemas/common.js';
+import { ErrorBody, IfMatchHeaders } from '../../domain/schemas/common.js';
 import { Settings, SettingsPatch } from '../../domain/schemas/settings.js';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps } from './deps.js';
@@ -19,6 +19,7 @@ export function registerSettings(app: FastifyInstance, deps: ApiDeps): void {
     schema: {
       tags: ['settings'],
       summary: 'Change network settings (fields left out keep their value)',
+      headers: IfMatchHeaders,
       body: SettingsPatch,
       response: { 200: Settings, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 409: ErrorBody },
     },

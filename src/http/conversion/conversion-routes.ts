@@ -151,14 +151,21 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
         summary: 'Server postback in a form or JSON body (query parameters are merged in; the body wins)',
         description,
         body: PostbackInput,
-        response,
+        consumes: ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'],
+        response: { ...response, 413: ErrorBody },
         security: [],
       },
       validatorCompiler: documentedOnly,
       handler: (request, reply) => answerPostback(deps, request, reply),
     });
     scope.get('/pixel', {
-      schema: { tags, summary: "Cookie pixel: converts the click whose offer cookie this browser holds; always a 1×1 GIF", querystring: PixelInput, security: [] },
+      schema: {
+        tags,
+        summary: "Cookie pixel: converts the click whose offer cookie this browser holds; always a 1×1 GIF",
+        querystring: PixelInput,
+        response: { 200: { description: 'A 1×1 transparent GIF, whatever happened', content: { 'image/gif': { schema: { type: 'string', format: 'binary' } } } } },
+        security: [],
+      },
       validatorCompiler: documentedOnly,
       exposeHeadRoute,
       // Even a failure before the handler (a body the parser refuses) answers the GIF.

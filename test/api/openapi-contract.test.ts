@@ -1,0 +1,98 @@
+import { Ajv } from 'ajv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/api-server.js';
+import { clickTid, convertingOffer } from '../support/conversions.js';
+import { create } from '../support/fixtures.js';
+
+/**
+ * The OpenAPI document as the contract a generated client relies on: real answers are checked
+ * against the schemas it documents for their status and content type.
+ */
+
+let server: TestServer;
+let doc: any;
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+
+beforeAll(async () => {
+  server = await startServer({ env: { POSTBACK_CONCURRENCY: '0', BODY_LIMIT_BYTES: '2048' } });
+  doc = (await server.call('GET', '/openapi.json')).body;
+});
+afterAll(async () => server?.close());
+
+const operation = (method: string, path: string) => doc.paths?.[path]?.[method.toLowerCase()];
+
+/** What is wrong with a real answer against the document; empty when it matches. */
+function problems(method: string, path: string, res: { status: number; headers: Headers; body: unknown }): string[] {
+  const where = `${method} ${path} → ${res.status}`;
+  const documented = operation(method, path)?.responses?.[String(res.status)];
+  if (!documented) return [`${where}: status not documented`];
+  if (res.status === 204) return [];
+  const type = (res.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
+  const schema = documented.content?.[type]?.schema;
+  if (!schema) return [`${where}: ${type} not documented`];
+  if (type !== 'application/json' || ajv.validate(schema, res.body)) return [];
+  return [`${where}: ${ajv.errorsText()}`];
+}
+
+describe('the OpenAPI document against real answers', () => {
+  it('null values of closed sets are allowed by their schemas (a click without a deep link, a reset line)', async () => {
+    const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Acme' })).id;
+    const partnerId = (await create(server, '/api/v1/partners', { name: 'P' })).id;
+    const tid = await clickTid(server, (await convertingOffer(server, advertiserId, partnerId)).token);
+    const click = await server.call('GET', `/api/v1/clicks/${tid}`);
+    expect(click.body.deep_link).toBeNull();
+    const offer = await create(server, '/api/v1/offers', { advertiser_id: advertiserId, name: 'k', destination_url: 'https://k.example/' });
+    const link = await create(server, '/api/v1/smart-links', { name: 'kpi', routing: 'kpi', kpi: { metric: 'cvr' }, entries: [{ offer_id: offer.id }] });
+    await server.call('POST', `/api/v1/smart-links/${link.id}/kpi/reset`);
+    const runs = await server.call('GET', `/api/v1/smart-links/${link.id}/kpi/runs`);
+    expect(runs.body.data[0]).toMatchObject({ kind: 'reset', phase: null });
+    expect([...problems('GET', '/api/v1/clicks/{transaction_id}', click), ...problems('GET', '/api/v1/smart-links/{id}/kpi/runs', runs)]).toEqual([]);
+  });
+
+  it('documents If-Match on every write that honours it', () => {
+    const writes = [['patch', '/api/v1/offers/{id}'], ['delete', '/api/v1/offers/{id}'], ['patch', '/api/v1/smart-links/{id}'], ['put', '/api/v1/settings'], ['put', '/api/v1/offers/{id}/access/{partner_id}']];
+    const missing = writes.filter(([method, path]) => !(operation(method ?? '', path ?? '')?.parameters ?? []).some((p: any) => p.in === 'header' && p.name.toLowerCase() === 'if-match'));
+    expect(missing).toEqual([]);
+  });
+
+  it('documents the report filters', async () => {
+    expect((await server.call('GET', '/api/v1/reports?group_by=offer&filter[offer]=1')).status).toBe(200);
+    const filter = (operation('get', '/api/v1/reports').parameters as any[]).find((p) => p.name === 'filter');
+    expect(filter).toMatchObject({ in: 'query', style: 'deepObject', explode: true });
+    expect(Object.keys(filter.schema.properties)).toEqual(expect.arrayContaining(['offer', 'country', 'sub1']));
+  });
+
+  it('documents the statuses every management route can answer: 413 for a body too large, 400, 403, 429', async () => {
+    const big = 'x'.repeat(4000);
+    const partner = await create(server, '/api/v1/partners', { name: 'Suspended' });
+    const key = (await server.call('POST', `/api/v1/partners/${partner.id}/api-keys`)).body.key;
+    await server.call('PATCH', `/api/v1/partners/${partner.id}`, { status: 'suspended' });
+    expect([
+      ...problems('PUT', '/api/v1/settings', await server.call('PUT', '/api/v1/settings', { global_fail_redirect_url: `https://x.example/${big}` })),
+      ...problems('POST', '/api/v1/smart-links/{id}/explain', await server.call('POST', '/api/v1/smart-links/1/explain', { partner_id: 1, user_agent: big })),
+      ...problems('PUT', '/api/v1/offers/{id}/access/{partner_id}', await server.call('PUT', '/api/v1/offers/1/access/1', { state: 'approved', x: big })),
+      ...problems('POST', '/postback', await server.call('POST', '/postback', { transaction_id: '0'.repeat(32), adv1: big }, { key: null })),
+      ...problems('POST', '/api/v1/partners/{id}/api-keys', await server.call('POST', '/api/v1/partners/abc/api-keys')),
+      ...problems('GET', '/api/v1/clicks/{transaction_id}', await server.call('GET', `/api/v1/clicks/${'0'.repeat(32)}`, undefined, { key })),
+    ]).toEqual([]);
+    const limited = await startServer({ env: { API_RATE_LIMIT_PER_MINUTE: '1' } });
+    try {
+      await limited.call('GET', '/api/v1/advertisers');
+      const answer = await limited.call('GET', '/api/v1/advertisers');
+      expect(answer.status).toBe(429);
+      expect(problems('GET', '/api/v1/advertisers', answer)).toEqual([]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('documents what is not JSON: report CSV, the pixel GIF, form and multipart postbacks', async () => {
+    const csv = await server.call('GET', '/api/v1/reports?format=csv');
+    const pixel = await fetch(`${server.url}/pixel?offer_id=1`);
+    expect([
+      ...problems('GET', '/api/v1/reports', csv),
+      ...problems('GET', '/pixel', { status: pixel.status, headers: pixel.headers, body: null }),
+    ]).toEqual([]);
+    expect(Object.keys(operation('post', '/postback').requestBody.content)).toEqual(['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data']);
+  });
+});
