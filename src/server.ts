@@ -10,6 +10,7 @@ import { Metrics } from './observability/metrics.js';
 import type { ClickWriter } from './ports/click-writer.js';
 import type { ConversionWriter } from './ports/conversion-writer.js';
 import type { Store } from './ports/store.js';
+import { currentPostbackUrl } from './conversions/index.js';
 import { SafeHttpClient } from './outbound/index.js';
 import { PostbackDispatcher } from './outbox/index.js';
 import { openSqliteStore } from './store/sqlite/index.js';
@@ -42,7 +43,7 @@ export interface Server {
 }
 
 /** Partner postbacks leave from the durable outbox, on their own connection and timer. */
-async function startPostbackDispatcher(config: Config, metrics: Metrics, app: FastifyInstance) {
+async function startPostbackDispatcher(config: Config, metrics: Metrics, app: FastifyInstance, store: Store) {
   const outbox = await openSqliteOutbox({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous });
   if (config.postbackAllowLoopback) app.log.warn('POSTBACK_ALLOW_LOOPBACK=1: partner postbacks may reach loopback addresses (tests only)');
   const client = new SafeHttpClient({ allowLoopback: config.postbackAllowLoopback });
@@ -50,6 +51,7 @@ async function startPostbackDispatcher(config: Config, metrics: Metrics, app: Fa
   const dispatcher = new PostbackDispatcher({
     repo: outbox,
     send: (url) => client.get(url),
+    currentUrl: (postback) => currentPostbackUrl(store, postback),
     concurrency: Math.max(1, config.postbackConcurrency),
     onDelivered: () => metrics.postbacks.inc({ outcome: 'delivered' }),
     onRetry: (postback, error, delayMs) => {
@@ -127,7 +129,7 @@ export async function openServer(config: Config, options: ServerOptions = {}): P
   });
   app = await buildApp({ config, store, clickWriter, conversionWriter: clickWriter, contexts, metrics, snapshots, live, now });
   const server = app;
-  const postbacks = await startPostbackDispatcher(config, metrics, server);
+  const postbacks = await startPostbackDispatcher(config, metrics, server, store);
   const kpiScheduler = new KpiScheduler({ store, snapshots, now, intervalMs: config.kpiSchedulerIntervalMs, log: server.log });
   kpiScheduler.start();
   return {

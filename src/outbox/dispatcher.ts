@@ -26,6 +26,12 @@ export interface DispatcherObserver {
 export interface DispatcherOptions extends DispatcherObserver {
   repo: OutboxRepo;
   send: Send;
+  /**
+   * The URL to call for a postback now, filled again from the partner's current postback URL (which
+   * may have changed since the postback was queued); null when the partner wants none any more, and
+   * the postback fails. Without it, the URL stored at queueing is called.
+   */
+  currentUrl?: (postback: ClaimedPostback) => Promise<string | null>;
   clock?: () => Date;
   /** Waits `ms` or until `signal` aborts; never rejects. Injected so tests control time. */
   wait?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -56,6 +62,7 @@ const errorOf = (err: unknown) => (err instanceof Error ? err : new Error(String
 export class PostbackDispatcher {
   private readonly repo: OutboxRepo;
   private readonly send: Send;
+  private readonly currentUrl: DispatcherOptions['currentUrl'];
   private readonly clock: () => Date;
   private readonly wait: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly random: () => number;
@@ -72,6 +79,7 @@ export class PostbackDispatcher {
   constructor(options: DispatcherOptions) {
     this.repo = options.repo;
     this.send = options.send;
+    this.currentUrl = options.currentUrl;
     this.clock = options.clock ?? (() => new Date());
     this.wait = options.wait ?? defaultWait;
     this.random = options.random ?? Math.random;
@@ -153,7 +161,13 @@ export class PostbackDispatcher {
     }
     let outcome: SendOutcome;
     try {
-      outcome = await this.send(claim.url);
+      const url = this.currentUrl === undefined ? claim.url : await this.currentUrl(claim);
+      if (url === null) {
+        const error = 'the partner no longer has a postback URL';
+        await this.settle(claim, () => this.repo.markFailed(claim, error), 'failed', error);
+        return;
+      }
+      outcome = await this.send(url);
     } catch (err) {
       outcome = { ok: false, error: errorOf(err).message, retryable: true };
     }

@@ -104,6 +104,7 @@ export interface ConversionQuery {
 /** Reads of stored conversions, newest first; conversions are written only through the ConversionWriter port. */
 export interface ConversionReader {
   list(query: ConversionQuery): Promise<ListResult<ConversionRecord>>;
+  get(id: number): Promise<ConversionRecord | undefined>;
   /** The id of the committed conversion holding this idempotency key, or null. */
   idOf(transactionId: string, key: { event_key: string; order_key: string }): Promise<number | null>;
   /** The id of the click's first base conversion (no event), or of its first one for `orderId`; null when none. */

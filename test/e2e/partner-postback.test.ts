@@ -1,8 +1,11 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 import { startServer, type TestServer } from '../support/api-server.js';
-import { clickTid, convertingOffer, postback } from '../support/conversions.js';
+import { clickTid, convertingOffer, outboxRowsFor, postback } from '../support/conversions.js';
 import { create } from '../support/fixtures.js';
-import { startReceiver, type Receiver } from '../support/postback-receiver.js';
+import { answer, startReceiver, type Receiver } from '../support/postback-receiver.js';
 
 let server: TestServer;
 let receiver: Receiver;
@@ -40,3 +43,49 @@ describe('partner postbacks end to end', () => {
     expect(receiver.requests[0]?.headers['user-agent']).toBe('Switchyard-Postback/1');
   });
 });
+
+describe('a partner that changes its postback URL while retries wait', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const until = async (check: () => boolean) => {
+    for (let i = 0; i < 200 && !check(); i++) await sleep(25);
+  };
+  /** The retry is due now instead of after its backoff. */
+  const makeDue = (conversionId: number) => {
+    const db = new Database(path.join(server.dataDir, DATABASE_FILE));
+    db.pragma('busy_timeout = 5000');
+    try {
+      db.prepare('update partner_postbacks set next_attempt_at = ? where conversion_id = ?').run(new Date(0).toISOString(), conversionId);
+    } finally {
+      db.close();
+    }
+  };
+  /** A partner whose URL answers 503 at first, and a conversion whose postback has failed once and waits to retry. */
+  async function failedOnce(name: string, failing: string) {
+    receiver.reply = (req, res, i) => (req.url?.startsWith(failing) ? answer(503) : answer(200))(req, res, i);
+    const advertiser = await create(server, '/api/v1/advertisers', { name: `${name} advertiser` });
+    const partner = await create(server, '/api/v1/partners', { name, postback_url: `${receiver.origin}${failing}?c={conversion_id}&t={transaction_id}` });
+    const offer = await convertingOffer(server, advertiser.id, partner.id);
+    const tid = await clickTid(server, offer.token);
+    const conversionId = (await postback(server, { transaction_id: tid })).body.conversion_id as number;
+    await until(() => outboxRowsFor(server, conversionId)[0]?.state === 'pending' && receiver.requests.some((r) => r.url.startsWith(failing)));
+    return { partner, conversionId, tid };
+  }
+
+  it('the retry goes to the corrected URL, filled for the same conversion', async () => {
+    const { partner, conversionId, tid } = await failedOnce('Fixes its URL', '/typo');
+    expect((await server.call('PATCH', `/api/v1/partners/${partner.id}`, { postback_url: `${receiver.origin}/fixed?c={conversion_id}&t={transaction_id}` })).status).toBe(200);
+    makeDue(conversionId);
+    await until(() => outboxRowsFor(server, conversionId)[0]?.state === 'delivered');
+    expect(receiver.requests.filter((r) => r.url.startsWith('/fixed')).map((r) => r.url)).toEqual([`/fixed?c=${conversionId}&t=${tid}`]);
+  });
+
+  it('a partner that removed its URL gets no more retries; the postback fails saying why', async () => {
+    const { partner, conversionId } = await failedOnce('Stops postbacks', '/removed');
+    expect((await server.call('PATCH', `/api/v1/partners/${partner.id}`, { postback_url: null })).status).toBe(200);
+    makeDue(conversionId);
+    await until(() => outboxRowsFor(server, conversionId)[0]?.state === 'failed');
+    expect(outboxRowsFor(server, conversionId)[0]).toMatchObject({ state: 'failed', last_error: 'the partner no longer has a postback URL' });
+    expect(receiver.requests.filter((r) => r.url.startsWith('/removed'))).toHaveLength(1);
+  });
+});
+

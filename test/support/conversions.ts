@@ -95,6 +95,7 @@ export interface OutboxRow {
   state: string;
   attempts: number;
   next_attempt_at: string;
+  last_error: string | null;
 }
 
 export function outboxRowsFor(server: TestServer, conversionId: number): OutboxRow[] {

@@ -25,6 +25,11 @@ export function conversionReader(db: Executor): ConversionReader {
       const counted = await sql<{ total: number | string }>`select count(*) as total from conversions where ${where}`.execute(db);
       return { rows: rows.map(conversionFromRow), total: Number(counted.rows[0]?.total ?? 0) };
     },
+    async get(id) {
+      const { rows } = await sql<ConversionRow>`select * from conversions where id = ${id}`.execute(db);
+      const row = rows[0];
+      return row === undefined ? undefined : conversionFromRow(row);
+    },
     async idOf(transactionId, key) {
       const { rows } = await sql<{ id: number | string }>`select id from conversions
         where transaction_id = ${transactionId} and event_key = ${key.event_key} and order_key = ${key.order_key}`.execute(db);
