@@ -9,11 +9,12 @@ import { compareVersions, parseVersion } from './version.js';
 const COUNTRY = /^[A-Za-z]{2}$/;
 const LANGUAGE = /^[A-Za-z]{2}$/;
 /**
- * The country codes a visitor can be placed in: ISO 3166-1 alpha-2, plus Kosovo's XK, which geo
- * databases use though ISO has not assigned it. Two letters alone let `UK` through, and no visitor
- * is ever in `UK` (the code is GB).
+ * The country codes a visitor can be placed in: ISO 3166-1 alpha-2 (the time-zone table lacks only
+ * uninhabited Bouvet Island, BV, which the bundled geo database still places addresses in), plus
+ * Kosovo's XK, which geo databases use though ISO has not assigned it. Two letters alone let `UK`
+ * through, and no visitor is ever in `UK` (the code is GB).
  */
-const COUNTRIES = new Set([...Object.keys(countriesAndTimezones.getAllCountries()), 'XK']);
+const COUNTRIES = new Set([...Object.keys(countriesAndTimezones.getAllCountries()), 'BV', 'XK']);
 /** Knows every ISO 639-1 code (and nothing it does not know: no fallback to the code itself). */
 const LANGUAGE_NAMES = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
 const COUNTRY_HINTS: Readonly<Record<string, string>> = { UK: ' (the United Kingdom is GB)', EL: ' (Greece is GR)' };

@@ -320,6 +320,19 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
         }
       },
     },
+    '0012_partner_postbacks_by_partner': {
+      // Partners take turns at the outbox (outbox-repo.ts claimDue). Partial indexes over the rows
+      // still to settle, and over those being sent, keep a claim's cost to the partners with work
+      // and the rows it takes, however long one partner's backlog or the delivered history grows.
+      // The due index becomes partial too: beside a full (state, …) index the planner, without
+      // statistics, walked a partner's whole backlog through it instead.
+      async up(db) {
+        await sql`drop index partner_postbacks_due`.execute(db);
+        await sql`create index partner_postbacks_due on partner_postbacks (next_attempt_at, id) where state in ('pending', 'sending')`.execute(db);
+        await sql`create index partner_postbacks_unsettled on partner_postbacks (partner_id, next_attempt_at, id) where state in ('pending', 'sending')`.execute(db);
+        await sql`create index partner_postbacks_sending on partner_postbacks (partner_id, next_attempt_at) where state = 'sending'`.execute(db);
+      },
+    },
   };
 }
 

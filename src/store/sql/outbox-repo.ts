@@ -50,15 +50,32 @@ export function sqlOutboxRepo(db: Executor): OutboxRepo {
       // Partners take turns: each due row's place is its rank among its partner's due rows plus the
       // rows that partner already has sending. Oldest first across all partners, a partner whose
       // endpoint hangs filled every slot with its backlog and held everyone else's postbacks behind
-      // its timeouts; in turns, it still gets every slot nobody else needs.
-      const { rows: ids } = await sql<{ id: number | string }>`select id from (
-          select id, next_attempt_at, row_number() over (partition by partner_id order by next_attempt_at, id) + coalesce(busy.n, 0) as place
-          from partner_postbacks
-          left join (select partner_id as busy_partner, count(*) as n from partner_postbacks
-            where state = 'sending' and next_attempt_at > ${at} group by partner_id) busy on busy.busy_partner = partner_id
-          where ${due}
-        ) candidates
-        order by place, next_attempt_at, id limit ${limit}`.execute(db);
+      // its timeouts; in turns, it still gets every slot nobody else needs. The partners with rows
+      // to settle are found by skipping through a partial index (one seek each), and only each
+      // one's `limit` oldest due rows are read (one seek and `limit` steps): a long backlog or a
+      // long delivered history costs a claim nothing extra. All reads take no write lock.
+      const { rows: partners } = await sql<{ partner_id: number | string | null }>`with recursive partners(partner_id) as (
+          select (select partner_id from partner_postbacks where state in ('pending', 'sending') order by partner_id limit 1)
+          union all
+          select (select p.partner_id from partner_postbacks p where p.state in ('pending', 'sending') and p.partner_id > partners.partner_id
+            order by p.partner_id limit 1)
+            from partners where partners.partner_id is not null
+        ) select partner_id from partners where partner_id is not null`.execute(db);
+      if (partners.length === 0) return [];
+      const { rows: busyRows } = await sql<{ partner_id: number | string; n: number | string }>`select partner_id, count(*) as n
+        from partner_postbacks where state = 'sending' and next_attempt_at > ${at} group by partner_id`.execute(db);
+      const busy = new Map(busyRows.map((row) => [Number(row.partner_id), Number(row.n)]));
+      const candidates: { id: number; place: number; next: string }[] = [];
+      for (const { partner_id: partnerId } of partners) {
+        const { rows } = await sql<{ id: number | string; next_attempt_at: string }>`select id, next_attempt_at from partner_postbacks
+          where partner_id = ${partnerId} and state in ('pending', 'sending') and next_attempt_at <= ${at}
+          order by next_attempt_at, id limit ${limit}`.execute(db);
+        const already = busy.get(Number(partnerId)) ?? 0;
+        rows.forEach((row, rank) => candidates.push({ id: Number(row.id), place: already + rank + 1, next: row.next_attempt_at }));
+      }
+      const byTurn = (a: (typeof candidates)[number], b: (typeof candidates)[number]) =>
+        a.place - b.place || (a.next < b.next ? -1 : a.next > b.next ? 1 : a.id - b.id);
+      const ids = candidates.sort(byTurn).slice(0, limit).map((candidate) => ({ id: candidate.id }));
       if (ids.length === 0) return [];
       const { rows } = await sql<Row>`update partner_postbacks
         set state = 'sending', attempts = attempts + 1, next_attempt_at = ${leaseUntil.toISOString()}
