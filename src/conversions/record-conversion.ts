@@ -31,6 +31,24 @@ export interface RecordDeps {
   /** Caps counters (hard caps make a conversion pending) and already-converted memory. */
   live: LiveState;
   now: () => number;
+  /**
+   * Reports being recorded, by idempotency key: a report waits for one with its key to finish.
+   * Concurrent copies of one postback (an advertiser's retry racing the original) each reserved a
+   * cap slot until the write called them duplicates, and a genuine conversion judged meanwhile was
+   * stored pending over a hard cap for good.
+   */
+  inFlight: Map<string, Promise<unknown>>;
+}
+
+/** Runs `work` after every earlier work of `key` has settled; the map holds only unsettled chains. */
+async function oneAtATime<T>(queue: Map<string, Promise<unknown>>, key: string, work: () => Promise<T>): Promise<T> {
+  const mine = (queue.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
+  queue.set(key, mine);
+  try {
+    return await mine;
+  } finally {
+    if (queue.get(key) === mine) queue.delete(key);
+  }
 }
 
 export interface RecordResult {
@@ -130,9 +148,22 @@ export async function recordConversion(deps: RecordDeps, report: ConversionRepor
 
   const { payout, revenue } = money(offer, report.amountMicros);
   const identity = identityOf(report.eventId, report.orderId, offer.allow_duplicate_conversions);
+  const key = `${click.transaction_id}\u0000${identity.event_key}\u0000${identity.order_key}`;
+  return oneAtATime(deps.inFlight, key, () => recordNew(deps, report, click, offer, identity, { payout, revenue }));
+}
+
+/** Records a report once no other of its key is being recorded: a replay answers duplicate, anything else is counted and written. */
+async function recordNew(
+  deps: RecordDeps,
+  report: ConversionReport,
+  click: ClickRecord,
+  offer: OfferRecord,
+  identity: { event_key: string; order_key: string },
+  { payout, revenue }: { payout: number; revenue: number },
+): Promise<RecordResult> {
   // An advertiser's retry of a stored conversion answers at once: reserving a cap slot for it
   // would, while it ran, push a genuine new conversion over a hard cap (stored pending, its partner
-  // never told). The unique key in the write still decides retries that race their original.
+  // never told). The unique key in the write still decides retries from other processes.
   const stored = await replayOf(deps.store, click.transaction_id, identity, report, offer.allow_duplicate_conversions);
   if (stored !== null) return { status: 'duplicate', conversion_id: stored };
   const timeMs = deps.now();

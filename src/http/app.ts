@@ -226,7 +226,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     signer: new BounceSigner(signingKey),
     now,
   }, { requestLogging });
-  await registerConversionPaths(app, { store, writer: deps.conversionWriter, live, now });
+  await registerConversionPaths(app, { store, writer: deps.conversionWriter, live, now, inFlight: new Map() });
   await app.register(
     async (api) => {
       // Per client address, before authentication, so guessing keys is throttled too.

@@ -236,6 +236,23 @@ describe('idempotency', () => {
     expect(rows[0]?.order_id).toBe('A');
   });
 
+  it("copies of one postback sent at once do not push another click's conversion over a hard cap", async () => {
+    const wronglyPending: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      // A cap of 2 conversions a day, two clicks that each convert once: both must be approved.
+      const capped = await convertingOffer(server, advertiserId, partnerId, { caps: [{ metric: 'conversions', period: 'daily', limit: 2, mode: 'hard' }] });
+      const x = await clickTid(server, capped.token);
+      const y = await clickTid(server, capped.token);
+      // The advertiser fires X's postback twice at once (a retry racing the original).
+      const answers = await Promise.all([postback(server, { transaction_id: x }), postback(server, { transaction_id: x }), postback(server, { transaction_id: y })]);
+      expect(answers.map((a) => a.body.status).sort()).toEqual(['approved', 'approved', 'duplicate']);
+      expect(storedConversions(server, x)).toHaveLength(1);
+      const status = storedConversions(server, y)[0]?.status;
+      if (status !== 'approved') wronglyPending.push(`round ${round}: ${status}`);
+    }
+    expect(wronglyPending).toEqual([]);
+  });
+
   it('an offer allowing duplicate conversions converts each new order once', async () => {
     const tid = await clickTid(server, repeatable.token);
     const statuses = [];
