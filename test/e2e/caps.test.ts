@@ -181,6 +181,25 @@ describe('hard conversion and money caps', () => {
   });
 });
 
+describe('a clock stepped back across midnight (an NTP correction, a host behind)', () => {
+  it('keeps what the day it left had counted, in memory and across a restart, so the hard cap holds when that day comes again', async () => {
+    const capped = await offer('stepback', { caps: [{ metric: 'clicks', period: 'daily', limit: 3, mode: 'hard' }], caps_timezone: 'UTC' });
+    const { tokenA } = await priorityLink(capped.id);
+    clock.set('2025-06-21T00:05:00.000Z');
+    expect(await clickHosts(tokenA, 4)).toEqual(['stepback.example', 'stepback.example', 'stepback.example', 'fallback.example']);
+    clock.set('2025-06-20T23:55:00.000Z');
+    server.pruneLiveState();
+    clock.set('2025-06-21T00:06:00.000Z');
+    expect((await clickHost(tokenA)).host).toBe('fallback.example');
+
+    await server.close();
+    clock.set('2025-06-20T23:56:00.000Z');
+    server = await startServer({ dataDir, now: clock.now, env: { POSTBACK_CONCURRENCY: '0' } });
+    clock.set('2025-06-21T00:07:00.000Z');
+    expect((await clickHost(tokenA)).host).toBe('fallback.example');
+  });
+});
+
 /** The notifications stored for an offer; storing is off the click path, so this polls until `count` are there. */
 async function notificationsOf(offerId: number, count: number): Promise<any[]> {
   let listed: any[] = [];

@@ -51,14 +51,21 @@ export class CapCounters {
     return false;
   }
 
-  /** Drops counters of periods that are over, judged in the zone `zoneOf(scope)` gives (undefined = drop). */
+  /**
+   * Drops counters of periods that are over, judged in the zone `zoneOf(scope)` gives (undefined =
+   * drop). Only earlier periods are over: after the clock steps back (an NTP correction, a host
+   * behind), the period it left still holds what was counted there, and will be current again.
+   * Keys of one kind sort by time (`day-2025-06-11`, `week-…`, `month-2025-06`).
+   */
   prune(nowMs: number, zoneOf: (scope: string) => string | undefined): void {
     for (const [scope, byPeriod] of this.sums) {
       const zone = zoneOf(scope);
       const keys = zone === undefined ? undefined : periodKeys(nowMs, zone);
+      const current = keys === undefined ? [] : [keys.daily, keys.weekly, keys.monthly];
       for (const periodKey of byPeriod.keys()) {
         if (periodKey === 'global') continue;
-        if (keys === undefined || (keys.daily !== periodKey && keys.weekly !== periodKey && keys.monthly !== periodKey)) byPeriod.delete(periodKey);
+        const sameKind = current.find((key) => key.slice(0, key.indexOf('-')) === periodKey.slice(0, periodKey.indexOf('-')));
+        if (sameKind === undefined || periodKey < sameKind) byPeriod.delete(periodKey);
       }
       if (byPeriod.size === 0) this.sums.delete(scope);
     }

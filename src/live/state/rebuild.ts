@@ -26,8 +26,9 @@ type Current = (zone: string) => PeriodKeys;
 function addTotals(state: MemoryLiveState, snapshot: Snapshot, total: HistoryTotal, atMs: number, periods: 'global' | 'calendar', current: Current): void {
   const zone = snapshot.offers.get(total.offerId)?.capsTimeZone ?? 'UTC';
   const keys = periodKeys(atMs, zone);
-  // A bucket counts toward a calendar period only if that period is still the current one.
-  const calendar = (['daily', 'weekly', 'monthly'] as const).filter((p) => keys[p] === current(zone)[p]);
+  // A bucket counts toward a calendar period unless that period is over: the current one, or a later
+  // one when this clock is behind the clock that stamped the bucket (it becomes current in time).
+  const calendar = (['daily', 'weekly', 'monthly'] as const).filter((p) => keys[p] >= current(zone)[p]);
   const which = periods === 'global' ? (['global'] as const) : calendar;
   if (which.length === 0) return;
   for (const scope of [offerScope(total.offerId), partnerScope(total.offerId, total.partnerId)]) {
