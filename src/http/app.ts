@@ -2,11 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { AppError } from '../domain/errors.js';
-import { ErrorBody } from '../domain/schemas/common.js';
-import { DIMENSIONS } from '../reporting/dimensions.js';
 import type { ContextBuilder } from '../context/index.js';
 import { createSnapshotHolder, type SnapshotHolder } from '../live/snapshot-holder.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -15,7 +13,6 @@ import type { ConversionWriter } from '../ports/conversion-writer.js';
 import type { LiveState } from '../ports/live-state.js';
 import type { Store } from '../ports/store.js';
 import { registerAdvertisers } from './api/advertisers.js';
-import { clientIp } from './client-ip.js';
 import { registerClicks } from './api/clicks.js';
 import { registerConversions } from './api/conversions.js';
 import type { ApiDeps, EngineDeps } from './api/deps.js';
@@ -40,6 +37,9 @@ import { notFound } from './redirect/answer.js';
 import { BounceSigner } from './redirect/bounce-signer.js';
 import { registerClickPath } from './redirect/click-route.js';
 import { ajvFormats, validatorCompiler } from './validation.js';
+import { clientIp } from './client-ip.js';
+import { addReportFilters, documentCommonAnswers, type OpenApiDocument } from './openapi-extras.js';
+import { loggedRequest } from './request-log.js';
 
 /** The adapters the server runs on, chosen by the composition root (src/server.ts). */
 export interface AppDeps {
@@ -73,81 +73,6 @@ function answerUnroutable(_path: string, req: IncomingMessage, res: ServerRespon
     ? { status: 404, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: JSON.stringify({ error: { code: 'not_found', message: 'no such path' } }) }
     : notFound();
   res.writeHead(answer.status, answer.headers).end(answer.body);
-}
-
-/** A postback's shared secret, as a query parameter: never written to a log line. */
-const SECRET_PARAMETER = 'verification_token';
-
-/** A query parameter's name as the query parser reads it (`verification%5Ftoken` is the same name). */
-function parameterName(pair: string): string {
-  const name = pair.split('=', 1)[0] ?? '';
-  try {
-    return decodeURIComponent(name.replace(/\+/g, ' '));
-  } catch {
-    return name;
-  }
-}
-
-/** The URL with the value of every secret parameter masked, however its name is spelt or cased. */
-function redactedUrl(url: string): string {
-  const at = url.indexOf('?');
-  if (at < 0) return url;
-  const pairs = url.slice(at + 1).split('&').map((pair) => (parameterName(pair).toLowerCase() === SECRET_PARAMETER ? `${pair.split('=', 1)[0]}=[redacted]` : pair));
-  return `${url.slice(0, at)}?${pairs.join('&')}`;
-}
-
-/**
- * How a request appears in log lines: Fastify's fields, with secrets in the URL masked. At debug
- * every request is logged with its URL, and a postback's verification_token there would let
- * whoever reads the logs forge conversions.
- */
-function loggedRequest(request: FastifyRequest): Record<string, unknown> {
-  return {
-    method: request.method,
-    url: redactedUrl(request.url),
-    host: request.host,
-    remoteAddress: clientIp(request),
-    remotePort: request.socket?.remotePort,
-  };
-}
-
-/**
- * The answers every management route can give whatever it does, added to its documented responses
- * where missing, so the OpenAPI document lists what clients actually get: 401 without a valid key,
- * 403 for a key that may not, 429 past the rate limit, and for routes that read input 400 and (with
- * a body) 413.
- */
-function documentCommonAnswers(route: RouteOptions): void {
-  const schema = route.schema as { response?: Record<string, unknown>; body?: unknown; params?: unknown; querystring?: unknown } | undefined;
-  if (schema?.response === undefined) return;
-  const codes = [401, 403, 429];
-  if (schema.body !== undefined || schema.params !== undefined || schema.querystring !== undefined) codes.push(400);
-  if (schema.body !== undefined) codes.push(413);
-  for (const code of codes) schema.response[code] ??= ErrorBody;
-}
-
-type OpenApiDocument = { paths?: Record<string, Record<string, { parameters?: unknown[] }>> };
-
-/**
- * The report filters are query parameters named `filter[<dimension>]`, which the request schema
- * allows by pattern: JSON Schema's `patternProperties` has no OpenAPI parameter form, so the
- * document gets them as the deepObject parameter `filter` that generated clients can send.
- */
-function addReportFilters(document: OpenApiDocument): void {
-  const reports = document.paths?.['/api/v1/reports']?.get;
-  if (reports === undefined) return;
-  const filterable = Object.entries(DIMENSIONS).filter(([, d]) => d.column !== 'bucket').map(([name]) => name);
-  reports.parameters = [
-    ...(reports.parameters ?? []),
-    {
-      name: 'filter',
-      in: 'query',
-      style: 'deepObject',
-      explode: true,
-      description: 'Narrow the report to one value per dimension, e.g. `filter[country]=US&filter[offer]=12`.',
-      schema: { type: 'object', properties: Object.fromEntries(filterable.map((name) => [name, { type: 'string', maxLength: 512 }])), additionalProperties: false },
-    },
-  ];
 }
 
 /** Builds the HTTP server: operations endpoints, the OpenAPI document and the management API. */
