@@ -200,6 +200,25 @@ describe('a clock stepped back across midnight (an NTP correction, a host behind
   });
 });
 
+describe('caps_timezone moved west', () => {
+  it("the new zone's next day starts afresh, not with the old zone's clicks of that date, live as after a restart", async () => {
+    clock.set('2025-06-24T16:00:00.000Z'); // 01:00 on 25 June in Tokyo, 09:00 on 24 June in Los Angeles
+    const capped = await offer('tokyo', { caps: [{ metric: 'clicks', period: 'daily', limit: 3, mode: 'hard' }], caps_timezone: 'Asia/Tokyo' });
+    const { tokenA } = await priorityLink(capped.id);
+    expect(await clickHosts(tokenA, 4)).toEqual(['tokyo.example', 'tokyo.example', 'tokyo.example', 'fallback.example']);
+    expect((await server.call('PATCH', `/api/v1/offers/${capped.id}`, { caps_timezone: 'America/Los_Angeles' })).status).toBe(200);
+    clock.set('2025-06-24T16:02:00.000Z');
+    server.pruneLiveState();
+    clock.set('2025-06-25T07:30:00.000Z'); // 25 June begins in Los Angeles: no click of it yet
+    server.pruneLiveState();
+    const live = (await clickHost(tokenA)).host;
+    await server.close();
+    server = await startServer({ dataDir, now: clock.now, env: { POSTBACK_CONCURRENCY: '0' } });
+    const rebuilt = (await clickHost(tokenA)).host;
+    expect({ live, rebuilt }).toEqual({ live: 'tokyo.example', rebuilt: 'tokyo.example' });
+  });
+});
+
 /** The notifications stored for an offer; storing is off the click path, so this polls until `count` are there. */
 async function notificationsOf(offerId: number, count: number): Promise<any[]> {
   let listed: any[] = [];

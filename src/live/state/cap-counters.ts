@@ -1,6 +1,10 @@
 import type { CapView } from '../../engine/index.js';
 import { periodKeys, type CapPeriod, type PeriodKeys } from './period-key.js';
 
+/** How far the clock may have stepped back for the period it left to be kept (see prune). */
+export const CLOCK_STEP_MS = 3_600_000;
+const CALENDAR_PERIODS = ['daily', 'weekly', 'monthly'] as const;
+
 export type CapMetric = CapView['metric'];
 export const PERIODS: readonly CapPeriod[] = ['daily', 'weekly', 'monthly', 'global'];
 
@@ -53,19 +57,22 @@ export class CapCounters {
 
   /**
    * Drops counters of periods that are over, judged in the zone `zoneOf(scope)` gives (undefined =
-   * drop). Only earlier periods are over: after the clock steps back (an NTP correction, a host
-   * behind), the period it left still holds what was counted there, and will be current again.
+   * drop). The current period stays, and so does one that begins within CLOCK_STEP_MS: after the
+   * clock steps back a little (an NTP correction) the period it left still holds what was counted
+   * there, and will be current again soon. A period further ahead was counted in another zone (the
+   * offer's caps time zone moved west), and the new zone's day of that date starts afresh.
    * Keys of one kind sort by time (`day-2025-06-11`, `week-…`, `month-2025-06`).
    */
   prune(nowMs: number, zoneOf: (scope: string) => string | undefined): void {
     for (const [scope, byPeriod] of this.sums) {
       const zone = zoneOf(scope);
-      const keys = zone === undefined ? undefined : periodKeys(nowMs, zone);
-      const current = keys === undefined ? [] : [keys.daily, keys.weekly, keys.monthly];
+      const now = zone === undefined ? undefined : periodKeys(nowMs, zone);
+      const soon = zone === undefined ? undefined : periodKeys(nowMs + CLOCK_STEP_MS, zone);
       for (const periodKey of byPeriod.keys()) {
         if (periodKey === 'global') continue;
-        const sameKind = current.find((key) => key.slice(0, key.indexOf('-')) === periodKey.slice(0, periodKey.indexOf('-')));
-        if (sameKind === undefined || periodKey < sameKind) byPeriod.delete(periodKey);
+        const period = CALENDAR_PERIODS.find((p) => now?.[p].startsWith(periodKey.slice(0, periodKey.indexOf('-') + 1)));
+        const kept = period !== undefined && now !== undefined && soon !== undefined && periodKey >= now[period] && periodKey <= soon[period];
+        if (!kept) byPeriod.delete(periodKey);
       }
       if (byPeriod.size === 0) this.sums.delete(scope);
     }

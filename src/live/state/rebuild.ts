@@ -1,6 +1,6 @@
 import { rememberedKey, type OfferView, type Snapshot } from '../../engine/index.js';
 import type { HistoryTotal, LiveHistoryReader, VisitorRow } from '../../ports/store.js';
-import { offerScope, partnerScope, type CapMetric } from './cap-counters.js';
+import { CLOCK_STEP_MS, offerScope, partnerScope, type CapMetric } from './cap-counters.js';
 import type { MemoryLiveState } from './memory-live-state.js';
 import { periodKeys, type PeriodKeys } from './period-key.js';
 
@@ -21,14 +21,15 @@ const METRICS: readonly [CapMetric, (t: HistoryTotal) => number][] = [
 
 const factsOf = (row: VisitorRow) => ({ visitorId: row.visitorId, ip: row.ip, userAgent: row.userAgent, gaid: row.gaid, idfa: row.idfa });
 
-type Current = (zone: string) => PeriodKeys;
+type Current = (zone: string) => { now: PeriodKeys; soon: PeriodKeys };
 
 function addTotals(state: MemoryLiveState, snapshot: Snapshot, total: HistoryTotal, atMs: number, periods: 'global' | 'calendar', current: Current): void {
   const zone = snapshot.offers.get(total.offerId)?.capsTimeZone ?? 'UTC';
   const keys = periodKeys(atMs, zone);
-  // A bucket counts toward a calendar period unless that period is over: the current one, or a later
-  // one when this clock is behind the clock that stamped the bucket (it becomes current in time).
-  const calendar = (['daily', 'weekly', 'monthly'] as const).filter((p) => keys[p] >= current(zone)[p]);
+  // A bucket counts toward a calendar period that is current, or begins within CLOCK_STEP_MS (this
+  // clock a little behind the one that stamped the bucket): the periods the minute prune keeps.
+  const { now, soon } = current(zone);
+  const calendar = (['daily', 'weekly', 'monthly'] as const).filter((p) => keys[p] >= now[p] && keys[p] <= soon[p]);
   const which = periods === 'global' ? (['global'] as const) : calendar;
   if (which.length === 0) return;
   for (const scope of [offerScope(total.offerId), partnerScope(total.offerId, total.partnerId)]) {
@@ -110,10 +111,10 @@ export async function refreshVisitorMemory(state: MemoryLiveState, history: Live
  * and the clicks inside each offer's duplicate window.
  */
 export async function rebuildLiveState(state: MemoryLiveState, history: LiveHistoryReader, snapshot: Snapshot, nowMs: number): Promise<void> {
-  const currentByZone = new Map<string, PeriodKeys>();
+  const currentByZone = new Map<string, { now: PeriodKeys; soon: PeriodKeys }>();
   const current: Current = (zone) => {
     let keys = currentByZone.get(zone);
-    if (keys === undefined) currentByZone.set(zone, (keys = periodKeys(nowMs, zone)));
+    if (keys === undefined) currentByZone.set(zone, (keys = { now: periodKeys(nowMs, zone), soon: periodKeys(nowMs + CLOCK_STEP_MS, zone) }));
     return keys;
   };
   for (const total of await history.totals()) addTotals(state, snapshot, total, nowMs, 'global', current);

@@ -32,6 +32,8 @@ export function sqlOutboxRepo(db: Executor): OutboxRepo {
   // The row is ours only while it is still `sending` under the attempt we claimed.
   const owned = (claim: ClaimedPostback) => sql`id = ${claim.id} and state = 'sending' and attempts = ${claim.attempts}`;
   const changed = (result: { numAffectedRows?: bigint }) => (result.numAffectedRows ?? 0n) > 0n;
+  // Where the last claim's turn through the partners stopped.
+  let turnAfterPartner = -1;
   return {
     async enqueue({ conversion_id, partner_id, url }, now) {
       const at = now.toISOString();
@@ -47,35 +49,50 @@ export function sqlOutboxRepo(db: Executor): OutboxRepo {
       // A read first: it takes no write lock, and on an idle outbox (the usual case) it is all a
       // poll costs. The update re-checks `due`, so a row another dispatcher claimed in between is
       // skipped (on PostgreSQL the re-check runs on the row version it waited for).
-      // Partners take turns: each due row's place is its rank among its partner's due rows plus the
+      // Partners take turns: a due row's place is its rank among its partner's candidates plus the
       // rows that partner already has sending. Oldest first across all partners, a partner whose
       // endpoint hangs filled every slot with its backlog and held everyone else's postbacks behind
-      // its timeouts; in turns, it still gets every slot nobody else needs. The partners with rows
-      // to settle are found by skipping through a partial index (one seek each), and only each
-      // one's `limit` oldest due rows are read (one seek and `limit` steps): a long backlog or a
-      // long delivered history costs a claim nothing extra. All reads take no write lock.
-      const { rows: partners } = await sql<{ partner_id: number | string | null }>`with recursive partners(partner_id) as (
-          select (select partner_id from partner_postbacks where state in ('pending', 'sending') order by partner_id limit 1)
-          union all
-          select (select p.partner_id from partner_postbacks p where p.state in ('pending', 'sending') and p.partner_id > partners.partner_id
-            order by p.partner_id limit 1)
-            from partners where partners.partner_id is not null
-        ) select partner_id from partners where partner_id is not null`.execute(db);
-      if (partners.length === 0) return [];
+      // its timeouts; in turns, it still gets every slot nobody else needs. The candidates are the
+      // `limit` oldest due rows and each partner's oldest due row (found by skipping through a
+      // partial index, one seek per partner with rows due), so a claim is a handful of statements
+      // whose cost does not grow with one partner's backlog or the delivered history.
+      const { rows: oldest } = await sql<{ id: number | string }>`select id from partner_postbacks where ${due}
+        order by next_attempt_at, id limit ${limit}`.execute(db);
+      if (oldest.length === 0) return [];
+      // Each partner's oldest due row, for at most `limit` partners a claim, taken in turn from
+      // where the previous claim stopped (wrapping around), so the work stays bounded however many
+      // partners have rows due and none waits for ever behind lower ids.
+      const firstsFrom = async (afterPartner: number, count: number) =>
+        (await sql<{ id: number | string | null; partner_id: number | string | null }>`with recursive partners(partner_id) as (
+            select (select p.partner_id from partner_postbacks p where p.state in ('pending', 'sending') and p.next_attempt_at <= ${at}
+              and p.partner_id > ${afterPartner} order by p.partner_id limit 1)
+            union all
+            select (select p.partner_id from partner_postbacks p where p.state in ('pending', 'sending') and p.next_attempt_at <= ${at}
+              and p.partner_id > partners.partner_id order by p.partner_id limit 1)
+              from partners where partners.partner_id is not null limit ${count}
+          )
+          select partner_id, (select d.id from partner_postbacks d where d.partner_id = partners.partner_id and d.state in ('pending', 'sending')
+            and d.next_attempt_at <= ${at} order by d.next_attempt_at, d.id limit 1) as id
+          from partners where partners.partner_id is not null`.execute(db)).rows;
+      let firsts = await firstsFrom(turnAfterPartner, limit);
+      if (firsts.length < limit) firsts = [...firsts, ...(await firstsFrom(-1, limit - firsts.length)).filter((row) => Number(row.partner_id) <= turnAfterPartner)];
+      turnAfterPartner = firsts.length < limit ? -1 : Number(firsts[firsts.length - 1]?.partner_id ?? -1);
+      const candidateIds = [...new Set([...oldest, ...firsts].flatMap((row) => (row.id === null ? [] : [Number(row.id)])))];
+      const { rows: candidates } = await sql<{ id: number | string; partner_id: number | string; next_attempt_at: string }>`select id, partner_id,
+        next_attempt_at from partner_postbacks where id in (${sql.join(candidateIds)})`.execute(db);
       const { rows: busyRows } = await sql<{ partner_id: number | string; n: number | string }>`select partner_id, count(*) as n
         from partner_postbacks where state = 'sending' and next_attempt_at > ${at} group by partner_id`.execute(db);
-      const busy = new Map(busyRows.map((row) => [Number(row.partner_id), Number(row.n)]));
-      const candidates: { id: number; place: number; next: string }[] = [];
-      for (const { partner_id: partnerId } of partners) {
-        const { rows } = await sql<{ id: number | string; next_attempt_at: string }>`select id, next_attempt_at from partner_postbacks
-          where partner_id = ${partnerId} and state in ('pending', 'sending') and next_attempt_at <= ${at}
-          order by next_attempt_at, id limit ${limit}`.execute(db);
-        const already = busy.get(Number(partnerId)) ?? 0;
-        rows.forEach((row, rank) => candidates.push({ id: Number(row.id), place: already + rank + 1, next: row.next_attempt_at }));
-      }
-      const byTurn = (a: (typeof candidates)[number], b: (typeof candidates)[number]) =>
-        a.place - b.place || (a.next < b.next ? -1 : a.next > b.next ? 1 : a.id - b.id);
-      const ids = candidates.sort(byTurn).slice(0, limit).map((candidate) => ({ id: candidate.id }));
+      const taken = new Map(busyRows.map((row) => [Number(row.partner_id), Number(row.n)]));
+      const inTurn = candidates
+        .map((row) => ({ id: Number(row.id), partner: Number(row.partner_id), next: row.next_attempt_at }))
+        .sort((a, b) => (a.next < b.next ? -1 : a.next > b.next ? 1 : a.id - b.id))
+        .map((row) => {
+          const place = (taken.get(row.partner) ?? 0) + 1;
+          taken.set(row.partner, place);
+          return { ...row, place };
+        })
+        .sort((a, b) => a.place - b.place || (a.next < b.next ? -1 : a.next > b.next ? 1 : a.id - b.id));
+      const ids = inTurn.slice(0, limit).map((row) => ({ id: row.id }));
       if (ids.length === 0) return [];
       const { rows } = await sql<Row>`update partner_postbacks
         set state = 'sending', attempts = attempts + 1, next_attempt_at = ${leaseUntil.toISOString()}
