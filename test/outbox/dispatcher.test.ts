@@ -153,6 +153,26 @@ describe('postback dispatcher fairness', () => {
   });
 });
 
+describe('postback dispatcher fairness when one slot frees', () => {
+  it("a hanging partner does not take the freed slot while another partner's postbacks are due", async () => {
+    const held: ServerResponse[] = [];
+    receiver.reply = (req, res) => (req.url?.startsWith('/slow') ? held.push(res) : res.end('ok'));
+    for (let i = 0; i < 12; i++) await fx.outbox.enqueue({ conversion_id: i + 1, partner_id: 7, url: `${receiver.origin}/slow?n=${i}` }, fx.clock.now());
+    for (let i = 0; i < 3; i++) await fx.outbox.enqueue({ conversion_id: 100 + i, partner_id: 8, url: `${receiver.origin}/fast?n=${i}` }, fx.clock.now());
+    const dispatcher = fx.dispatcher({ concurrency: 2 });
+    const first = dispatcher.runOnce();
+    await receiver.waitForRequests(2);
+    while (dispatcher.sending > 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    // One slot free; partner 7 already has a send hanging, partner 8 has two postbacks due.
+    const second = dispatcher.runOnce();
+    await receiver.waitForRequests(3);
+    const third = receiver.requests[2]?.url ?? '';
+    held.forEach((res) => res.end('ok'));
+    await Promise.all([first, second]);
+    expect(third).toMatch(/^\/fast/);
+  });
+});
+
 describe('postback dispatcher timer loop', () => {
   it('delivers without being driven, reports queue depth, and close() waits for the send in flight', async () => {
     const held: ServerResponse[] = [];

@@ -64,10 +64,17 @@ export class CapCounters {
    * Keys of one kind sort by time (`day-2025-06-11`, `week-…`, `month-2025-06`).
    */
   prune(nowMs: number, zoneOf: (scope: string) => string | undefined): void {
+    // Once per zone: the period-key cache holds one minute, and two minutes asked for in turn
+    // per scope would each push the other out, formatting dates twice for every scope.
+    const byZone = new Map<string, { now: PeriodKeys; soon: PeriodKeys }>();
+    const keysIn = (zone: string) => {
+      let keys = byZone.get(zone);
+      if (keys === undefined) byZone.set(zone, (keys = { now: periodKeys(nowMs, zone), soon: periodKeys(nowMs + CLOCK_STEP_MS, zone) }));
+      return keys;
+    };
     for (const [scope, byPeriod] of this.sums) {
       const zone = zoneOf(scope);
-      const now = zone === undefined ? undefined : periodKeys(nowMs, zone);
-      const soon = zone === undefined ? undefined : periodKeys(nowMs + CLOCK_STEP_MS, zone);
+      const { now, soon } = zone === undefined ? { now: undefined, soon: undefined } : keysIn(zone);
       for (const periodKey of byPeriod.keys()) {
         if (periodKey === 'global') continue;
         const period = CALENDAR_PERIODS.find((p) => now?.[p].startsWith(periodKey.slice(0, periodKey.indexOf('-') + 1)));

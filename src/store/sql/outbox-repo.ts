@@ -59,9 +59,12 @@ export function sqlOutboxRepo(db: Executor): OutboxRepo {
       const { rows: oldest } = await sql<{ id: number | string }>`select id from partner_postbacks where ${due}
         order by next_attempt_at, id limit ${limit}`.execute(db);
       if (oldest.length === 0) return [];
-      // Each partner's oldest due row, for at most `limit` partners a claim, taken in turn from
-      // where the previous claim stopped (wrapping around), so the work stays bounded however many
-      // partners have rows due and none waits for ever behind lower ids.
+      const { rows: busyRows } = await sql<{ partner_id: number | string; n: number | string }>`select partner_id, count(*) as n
+        from partner_postbacks where state = 'sending' and next_attempt_at > ${at} group by partner_id`.execute(db);
+      // Each partner's oldest due row, for `limit` partners a claim plus one for each partner that
+      // has rows sending (so at least `limit` idle partners are among them), taken in turn from where
+      // the previous claim stopped (wrapping around): the work stays bounded by the slots, however
+      // many partners have rows due, and none waits for ever behind lower ids.
       const firstsFrom = async (afterPartner: number, count: number) =>
         (await sql<{ id: number | string | null; partner_id: number | string | null }>`with recursive partners(partner_id) as (
             select (select p.partner_id from partner_postbacks p where p.state in ('pending', 'sending') and p.next_attempt_at <= ${at}
@@ -74,14 +77,13 @@ export function sqlOutboxRepo(db: Executor): OutboxRepo {
           select partner_id, (select d.id from partner_postbacks d where d.partner_id = partners.partner_id and d.state in ('pending', 'sending')
             and d.next_attempt_at <= ${at} order by d.next_attempt_at, d.id limit 1) as id
           from partners where partners.partner_id is not null`.execute(db)).rows;
-      let firsts = await firstsFrom(turnAfterPartner, limit);
-      if (firsts.length < limit) firsts = [...firsts, ...(await firstsFrom(-1, limit - firsts.length)).filter((row) => Number(row.partner_id) <= turnAfterPartner)];
-      turnAfterPartner = firsts.length < limit ? -1 : Number(firsts[firsts.length - 1]?.partner_id ?? -1);
+      const walk = limit + busyRows.length;
+      let firsts = await firstsFrom(turnAfterPartner, walk);
+      if (firsts.length < walk) firsts = [...firsts, ...(await firstsFrom(-1, walk - firsts.length)).filter((row) => Number(row.partner_id) <= turnAfterPartner)];
+      turnAfterPartner = firsts.length < walk ? -1 : Number(firsts[firsts.length - 1]?.partner_id ?? -1);
       const candidateIds = [...new Set([...oldest, ...firsts].flatMap((row) => (row.id === null ? [] : [Number(row.id)])))];
       const { rows: candidates } = await sql<{ id: number | string; partner_id: number | string; next_attempt_at: string }>`select id, partner_id,
         next_attempt_at from partner_postbacks where id in (${sql.join(candidateIds)})`.execute(db);
-      const { rows: busyRows } = await sql<{ partner_id: number | string; n: number | string }>`select partner_id, count(*) as n
-        from partner_postbacks where state = 'sending' and next_attempt_at > ${at} group by partner_id`.execute(db);
       const taken = new Map(busyRows.map((row) => [Number(row.partner_id), Number(row.n)]));
       const inTurn = candidates
         .map((row) => ({ id: Number(row.id), partner: Number(row.partner_id), next: row.next_attempt_at }))
