@@ -21,6 +21,7 @@ import { registerOfferAccess } from './api/offer-access.js';
 import { registerOfferUrls } from './api/offer-urls.js';
 import { registerNotifications } from './api/notifications.js';
 import { registerOffers } from './api/offers.js';
+import { registerPartnerPostbacks } from './api/partner-postbacks.js';
 import { registerKpi } from './api/kpi.js';
 import { registerReports } from './api/reports.js';
 import { registerPartners } from './api/partners.js';
@@ -182,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerClicks(api, apiDeps);
       registerConversions(api, apiDeps);
       registerNotifications(api, apiDeps);
+      registerPartnerPostbacks(api, apiDeps);
       registerReports(api, apiDeps);
       registerKpi(api, apiDeps);
     },

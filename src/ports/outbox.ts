@@ -51,3 +51,15 @@ export interface OutboxRepo {
   depth(): Promise<number>;
   get(id: number): Promise<PostbackRecord | undefined>;
 }
+
+/** What an operator sees of the outbox through the API: postbacks by state, and a failed one sent again. */
+export interface PostbackLog {
+  /** Newest first. */
+  list(query: { state?: PostbackState; partnerId?: number; conversionId?: number; page: number; pageSize: number }): Promise<{ rows: PostbackRecord[]; total: number }>;
+  /**
+   * A failed postback due again now with a fresh set of attempts: the row as it is after, and
+   * whether it was failed (only a failed one is changed); undefined when there is no such row.
+   */
+  retry(id: number, now: Date): Promise<{ postback: PostbackRecord; retried: boolean } | undefined>;
+}
+

@@ -2,6 +2,7 @@ import type { ClickRecord } from '../domain/click.js';
 import type { ConversionRecord, ConversionStatus } from '../domain/conversion.js';
 import type { KpiResetReason, KpiRunRecord, KpiStateRecord } from '../domain/kpi.js';
 import type { CapNotification, NotificationRecord } from '../domain/notification.js';
+import type { PostbackLog } from './outbox.js';
 import type { ReportReader } from './report-reader.js';
 import type {
   AdvertiserRecord, ApiKeyRecord, Body, OfferAccessRecord, OfferRecord, OfferUrlRecord, PartnerRecord,
@@ -257,6 +258,7 @@ export interface StoreTx {
   conversions: ConversionReader;
   reports: ReportReader;
   notifications: NotificationRepo;
+  partnerPostbacks: PostbackLog;
   liveHistory: LiveHistoryReader;
   kpi: KpiRepo;
   kpiStats: KpiStatsReader;

@@ -89,3 +89,33 @@ describe('a partner that changes its postback URL while retries wait', () => {
   });
 });
 
+describe('failed partner postbacks, for the operator', () => {
+  it('are listed with the reason, and one is sent again once the partner endpoint works', async () => {
+    let down = true;
+    receiver.reply = (req, res, i) => (req.url?.startsWith('/outage') && down ? answer(404) : answer(200))(req, res, i);
+    const advertiser = await create(server, '/api/v1/advertisers', { name: 'Outage advertiser' });
+    const partner = await create(server, '/api/v1/partners', { name: 'Outage', postback_url: `${receiver.origin}/outage?c={conversion_id}` });
+    const offer = await convertingOffer(server, advertiser.id, partner.id);
+    const conversionId = (await postback(server, { transaction_id: await clickTid(server, offer.token) })).body.conversion_id as number;
+    // A 404 is a permanent refusal: failed at once.
+    for (let i = 0; i < 200 && outboxRowsFor(server, conversionId)[0]?.state !== 'failed'; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    const failed = await server.call('GET', `/api/v1/partner-postbacks?state=failed&partner_id=${partner.id}`);
+    expect(failed.status).toBe(200);
+    expect(failed.body).toMatchObject({ total: 1, data: [{ conversion_id: conversionId, partner_id: partner.id, state: 'failed', attempts: 1, last_error: expect.stringContaining('404') }] });
+    const id = failed.body.data[0].id as number;
+
+    down = false;
+    const retried = await server.call('POST', `/api/v1/partner-postbacks/${id}/retry`);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ id, state: 'pending', attempts: 0 });
+    for (let i = 0; i < 200 && outboxRowsFor(server, conversionId)[0]?.state !== 'delivered'; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect((await server.call('GET', `/api/v1/partner-postbacks?conversion_id=${conversionId}`)).body.data[0]).toMatchObject({ state: 'delivered' });
+    expect(receiver.requests.filter((r) => r.url === `/outage?c=${conversionId}`)).toHaveLength(2);
+
+    expect((await server.call('POST', `/api/v1/partner-postbacks/${id}/retry`)).status).toBe(409);
+    expect((await server.call('POST', '/api/v1/partner-postbacks/999999/retry')).status).toBe(404);
+    const partnerKey = (await server.call('POST', `/api/v1/partners/${partner.id}/api-keys`)).body.key as string;
+    expect((await server.call('GET', '/api/v1/partner-postbacks', undefined, { key: partnerKey })).status).toBe(403);
+  });
+});
+

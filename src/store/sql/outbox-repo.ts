@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { ClaimedPostback, OutboxRepo, PostbackRecord } from '../../ports/outbox.js';
+import type { ClaimedPostback, OutboxRepo, PostbackLog, PostbackRecord } from '../../ports/outbox.js';
 import type { Executor } from './dialect.js';
 
 type Row = Omit<PostbackRecord, 'id' | 'conversion_id' | 'partner_id' | 'attempts'> & {
@@ -128,3 +128,27 @@ export function sqlOutboxRepo(db: Executor): OutboxRepo {
     },
   };
 }
+
+/** The outbox as the management API reads it (`GET /partner-postbacks`, `POST …/:id/retry`). */
+export function sqlPostbackLog(db: Executor): PostbackLog {
+  return {
+    async list({ state, partnerId, conversionId, page, pageSize }) {
+      const conditions = [sql`1 = 1`];
+      if (state !== undefined) conditions.push(sql`state = ${state}`);
+      if (partnerId !== undefined) conditions.push(sql`partner_id = ${partnerId}`);
+      if (conversionId !== undefined) conditions.push(sql`conversion_id = ${conversionId}`);
+      const where = sql.join(conditions, sql` and `);
+      const { rows } = await sql<Row>`select * from partner_postbacks where ${where} order by id desc
+        limit ${pageSize} offset ${(page - 1) * pageSize}`.execute(db);
+      const counted = await sql<{ n: number | string }>`select count(*) as n from partner_postbacks where ${where}`.execute(db);
+      return { rows: rows.map(fromRow), total: Number(counted.rows[0]?.n ?? 0) };
+    },
+    async retry(id, now) {
+      const result = await sql`update partner_postbacks set state = 'pending', attempts = 0, next_attempt_at = ${now.toISOString()}
+        where id = ${id} and state = 'failed'`.execute(db);
+      const { rows } = await sql<Row>`select * from partner_postbacks where id = ${id}`.execute(db);
+      return rows[0] === undefined ? undefined : { postback: fromRow(rows[0]), retried: Number(result.numAffectedRows ?? 0) > 0 };
+    },
+  };
+}
+

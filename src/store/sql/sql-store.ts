@@ -12,6 +12,7 @@ import { kpiStatsReader } from './kpi-stats-reader.js';
 import { liveHistoryReader } from './live-history-reader.js';
 import { migrationProvider } from './migrations.js';
 import { notificationRepo } from './notification-repo.js';
+import { sqlPostbackLog } from './outbox-repo.js';
 import { reportReader } from './report-reader.js';
 import { SmartLinkRepo } from './smart-link-repo.js';
 import { trackingLinkRepo } from './tracking-link-repo.js';
@@ -47,6 +48,7 @@ function repositories(db: Executor, clock: Clock): StoreTx {
     conversions: conversionReader(db),
     reports: reportReader(db),
     notifications: notificationRepo(db),
+    partnerPostbacks: sqlPostbackLog(db),
     liveHistory: liveHistoryReader(db),
     kpi: kpiRepo(db),
     kpiStats: kpiStatsReader(db),
