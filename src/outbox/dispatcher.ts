@@ -154,7 +154,9 @@ export class PostbackDispatcher {
 
   private async deliver(claim: ClaimedPostback): Promise<void> {
     // Attempts count claims, so a row whose sender keeps dying (a crash loop) still runs out.
-    if (claim.attempts > this.maxAttempts) {
+    // Attempts since an operator last sent it again (a retry gives a fresh set).
+    const tries = claim.attempts - claim.attempt_base;
+    if (tries > this.maxAttempts) {
       const error = 'gave up: the last attempt never reported back';
       await this.settle(claim, () => this.repo.markFailed(claim, error), 'failed', error);
       return;
@@ -173,10 +175,10 @@ export class PostbackDispatcher {
     }
     if (outcome.ok) {
       await this.settle(claim, () => this.repo.markDelivered(claim, this.clock()), 'delivered');
-    } else if (!outcome.retryable || claim.attempts >= this.maxAttempts) {
+    } else if (!outcome.retryable || tries >= this.maxAttempts) {
       await this.settle(claim, () => this.repo.markFailed(claim, outcome.error), 'failed', outcome.error);
     } else {
-      const delayMs = backoffDelayMs(claim.attempts, this.random, this.backoff);
+      const delayMs = backoffDelayMs(tries, this.random, this.backoff);
       const next = new Date(this.clock().getTime() + delayMs);
       await this.settle(claim, () => this.repo.reschedule(claim, next, outcome.error), 'retry', outcome.error, delayMs);
     }

@@ -15,8 +15,10 @@ export interface PostbackRecord {
   /** Fully expanded: macros were substituted by the producer. */
   url: string;
   state: PostbackState;
-  /** Delivery attempts started (a claim counts, even if its process died before the answer). */
+  /** Delivery attempts started (a claim counts, even if its process died before the answer); never goes down. */
   attempts: number;
+  /** The attempts made before an operator last sent it again: the give-up limit counts those after. */
+  attempt_base: number;
   /** ISO 8601 UTC. */
   next_attempt_at: string;
   last_error: string | null;
@@ -31,7 +33,7 @@ export type NewPostback = Pick<PostbackRecord, 'conversion_id' | 'partner_id' | 
  * token: an outcome is recorded only while the row is still `sending` with that same count, so a
  * dispatcher that overran its lease cannot overwrite the work of the one that took the row over.
  */
-export type ClaimedPostback = Pick<PostbackRecord, 'id' | 'conversion_id' | 'partner_id' | 'url' | 'attempts'>;
+export type ClaimedPostback = Pick<PostbackRecord, 'id' | 'conversion_id' | 'partner_id' | 'url' | 'attempts' | 'attempt_base'>;
 
 export interface OutboxRepo {
   /** Adds a pending row, due at `now`. Returns its id. */
@@ -57,7 +59,8 @@ export interface PostbackLog {
   /** Newest first. */
   list(query: { state?: PostbackState; partnerId?: number; conversionId?: number; page: number; pageSize: number }): Promise<{ rows: PostbackRecord[]; total: number }>;
   /**
-   * A failed postback due again now with a fresh set of attempts: the row as it is after, and
+   * A failed postback due again now with a fresh set of attempts (`attempts` keeps counting, as the
+   * claims' fencing token must never repeat; `attempt_base` moves up to it): the row as it is after, and
    * whether it was failed (only a failed one is changed); undefined when there is no such row.
    */
   retry(id: number, now: Date): Promise<{ postback: PostbackRecord; retried: boolean } | undefined>;

@@ -107,9 +107,9 @@ describe('failed partner postbacks, for the operator', () => {
     down = false;
     const retried = await server.call('POST', `/api/v1/partner-postbacks/${id}/retry`);
     expect(retried.status).toBe(200);
-    expect(retried.body).toMatchObject({ id, state: 'pending', attempts: 0 });
+    expect(retried.body).toMatchObject({ id, state: 'pending', attempts: 1, attempt_base: 1 });
     for (let i = 0; i < 200 && outboxRowsFor(server, conversionId)[0]?.state !== 'delivered'; i++) await new Promise((resolve) => setTimeout(resolve, 25));
-    expect((await server.call('GET', `/api/v1/partner-postbacks?conversion_id=${conversionId}`)).body.data[0]).toMatchObject({ state: 'delivered' });
+    expect((await server.call('GET', `/api/v1/partner-postbacks?conversion_id=${conversionId}`)).body.data[0]).toMatchObject({ state: 'delivered', attempts: 2 });
     expect(receiver.requests.filter((r) => r.url === `/outage?c=${conversionId}`)).toHaveLength(2);
 
     expect((await server.call('POST', `/api/v1/partner-postbacks/${id}/retry`)).status).toBe(409);

@@ -54,6 +54,24 @@ describe('outbox across restarts', () => {
     expect(await fx.outbox.get(id)).toMatchObject({ state: 'delivered', attempts: 2 });
   });
 
+  it('after an operator resends a failed postback, a sender that overran its lease before cannot overwrite the new attempt', async () => {
+    const id = await fx.enqueue(`${receiver.origin}/pb`);
+    // Dispatcher A claims and stalls past its lease; B takes the row over and the partner refuses it.
+    const [stale] = await fx.outbox.claimDue(T0, new Date(T0.getTime() + LEASE_MS), 1);
+    const t1 = new Date(T0.getTime() + 2 * LEASE_MS);
+    const [b] = await fx.outbox.claimDue(t1, new Date(t1.getTime() + LEASE_MS), 1);
+    if (!stale || !b) throw new Error('both claims should succeed');
+    expect(await fx.outbox.markFailed(b, 'HTTP 404')).toBe(true);
+    // The operator resends it; C claims it and is sending it now.
+    const t2 = new Date(t1.getTime() + 1000);
+    expect((await fx.store.partnerPostbacks.retry(id, t2))?.retried).toBe(true);
+    const [c] = await fx.outbox.claimDue(t2, new Date(t2.getTime() + LEASE_MS), 1);
+    if (!c) throw new Error('the resent row should be claimed');
+    expect(await fx.outbox.markFailed(stale, 'HTTP 503 (from before the resend)')).toBe(false);
+    expect(await fx.outbox.markDelivered(c, t2)).toBe(true);
+    expect(await fx.outbox.get(id)).toMatchObject({ state: 'delivered', attempts: 3, attempt_base: 2 });
+  });
+
   it('two dispatchers polling one database never claim the same row', async () => {
     for (let i = 0; i < 60; i++) await fx.enqueue(`${receiver.origin}/pb?n=${i}`);
     const other = await openSqliteOutbox({ dataDir: fx.dataDir, synchronous: 'normal' });

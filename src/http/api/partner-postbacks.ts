@@ -35,7 +35,7 @@ export function registerPartnerPostbacks(app: FastifyInstance, deps: ApiDeps): v
   app.post('/partner-postbacks/:id/retry', {
     schema: {
       tags,
-      summary: 'Send a failed partner postback again: due now, with a fresh set of attempts',
+      summary: 'Send a failed partner postback again: due now, with a fresh set of attempts (attempt_base moves up to attempts)',
       params: IdParams,
       response: { 200: PartnerPostback, 404: ErrorBody, 409: ErrorBody },
     },

@@ -333,6 +333,17 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
         await sql`create index partner_postbacks_sending on partner_postbacks (partner_id, next_attempt_at) where state = 'sending'`.execute(db);
       },
     },
+    '0013_partner_postback_log': {
+      // Operators list and resend postbacks (GET/POST /partner-postbacks). A resend gives a fresh
+      // set of attempts without lowering `attempts`, the fencing token of claims; and the lookups by
+      // conversion, state and partner read indexes, not the whole delivered history.
+      async up(db) {
+        await sql`alter table partner_postbacks add column attempt_base integer not null default 0`.execute(db);
+        await sql`create index partner_postbacks_conversion on partner_postbacks (conversion_id)`.execute(db);
+        await sql`create index partner_postbacks_state on partner_postbacks (state, id)`.execute(db);
+        await sql`create index partner_postbacks_partner on partner_postbacks (partner_id, id)`.execute(db);
+      },
+    },
   };
 }
 

@@ -2,11 +2,12 @@ import { sql } from 'kysely';
 import type { ClaimedPostback, OutboxRepo, PostbackLog, PostbackRecord } from '../../ports/outbox.js';
 import type { Executor } from './dialect.js';
 
-type Row = Omit<PostbackRecord, 'id' | 'conversion_id' | 'partner_id' | 'attempts'> & {
+type Row = Omit<PostbackRecord, 'id' | 'conversion_id' | 'partner_id' | 'attempts' | 'attempt_base'> & {
   id: number | string;
   conversion_id: number | string;
   partner_id: number | string;
   attempts: number | string;
+  attempt_base: number | string;
 };
 
 const fromRow = (row: Row): PostbackRecord => ({
@@ -15,10 +16,11 @@ const fromRow = (row: Row): PostbackRecord => ({
   conversion_id: Number(row.conversion_id),
   partner_id: Number(row.partner_id),
   attempts: Number(row.attempts),
+  attempt_base: Number(row.attempt_base),
 });
 
-const claimOf = ({ id, conversion_id, partner_id, url, attempts }: PostbackRecord): ClaimedPostback =>
-  ({ id, conversion_id, partner_id, url, attempts });
+const claimOf = ({ id, conversion_id, partner_id, url, attempts, attempt_base }: PostbackRecord): ClaimedPostback =>
+  ({ id, conversion_id, partner_id, url, attempts, attempt_base });
 
 // last_error is for operators; a hostile receiver must not fill the table through it.
 const MAX_ERROR_CHARS = 500;
@@ -144,7 +146,7 @@ export function sqlPostbackLog(db: Executor): PostbackLog {
       return { rows: rows.map(fromRow), total: Number(counted.rows[0]?.n ?? 0) };
     },
     async retry(id, now) {
-      const result = await sql`update partner_postbacks set state = 'pending', attempts = 0, next_attempt_at = ${now.toISOString()}
+      const result = await sql`update partner_postbacks set state = 'pending', attempt_base = attempts, next_attempt_at = ${now.toISOString()}
         where id = ${id} and state = 'failed'`.execute(db);
       const { rows } = await sql<Row>`select * from partner_postbacks where id = ${id}`.execute(db);
       return rows[0] === undefined ? undefined : { postback: fromRow(rows[0]), retried: Number(result.numAffectedRows ?? 0) > 0 };
