@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import countriesAndTimezones from 'countries-and-timezones';
 import { BROWSER_FAMILIES, DEVICE_TYPES, OPERATING_SYSTEMS } from './click.js';
 import type { ErrorDetail } from './errors.js';
-import { isCidr } from './formats.js';
+import { FORMAT_HINTS, isCidr } from './formats.js';
 import type { Ruleset } from './schemas/ruleset.js';
 import { compareVersions, parseVersion } from './version.js';
 
@@ -74,7 +74,7 @@ export function checkRuleset(ruleset: Ruleset | null | undefined, path: string, 
 function valueProblem(dimension: string, value: string): string | undefined {
   switch (dimension) {
     case 'ip':
-      return isCidr(value) ? undefined : 'must be an IPv4 or IPv6 address or CIDR network';
+      return isCidr(value) ? undefined : FORMAT_HINTS.cidr;
     case 'country':
       return COUNTRY.test(value) && COUNTRIES.has(value.toUpperCase())
         ? undefined

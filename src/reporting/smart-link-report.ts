@@ -7,19 +7,20 @@ import type { Viewer } from './report-request.js';
 import type { ReportRange } from './report-range.js';
 import { readRollups } from './rollup-plan.js';
 
-
 /** Per-entry columns; partner keys get them without revenue and profit. */
 export const ENTRY_COLUMNS = ['entry_id', 'offer_id', 'offer_name', 'clicks', 'unique_clicks', 'conversions', 'cvr', 'revenue', 'payout', 'profit', 'epc'] as const;
 const ADMIN_ONLY = new Set(['revenue', 'profit']);
+
+type Row = Record<string, string | number | null>;
 
 export interface SmartLinkReport {
   smart_link_id: number;
   from: string;
   to: string;
   timezone: string;
-  entries: Record<string, string | number | null>[];
+  entries: Row[];
   /** Traffic no entry took, per outcome (`catch_all`, `fail_traffic`) and offer (null for a fail-traffic URL). */
-  fallbacks: Record<string, string | number | null>[];
+  fallbacks: Row[];
   /** The whole link: entries, catch-all and fail traffic together. */
   totals: Record<string, number | null>;
   catch_all_clicks: number;
@@ -31,27 +32,26 @@ export interface SmartLinkReport {
   kpi_runs: KpiRun[];
 }
 
-const entryColumns = (viewer: Viewer) => ENTRY_COLUMNS.filter((c) => viewer.admin || !ADMIN_ONLY.has(c));
+/** The figures of a row, without its keys. */
+const FIGURES = ENTRY_COLUMNS.slice(3);
+const FALLBACK_OUTCOMES: ReadonlySet<string> = new Set<ClickOutcome>(['catch_all', 'fail_traffic']);
+
+/** The columns `viewer` may see, in `columns` order. */
+const visibleColumns = (columns: readonly string[], viewer: Viewer): string[] => columns.filter((c) => viewer.admin || !ADMIN_ONLY.has(c));
+
+/** The columns `viewer` may see of `all`, in `columns` order. */
+function visibleRow(columns: readonly string[], viewer: Viewer, all: Row): Row {
+  return Object.fromEntries(visibleColumns(columns, viewer).map((c) => [c, all[c] ?? null]));
+}
 
 /**
  * The report as one table, for CSV: the entry rows (outcome `routed`), then the catch-all and
  * fail-traffic rows, so the file's money adds up to the link's totals as the JSON does.
  */
-export function csvTable(report: SmartLinkReport, viewer: Viewer): { header: string[]; rows: Record<string, string | number | null>[] } {
-  const header = ['outcome', ...entryColumns(viewer)];
-  const rows: Record<string, string | number | null>[] = [
-    ...report.entries.map((row) => ({ outcome: 'routed', ...row })),
-    ...report.fallbacks.map((row) => ({ entry_id: null, ...row })),
-  ];
-  return { header, rows: rows.map((row) => Object.fromEntries(header.map((c) => [c, row[c] ?? null]))) };
-}
-/** The figures of a row, without its keys. */
-const FIGURES = ENTRY_COLUMNS.slice(3);
-const FALLBACK_OUTCOMES: ReadonlySet<string> = new Set<ClickOutcome>(['catch_all', 'fail_traffic']);
-
-/** The columns `viewer` may see of `all`, in `columns` order. */
-function visibleRow(columns: readonly string[], viewer: Viewer, all: Record<string, string | number | null>): Record<string, string | number | null> {
-  return Object.fromEntries(columns.filter((c) => viewer.admin || !ADMIN_ONLY.has(c)).map((c) => [c, all[c] ?? null]));
+export function csvTable(report: SmartLinkReport, viewer: Viewer): { header: string[]; rows: Row[] } {
+  const columns = ['outcome', ...ENTRY_COLUMNS];
+  const rows: Row[] = [...report.entries.map((row) => ({ outcome: 'routed', ...row })), ...report.fallbacks];
+  return { header: visibleColumns(columns, viewer), rows: rows.map((row) => visibleRow(columns, viewer, row)) };
 }
 
 /**

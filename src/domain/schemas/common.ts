@@ -26,7 +26,7 @@ export function withDefault<T extends TSchema>(schema: T, value: unknown): T {
   return { ...schema, default: value };
 }
 
-/** The same schema without its default: a filter left out of a query means "any", not the create default. */
+/** The same schema without its default (where a value left out means "any" or "as stored", not the create default). */
 export function withoutDefault<T extends TSchema>(schema: T): T {
   const { default: _unused, ...rest } = schema;
   return rest as T;

@@ -3,7 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
 import type { Meta } from '../../domain/records.js';
-import { ErrorBody, Id, IfMatchHeaders, Page, PageQuery, createBody, patchBody, withoutDefault } from '../../domain/schemas/common.js';
+import { ErrorBody, Id, IfMatchHeaders, Page, PageQuery, createBody, patchBody, withoutDefaults } from '../../domain/schemas/common.js';
 import type { ListQuery, ResourceRepo, StoreTx } from '../../ports/store.js';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps } from './deps.js';
@@ -101,13 +101,13 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
 
   // Filters reuse the create schema's field types, but not its defaults: a list asked for without
   // `status` shows every status but the hidden ones, not only `active` rows.
-  const listFilters = Object.fromEntries(Object.entries(resource.filters ?? {}).map(([name, schema]) => [name, withoutDefault(schema)]));
+  const listFilters = Type.Partial(withoutDefaults(Type.Object(resource.filters ?? {})));
   app.get(resource.path, {
     schema: {
       tags,
       summary: `List ${resource.noun}s`,
       params: collectionParams,
-      querystring: Type.Composite([PageQuery, Type.Partial(Type.Object(listFilters))], { additionalProperties: false }),
+      querystring: Type.Composite([PageQuery, listFilters], { additionalProperties: false }),
       response: { 200: Page(resource.response), ...errorResponses },
     },
     handler: async (request) => {

@@ -22,6 +22,16 @@ const fromRow = (row: Row): PostbackRecord => ({
 const claimOf = ({ id, conversion_id, partner_id, url, attempts, attempt_base }: PostbackRecord): ClaimedPostback =>
   ({ id, conversion_id, partner_id, url, attempts, attempt_base });
 
+const changed = (result: { numAffectedRows?: bigint }) => (result.numAffectedRows ?? 0n) > 0n;
+
+async function rowById(db: Executor, id: number): Promise<PostbackRecord | undefined> {
+  const { rows } = await sql<Row>`select * from partner_postbacks where id = ${id}`.execute(db);
+  return rows[0] ? fromRow(rows[0]) : undefined;
+}
+
+/** Due rows in the order they fell due (ties by id). */
+const byDue = (a: { next: string; id: number }, b: { next: string; id: number }) => (a.next < b.next ? -1 : a.next > b.next ? 1 : a.id - b.id);
+
 // last_error is for operators; a hostile receiver must not fill the table through it.
 const MAX_ERROR_CHARS = 500;
 const clip = (error: string) => error.slice(0, MAX_ERROR_CHARS);
@@ -33,7 +43,6 @@ const clip = (error: string) => error.slice(0, MAX_ERROR_CHARS);
 export function sqlOutboxRepo(db: Executor): OutboxRepo {
   // The row is ours only while it is still `sending` under the attempt we claimed.
   const owned = (claim: ClaimedPostback) => sql`id = ${claim.id} and state = 'sending' and attempts = ${claim.attempts}`;
-  const changed = (result: { numAffectedRows?: bigint }) => (result.numAffectedRows ?? 0n) > 0n;
   // Where the last claim's turn through the partners stopped.
   let turnAfterPartner = -1;
   return {
@@ -89,13 +98,13 @@ export function sqlOutboxRepo(db: Executor): OutboxRepo {
       const taken = new Map(busyRows.map((row) => [Number(row.partner_id), Number(row.n)]));
       const inTurn = candidates
         .map((row) => ({ id: Number(row.id), partner: Number(row.partner_id), next: row.next_attempt_at }))
-        .sort((a, b) => (a.next < b.next ? -1 : a.next > b.next ? 1 : a.id - b.id))
+        .sort(byDue)
         .map((row) => {
           const place = (taken.get(row.partner) ?? 0) + 1;
           taken.set(row.partner, place);
           return { ...row, place };
         })
-        .sort((a, b) => a.place - b.place || (a.next < b.next ? -1 : a.next > b.next ? 1 : a.id - b.id));
+        .sort((a, b) => a.place - b.place || byDue(a, b));
       const ids = inTurn.slice(0, limit).map((row) => ({ id: row.id }));
       if (ids.length === 0) return [];
       const { rows } = await sql<Row>`update partner_postbacks
@@ -124,10 +133,7 @@ export function sqlOutboxRepo(db: Executor): OutboxRepo {
         where state in ('pending', 'sending')`.execute(db);
       return Number(rows[0]?.n ?? 0);
     },
-    async get(id) {
-      const { rows } = await sql<Row>`select * from partner_postbacks where id = ${id}`.execute(db);
-      return rows[0] ? fromRow(rows[0]) : undefined;
-    },
+    get: (id) => rowById(db, id),
   };
 }
 
@@ -148,8 +154,8 @@ export function sqlPostbackLog(db: Executor): PostbackLog {
     async retry(id, now) {
       const result = await sql`update partner_postbacks set state = 'pending', attempt_base = attempts, next_attempt_at = ${now.toISOString()}
         where id = ${id} and state = 'failed'`.execute(db);
-      const { rows } = await sql<Row>`select * from partner_postbacks where id = ${id}`.execute(db);
-      return rows[0] === undefined ? undefined : { postback: fromRow(rows[0]), retried: Number(result.numAffectedRows ?? 0) > 0 };
+      const postback = await rowById(db, id);
+      return postback === undefined ? undefined : { postback, retried: changed(result) };
     },
   };
 }
