@@ -10,7 +10,7 @@ const ConfigSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
   DATA_DIR: Type.String({ minLength: 1, default: './data' }),
   SWITCHYARD_ADMIN_KEY: Type.Optional(Type.String({ minLength: 16 })),
-  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#\\s]+/?$' })),
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#\\s]+/?$', hint: 'must be an http:// or https:// origin without a path, e.g. https://t.example' })),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
@@ -116,6 +116,18 @@ function badProxyEntries(value: string | undefined): string[] {
   return value.split(',').map((entry) => entry.trim()).filter((entry) => !isCidr(entry) && !isNetmaskRange(entry) && !PROXY_RANGE_NAMES.has(entry));
 }
 
+/**
+ * What an operator can act on, for the schema messages that say nothing useful on their own: a union
+ * of words ("Expected union value") lists the words, a pattern says what it wants through its `hint`.
+ */
+function explainError(name: string, message: string): string {
+  const schema = (ConfigSchema.properties as Record<string, TSchema>)[name];
+  if (typeof schema?.hint === 'string') return schema.hint;
+  const words = (schema?.anyOf as TSchema[] | undefined)?.map((s) => s.const as unknown);
+  if (words !== undefined && words.every((w) => typeof w === 'string')) return `must be one of ${words.join(', ')}`;
+  return message;
+}
+
 /** Parses the environment once into a frozen, typed configuration; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const picked: Record<string, unknown> = {};
@@ -124,7 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value !== '') picked[key] = fromEnvironment(schema, value);
   }
   const converted = Value.Default(ConfigSchema, picked);
-  const lines = [...Value.Errors(ConfigSchema, converted)].map((p) => `${p.path.slice(1) || '(root)'}: ${p.message}`);
+  const lines = [...Value.Errors(ConfigSchema, converted)].map((p) => `${p.path.slice(1) || '(root)'}: ${explainError(p.path.slice(1), p.message)}`);
   const proxies = badProxyEntries(env.TRUST_PROXY || undefined);
   if (proxies.length > 0) lines.push(`TRUST_PROXY: ${proxies.map((p) => JSON.stringify(p)).join(', ')} is not an address, a CIDR range or loopback/linklocal/uniquelocal`);
   // A Bearer header cannot carry a space or a line break (a mounted secret's trailing newline): such

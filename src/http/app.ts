@@ -32,7 +32,7 @@ import { registerTrackingLinks } from './api/tracking-links.js';
 import { TrackingLinkIndex } from '../live/tracking-link-index.js';
 import { authenticate } from './auth.js';
 import { registerConversionPaths } from './conversion/conversion-routes.js';
-import { installErrorHandling } from './error-handler.js';
+import { answerClientError, installErrorHandling } from './error-handler.js';
 import { registerMetrics, registerOps } from './ops.js';
 import { notFound } from './redirect/answer.js';
 import { BounceSigner } from './redirect/bounce-signer.js';
@@ -100,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.requestTimeoutMs / 4)),
     },
     requestTimeout: config.requestTimeoutMs,
+    clientErrorHandler: answerClientError,
     // Malformed or absurdly long paths never reach a route; answer them like an unknown link. A
     // trailing slash (`/sl/<token>/`, as some ad platforms append) is the same tracking URL.
     routerOptions: { onBadUrl: answerUnroutable, onMaxParamLength: answerUnroutable, ignoreTrailingSlash: true },

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorDetail } from '../domain/errors.js';
 import { toErrorDetails } from './validation.js';
@@ -5,6 +7,27 @@ import { toErrorDetails } from './validation.js';
 function body(error: AppError) {
   const details: ErrorDetail[] = error.details;
   return { error: { code: error.code, message: error.message, ...(details.length ? { details } : {}) } };
+}
+
+/**
+ * A request Node's parser gave up on before any route saw it (REQUEST_TIMEOUT_MS passed, headers
+ * over the limit, not HTTP at all), answered on the raw socket in the same shape as every other
+ * error instead of Fastify's own `{"error": "Request Timeout", ...}`.
+ */
+export function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, error] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, new AppError('request_timeout', 'the request did not arrive whole within REQUEST_TIMEOUT_MS')]
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, AppError.invalid([], 'the request line and headers are too large')]
+        : [400, AppError.invalid([], 'the request is not valid HTTP')];
+  this.log.trace({ err }, 'client error');
+  if (socket.writable) {
+    const text = JSON.stringify(body(error));
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${text}`);
+  }
+  socket.destroy(err);
 }
 
 /** Maps framework errors onto the closed error codes of the API. */

@@ -32,6 +32,18 @@ describe('a client that never finishes its request', () => {
     expect(listed.body.data).toEqual([]);
   });
 
+  it('answers a timed-out or malformed request with the API\'s error body, like every other error', async () => {
+    const timedOut = await trickle(server.url, `POST /api/v1/advertisers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_KEY}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":`);
+    expect(timedOut.answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(timedOut.answer.split('\r\n\r\n')[1] ?? '')).toEqual({ error: { code: 'request_timeout', message: expect.stringMatching(/REQUEST_TIMEOUT_MS/) } });
+    const hugeHeaders = await trickle(server.url, `GET /api/v1/advertisers HTTP/1.1\r\nHost: x\r\nX-Filler: ${'a'.repeat(70 * 1024)}\r\n\r\n`);
+    expect(hugeHeaders.answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(hugeHeaders.answer.split('\r\n\r\n')[1] ?? '')).toMatchObject({ error: { code: 'validation_failed' } });
+    const garbled = await trickle(server.url, 'NOT HTTP AT ALL\r\n\r\n');
+    expect(garbled.answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(garbled.answer.split('\r\n\r\n')[1] ?? '')).toMatchObject({ error: { code: 'validation_failed' } });
+  });
+
   it('still serves a request that arrives whole', async () => {
     const created = await server.call('POST', '/api/v1/advertisers', { name: 'Quick' });
     expect(created.status).toBe(201);

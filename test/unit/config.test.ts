@@ -37,6 +37,14 @@ describe('configuration from the environment', () => {
     }
   });
 
+  it.each([
+    ['LOG_LEVEL', 'warning', /LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/],
+    ['SQLITE_SYNCHRONOUS', 'FULL', /SQLITE_SYNCHRONOUS: must be one of full, normal/],
+    ['PUBLIC_URL', 'https://t.example/track', /PUBLIC_URL: must be an http:\/\/ or https:\/\/ origin without a path/],
+  ])('%s=%s is refused with the values it accepts, not a schema message', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
   it('without PUBLIC_URL, tracking links use the port the server listens on (PORT=0 picks it at start)', () => {
     const config = loadConfig({ PORT: '0' });
     expect(publicUrlFor(config, { address: '127.0.0.1', family: 'IPv4', port: 40725 })).toBe('http://localhost:40725');
