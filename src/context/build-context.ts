@@ -1,5 +1,6 @@
 import type { ClickContext, OfferCookieIds } from '../engine/context.js';
 import { openGeoLookup, type GeoLookup } from './geo.js';
+import { canonicalIp } from './ip-text.js';
 import { primaryLanguage } from './language.js';
 import { createUserAgentParser, type UserAgentParser } from './user-agent.js';
 
@@ -20,6 +21,24 @@ export const MAX_QUERY_VALUE_LENGTH = 512;
 
 const NO_COOKIES: ReadonlyMap<number, OfferCookieIds> = new Map();
 
+/**
+ * The first MAX_QUERY_VALUE_LENGTH characters (code points) of a value. A cut by UTF-16 units
+ * would count an emoji twice (the API accepts a 512-character default sub that the click then
+ * shortened) and could split one, storing half a surrogate pair: invalid UTF-8 in the database.
+ */
+function cutQueryValue(value: string): string {
+  // Fewer units than the limit means fewer characters too: the common case allocates nothing.
+  if (value.length <= MAX_QUERY_VALUE_LENGTH) return value;
+  let units = 0;
+  let characters = 0;
+  for (const character of value) {
+    if (characters === MAX_QUERY_VALUE_LENGTH) return value.slice(0, units);
+    units += character.length;
+    characters++;
+  }
+  return value;
+}
+
 export interface ContextBuilder {
   build(raw: RawClick): ClickContext;
 }
@@ -29,17 +48,18 @@ export function createContextBuilder(deps: { userAgents: UserAgentParser; geo: G
     build(raw) {
       const param = (name: string): string | null => {
         const value = raw.query[name];
-        return value === undefined || value === '' ? null : value.slice(0, MAX_QUERY_VALUE_LENGTH);
+        return value === undefined || value === '' ? null : cutQueryValue(value);
       };
       const { is_bot: isBot, ...device } = deps.userAgents.parse(raw.user_agent);
+      const ip = canonicalIp(raw.ip);
       return {
         transaction_id: raw.transaction_id,
         time_ms: raw.time_ms,
-        ip: raw.ip,
+        ip,
         user_agent: raw.user_agent,
         device: { ...device, language: primaryLanguage(raw.accept_language) },
         is_bot: isBot,
-        geo: deps.geo.lookup(raw.ip),
+        geo: deps.geo.lookup(ip),
         sub1: param('sub1'),
         sub2: param('sub2'),
         sub3: param('sub3'),

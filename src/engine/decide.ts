@@ -69,12 +69,12 @@ function finish(scope: RouteScope, smartLinkId: number, resolution: Resolution, 
   };
   let deepLink: Decision['deep_link'] = null;
   let destination: string | null;
+  const requested = scope.ctx.deep_link;
   if (landing === null) {
     const global = scope.snapshot.globalFailRedirect;
     destination = global ? renderTemplate(global, facts) : null;
   } else {
     destination = renderTemplate(landing.template, facts);
-    const requested = scope.ctx.deep_link;
     if (offer !== null && requested !== null) {
       // The deep link is the partner's text, and partners never learn who the advertiser is.
       const partnerFacts: MacroFacts = { ...facts, advertiserId: null };
@@ -83,6 +83,12 @@ function finish(scope: RouteScope, smartLinkId: number, resolution: Resolution, 
       if (verdict.ok) destination = verdict.url;
       else trace.notes.push(`deep link rejected: ${verdict.why}`);
     }
+  }
+  // Only an offer can allow a deep link. A click that reached none (a URL destination, the global
+  // fail redirect, a blank page) still asked for one, and the click must say it was not used.
+  if (offer === null && requested !== null) {
+    deepLink = 'rejected';
+    trace.notes.push('deep link rejected: the click reached no offer that could allow it');
   }
   const { outcome } = resolution;
   return {

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorDetail } from '../domain/errors.js';
+import { notFound } from './redirect/answer.js';
 import { toErrorDetails } from './validation.js';
 
 function body(error: AppError) {
@@ -56,9 +57,19 @@ function replyWithError(error: FastifyError, request: FastifyRequest, reply: Fas
   return reply.code(500).send(body(new AppError('internal', 'internal error')));
 }
 
+/** The public click path: tracking URLs and the double meta refresh hop. */
+const CLICK_PATH = /^\/sl(?:\/|-hop(?:\/|$)|$)/;
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler(replyWithError);
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(body(AppError.notFound(`${request.method} ${request.url.split('?')[0]}`))),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    // Visitors reach the tracking path: whatever they send there is answered like an unknown link
+    // (SPEC §4.1: no-store, no referrer), not with an API error naming the path.
+    if (CLICK_PATH.test(path)) {
+      const answer = notFound();
+      return reply.code(answer.status).headers(answer.headers).send(answer.body);
+    }
+    return reply.code(404).send(body(AppError.notFound(`${request.method} ${path}`)));
+  });
 }

@@ -72,3 +72,46 @@ describe('tracking-link default subs', () => {
     expect(new URL(blank.location ?? '').searchParams.get('s2')).toBe('newsletter');
   });
 });
+
+describe('query values cut at 512 characters', () => {
+  it('counts characters, not UTF-16 units: a value within 512 characters is kept whole, and a cut never splits a character', async () => {
+    const emoji = '\u{1F600}'; // one character, two UTF-16 units
+    const { token } = await linkTo(
+      { destination_url: 'https://cut.example/?t={transaction_id}&s1={sub1}&s2={sub2}' },
+      { sub2: emoji.repeat(300) }, // accepted by the API: 300 characters
+    );
+    const answer = await clickOn(server.url, token, { sub1: `${'a'.repeat(511)}${emoji}tail` });
+    expect(answer.status).toBe(302);
+    const location = new URL(answer.location ?? '');
+    // The tracking link's default, 300 characters, is not "longer than 512 characters".
+    expect(location.searchParams.get('s2')).toBe(emoji.repeat(300));
+    // 511 + the emoji = 512 characters: cut after the emoji, not through it.
+    expect(location.searchParams.get('s1')).toBe(`${'a'.repeat(511)}${emoji}`);
+    const tid = location.searchParams.get('t') ?? '';
+    const stored = await server.call('GET', `/api/v1/clicks/${tid}`);
+    expect(stored.body.sub2).toBe(emoji.repeat(300));
+    expect(stored.body.sub1).toBe(`${'a'.repeat(511)}${emoji}`);
+  });
+});
+
+describe('one visitor address, however it is written', () => {
+  it('explain with the IPv4 address agrees with the clicks that arrived as IPv4-mapped IPv6 (a dual-stack listener), and so do the clicks', async () => {
+    const { link, token } = await linkTo({
+      destination_url: 'https://dup.example/?t={transaction_id}',
+      duplicate_filter: { enabled: true, identifier: 'ip', window_hours: 24 },
+    });
+    // A server listening on "::" sees every IPv4 visitor as ::ffff:a.b.c.d (here through the proxy header).
+    const first = await clickOn(server.url, token, {}, { 'x-forwarded-for': '::ffff:8.8.4.4' });
+    expect(first.status).toBe(302);
+    const again = await clickOn(server.url, token, {}, { 'x-forwarded-for': '::ffff:8.8.4.4' });
+    expect(again.status, 'the same visitor again is a duplicate').toBe(200);
+
+    const explained = await server.call('POST', `/api/v1/smart-links/${link.id}/explain`, { partner_id: partnerId, ip: '8.8.4.4' });
+    expect(explained.status).toBe(200);
+    expect(explained.body.candidates[0]).toMatchObject({ eligible: false, reason: 21 });
+    expect(explained.body.decision.outcome).toBe('no_match');
+
+    const written = await clickOn(server.url, token, {}, { 'x-forwarded-for': '8.8.4.4' });
+    expect(written.status, 'the same visitor written as IPv4 is the same duplicate').toBe(200);
+  });
+});

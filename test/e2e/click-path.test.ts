@@ -102,6 +102,26 @@ describe('tokens that lead nowhere', () => {
     expect(countStoredClicks(server.dataDir)).toBe(before);
   });
 
+  it('anything else on the tracking path (another method, an extra path segment) is the same no-store, no-referrer 404, never an API error', async () => {
+    const token = await trackingToken((await smartLink({ entries: [{ offer_id: offers.plain.id }] })).id);
+    const before = countStoredClicks(server.dataDir);
+    const requests: [string, string][] = [
+      ['POST', `/sl/${token}`],
+      ['GET', `/sl/${token}/landing`],
+      ['GET', '/sl/'],
+      ['POST', '/sl-hop?to=x&sig=y'],
+    ];
+    for (const [method, path] of requests) {
+      const res = await fetch(server.url + path, { method, redirect: 'manual' });
+      const body = await res.text();
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.headers.get('cache-control'), `${method} ${path}`).toBe('no-store');
+      expect(res.headers.get('referrer-policy'), `${method} ${path}`).toBe('no-referrer');
+      expect(body, `${method} ${path}`).not.toContain('not_found');
+    }
+    expect(countStoredClicks(server.dataDir)).toBe(before);
+  });
+
   it('a soft-deleted smart link answers 404 on its tracking URL and stores nothing', async () => {
     const link = await smartLink({ entries: [{ offer_id: offers.plain.id }] });
     const token = await trackingToken(link.id);
@@ -489,6 +509,23 @@ describe('hostile and oversized input', () => {
         const normal = c.token === token ? `https://dest.example/land?tid=${stored.transaction_id}` : `https://plain.example/?tid=${stored.transaction_id}`;
         expect(answer.location?.startsWith(normal), `${c.url} → ${answer.location}`).toBe(true);
       }
+    }
+  });
+  it('a deep link asked for on a click that reached no offer (fail traffic to a URL, no match) is noted as rejected, not as never asked', async () => {
+    const catchAll = await offer({
+      status: 'paused',
+      destination_url: 'https://catch-paused.example/',
+      fail_traffic: { mode: 'priority', destinations: [{ type: 'url', url: 'https://fail.example/?t={transaction_id}', routing_value: 1 }] },
+    });
+    const failToken = await trackingToken((await smartLink({ entries: [{ offer_id: offers.gated.id }], catch_all_offer_id: catchAll.id })).id);
+    const noMatchToken = await trackingToken((await smartLink({ entries: [{ offer_id: offers.gated.id }] })).id);
+    for (const [linkToken, outcome] of [[failToken, 'fail_traffic'], [noMatchToken, 'no_match']] as const) {
+      const mark = marker();
+      const answer = await click(linkToken, { url: 'https://deep.example/product/42', sub3: mark });
+      expect(answer.location ?? '', outcome).not.toContain('deep.example');
+      const stored = await storedClick(mark);
+      expect(stored.outcome).toBe(outcome);
+      expect(stored.deep_link, outcome).toBe('rejected');
     }
   });
 });

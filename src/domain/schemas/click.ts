@@ -39,7 +39,7 @@ export const Click = Type.Object({
   })),
   destination: Text,
   deep_link: NullableStringEnum(['used', 'rejected'] as const, {
-    description: "A url= deep link the visitor asked for: used, or rejected (not http(s) or not on the offer's allow-list) and the offer's destination used instead.",
+    description: "A url= deep link the visitor asked for: used, or rejected (not http(s), not on the offer's allow-list, or the click reached no offer) and the normal destination used instead.",
   }),
   kpi_run_id: MaybeId,
 });
