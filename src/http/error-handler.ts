@@ -39,6 +39,9 @@ function toAppError(error: FastifyError): AppError | undefined {
     return AppError.invalid(toErrorDetails(error.validation, prefix));
   }
   if (error.statusCode === 413) return new AppError('payload_too_large', 'the request body is too large');
+  // The write lock held elsewhere past the main thread's short wait (MAIN_THREAD_BUSY_TIMEOUT_MS):
+  // nothing was written, and the same request sent again will do.
+  if (error.code === 'SQLITE_BUSY') return new AppError('unavailable', 'the database is busy; send the request again');
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return AppError.invalid([], 'send the body as JSON with "Content-Type: application/json"');
   }
@@ -52,6 +55,7 @@ function toAppError(error: FastifyError): AppError | undefined {
 /** Answers an error in the shape of SPEC §3: a known one with its code, anything else as `internal`. */
 function replyWithError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const known = toAppError(error);
+  if (known?.code === 'unavailable') reply.header('retry-after', '1');
   if (known) return reply.code(known.status).send(body(known));
   request.log.error({ err: error }, 'request failed');
   return reply.code(500).send(body(new AppError('internal', 'internal error')));

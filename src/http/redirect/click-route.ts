@@ -139,6 +139,8 @@ function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
       // Without a stored click there is no redirect: the visitor may retry, nothing is lost silently.
       request.log.error({ err, transaction_id: ctx.transaction_id }, 'click could not be stored');
       deps.metrics.clicks.inc({ outcome: 'unstored', reason: '' });
+      // Answered too, and usually slowly (a lock waited out): left out, an incident would show as fast clicks.
+      deps.metrics.clickLatency.observe((performance.now() - started) / 1000);
       return send(reply, unavailable());
     }
 

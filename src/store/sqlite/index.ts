@@ -23,6 +23,19 @@ export interface SqliteOptions {
 export const DATABASE_FILE = 'switchyard.db';
 
 /**
+ * How long a write on a main-thread connection (configuration, KPI lease, postback outbox) waits for
+ * the write lock. better-sqlite3 waits synchronously: the event loop stands still meanwhile, so every
+ * request (clicks, /healthz, /readyz) waits too. The click writer's commits hold the lock for
+ * milliseconds, and while this thread waits it sends the writer no new clicks, so the lock comes
+ * free well within this; a lock held elsewhere (an operator's sqlite3, rebuild-aggregates) fails the
+ * write fast instead of freezing the server for seconds at every KPI tick and postback poll.
+ */
+export const MAIN_THREAD_BUSY_TIMEOUT_MS = 250;
+
+/** Migrations may wait longer: nothing is served yet, and another process may be migrating. */
+const MIGRATION_BUSY_TIMEOUT_MS = 5000;
+
+/**
  * Opens (creating if needed) the embedded database in `dataDir`, in WAL mode, and migrates it.
  * What it creates only its owner may read: the database holds the redirect signing key, partners'
  * postback URLs with their credentials and visitors' addresses (SQLite gives its -wal and -shm files
@@ -36,10 +49,11 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   const database = new Database(file);
   database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-  database.pragma('busy_timeout = 5000');
+  database.pragma(`busy_timeout = ${MIGRATION_BUSY_TIMEOUT_MS}`);
   database.pragma('foreign_keys = ON');
   const db: Db = new Kysely({ dialect: new ImmediateSqliteDialect({ database }) });
   await migrate(db, sqliteTraits);
+  database.pragma(`busy_timeout = ${MAIN_THREAD_BUSY_TIMEOUT_MS}`);
   const store = createSqlStore(db, options.clock ?? (() => new Date()));
   const reports = openThreadedReportReader(file);
   return {

@@ -6,7 +6,7 @@ import type { OutboxRepo } from '../../ports/outbox.js';
 import type { Db } from '../sql/dialect.js';
 import { sqlOutboxRepo } from '../sql/outbox-repo.js';
 import { ImmediateSqliteDialect } from './immediate-dialect.js';
-import { DATABASE_FILE } from './index.js';
+import { DATABASE_FILE, MAIN_THREAD_BUSY_TIMEOUT_MS } from './index.js';
 
 export interface SqliteOutboxOptions {
   dataDir: string;
@@ -29,7 +29,8 @@ export async function openSqliteOutbox(options: SqliteOutboxOptions): Promise<Op
   const database = new Database(file);
   database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-  database.pragma('busy_timeout = 5000');
+  // Its writes run on the main thread: see MAIN_THREAD_BUSY_TIMEOUT_MS.
+  database.pragma(`busy_timeout = ${MAIN_THREAD_BUSY_TIMEOUT_MS}`);
   const table = database.prepare(`select 1 from sqlite_master where type = 'table' and name = 'partner_postbacks'`).get();
   if (!table) {
     database.close();
