@@ -7,9 +7,23 @@ import net from 'node:net';
 
 const MACRO = /\{[a-z0-9_]+\}/gi;
 
-/** An absolute http(s) URL; `{macro}` placeholders are allowed anywhere a value may go. */
+/**
+ * Macros whose value the visitor writes into the tracking URL. In a URL's host they would let anyone
+ * send visitors (or a partner postback) wherever they like: `https://{sub1}/` with `sub1=evil.example`
+ * is an open redirect on the network's own tracking domain.
+ */
+const VISITOR_MACRO = /\{(?:sub[1-5]|source_id|idfa|gaid)\}/i;
+
+/** Scheme, user info, host and port: everything before the path, query or fragment. */
+const AUTHORITY = /^[^:/?#]*:\/\/[^/?#]*/;
+
+/**
+ * An absolute http(s) URL; `{macro}` placeholders are allowed anywhere a value may go, except that
+ * the visitor's own values (subs, source, device ids) may not take part in choosing the host.
+ */
 export function isHttpUrl(value: string): boolean {
   if (value.length > 4096 || /[\s\u0000-\u001f\u007f]/.test(value)) return false;
+  if (VISITOR_MACRO.test(AUTHORITY.exec(value)?.[0] ?? '')) return false;
   let url: URL;
   try {
     url = new URL(value.replace(MACRO, 'x'));
@@ -92,7 +106,7 @@ export const customFormats: Readonly<Record<string, (value: string) => boolean>>
 /** What a value of each format must look like, in the words an error message gives a user. */
 export const FORMAT_HINTS: Readonly<Record<string, string>> = {
   'date-time': 'must be a date-time with a time zone, e.g. 2026-03-07T12:00:00Z',
-  'http-url': 'must be an absolute http or https URL without spaces or control characters (percent-encode them)',
+  'http-url': 'must be an absolute http or https URL without spaces or control characters (percent-encode them), with no {sub1}–{sub5}, {source_id}, {idfa} or {gaid} in its host',
   'iana-timezone': 'must be an IANA time zone, e.g. Europe/Berlin',
   'host-port': 'must be a lower-case host name, optionally with :port, e.g. clicks.example.com',
   cidr: 'must be an IPv4 or IPv6 address or CIDR network',

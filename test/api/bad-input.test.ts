@@ -60,6 +60,9 @@ const cases: Case[] = [
   { name: 'javascript: destination', path: () => '/api/v1/offers', body: () => ({ ...offer(), destination_url: 'javascript:alert(1)' }), status: 400, code: 'validation_failed', detail: 'destination_url' },
   { name: 'data: destination', path: () => '/api/v1/offers', body: () => ({ ...offer(), destination_url: 'data:text/html,<script>alert(1)</script>' }), status: 400, code: 'validation_failed', detail: 'destination_url' },
   { name: 'destination with a newline', path: () => '/api/v1/offers', body: () => ({ ...offer(), destination_url: 'https://ok.example/\r\nSet-Cookie: x=1' }), status: 400, code: 'validation_failed', detail: 'destination_url' },
+  // The visitor writes sub1: in the host it would send visitors anywhere from the network's own domain.
+  { name: 'a visitor-written macro as the destination host (open redirect)', path: () => '/api/v1/offers', body: () => ({ ...offer(), destination_url: 'https://{sub1}/' }), status: 400, code: 'validation_failed', detail: 'destination_url' },
+  { name: 'a visitor-written macro inside the destination host', path: () => '/api/v1/offers', body: () => ({ ...offer(), destination_url: 'https://shop{source_id}/land' }), status: 400, code: 'validation_failed', detail: 'destination_url' },
   { name: 'relative destination', path: () => '/api/v1/offers', body: () => ({ ...offer(), destination_url: '/local/path' }), status: 400, code: 'validation_failed', detail: 'destination_url' },
   { name: 'invalid IANA timezone', path: () => '/api/v1/offers', body: () => ({ ...offer(), caps_timezone: 'Mars/Olympus_Mons' }), status: 400, code: 'validation_failed', detail: 'caps_timezone' },
   { name: 'money with five decimals', path: () => '/api/v1/offers', body: () => ({ ...offer(), payout: { type: 'fixed', value: 1.23456 } }), status: 400, code: 'validation_failed', detail: 'payout.value' },
@@ -127,6 +130,13 @@ describe('validation messages say what to send', () => {
     const res = await server.call('POST', '/api/v1/tracking-domains', { host: 'Clicks.Example.com' });
     expect(res.status).toBe(400);
     expect(res.body.error.details).toEqual([{ path: 'host', message: 'must be a lower-case host name, optionally with :port, e.g. clicks.example.com' }]);
+  });
+
+  it('a visitor-written macro in a host is refused with the reason; the same macro after the host, and macros the network writes in it, are fine', async () => {
+    const res = await server.call('POST', '/api/v1/offers', { ...offer(), destination_url: 'https://{sub2}.example/?t={transaction_id}' });
+    expect(res.body.error.details).toEqual([{ path: 'destination_url', message: expect.stringMatching(/no \{sub1\}–\{sub5\}, \{source_id\}, \{idfa\} or \{gaid\} in its host/) }]);
+    const fine = await server.call('POST', '/api/v1/offers', { ...offer(), destination_url: 'https://{country}.shop.example/{sub1}?s={sub2}#{gaid}' });
+    expect(fine.status).toBe(201);
   });
 
   it('a country rule naming UK is told the code to use', async () => {
