@@ -23,10 +23,17 @@ export function resolveRange(from: string | undefined, to: string | undefined, t
   const toMs = to === undefined ? dayAfter([today.year, today.month, today.day], timeZone) : bound(to, 'to', timeZone, problems);
   if (fromMs === undefined || toMs === undefined) return undefined;
   if (toMs <= fromMs) problems.push({ path: 'querystring.to', message: 'must be after from' });
-  else if (toMs - fromMs > MAX_RANGE_MS) problems.push({ path: 'querystring.to', message: 'the range may span at most 400 days' });
+  else if (wallClockSpan(fromMs, toMs, timeZone) > MAX_RANGE_MS) problems.push({ path: 'querystring.to', message: 'the range may span at most 400 days' });
   else return { fromMs, toMs };
   return undefined;
 }
+
+/**
+ * The length of [fromMs, toMs) on the clocks of `timeZone`: 400 local days that hold one more end of
+ * summer time than start of it last 400 days and one hour, and were refused as longer than 400 days.
+ */
+const wallClockSpan = (fromMs: number, toMs: number, timeZone: string) =>
+  toMs - fromMs + (localTime(toMs, timeZone).offsetMinutes - localTime(fromMs, timeZone).offsetMinutes) * 60_000;
 
 const dayAfter = ([year, month, day]: [number, number, number], timeZone: string) => startOfLocalDay(...nextDate(year, month, day), timeZone);
 

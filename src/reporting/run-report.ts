@@ -35,9 +35,15 @@ export async function runReport(reader: ReportReader, request: ReportRequest, cu
   const dimensions = request.groupBy.map((name) => [name, DIMENSIONS[name]] as [string, Dimension]);
   const time = request.groupBy.includes('hour') ? 'hour' : request.groupBy.includes('day') ? 'day' : 'none';
   const groupBy = [...new Set(dimensions.map(([, d]) => d.column))].filter((c): c is RollupDimension => c !== 'bucket');
-  const groups = await readRollups(reader, { range: request.range, timeZone: request.timeZone, time, groupBy, filters: request.filters }, cubes);
+  // An entry is named after its offer, read from the link's entries; an entry since removed from its
+  // link has none there, so its rows also bring the offer its clicks reached (every cube holding
+  // entries holds offers). Not an output key: rows still merge by the requested keys.
+  const entryOffers = groupBy.includes('entry_id') && !groupBy.includes('offer_id');
+  const sqlGroupBy: RollupDimension[] = entryOffers ? [...groupBy, 'offer_id'] : groupBy;
+  const groups = await readRollups(reader, { range: request.range, timeZone: request.timeZone, time, groupBy: sqlGroupBy, filters: request.filters }, cubes);
   const merged = mergeGroups(groups, dimensions, request.timeZone);
   const names = await lookUpNames(reader, dimensions, [...merged.values()].map((m) => m.keys));
+  await nameRemovedEntries(reader, names, groups);
   const visible = visibleColumns(request.viewer.admin);
   const header = dimensions.flatMap(([, d]) => [d.key, ...(d.entity ? [d.entity.nameKey] : [])]).concat(visible);
   const totals = emptySums();
@@ -95,6 +101,24 @@ async function lookUpNames(reader: ReportReader, dimensions: [string, Dimension]
     names.set(d.entity.table, await reader.names(d.entity.table, ids));
   }
   return names;
+}
+
+/** Names entries no link holds any more after an offer their clicks reached (the highest id, if several). */
+async function nameRemovedEntries(reader: ReportReader, names: Map<string, Map<number, string>>, groups: RollupGroup[]) {
+  const entryNames = names.get('entries');
+  if (entryNames === undefined) return;
+  const offerOf = new Map<number, number>();
+  for (const { key } of groups) {
+    const entryId = Number(key.entry_id ?? 0);
+    const offerId = Number(key.offer_id ?? 0);
+    if (entryId !== 0 && offerId !== 0 && !entryNames.has(entryId)) offerOf.set(entryId, Math.max(offerOf.get(entryId) ?? 0, offerId));
+  }
+  if (offerOf.size === 0) return;
+  const offerNames = await reader.names('offers', [...new Set(offerOf.values())]);
+  for (const [entryId, offerId] of offerOf) {
+    const name = offerNames.get(offerId);
+    if (name !== undefined) entryNames.set(entryId, name);
+  }
 }
 
 const compare = (a: Cell, b: Cell): number => {

@@ -45,16 +45,30 @@ export function localTime(ms: number, timeZone: string): LocalTime {
   return { year, month, day, hour, minute, offsetMinutes: (Date.UTC(year, month - 1, day, hour, minute) - minuteMs) / 60_000 };
 }
 
-/** The instant local midnight starts `year-month-day` in `timeZone` (the day may start later on a DST day). */
+/**
+ * The instant `year-month-day` starts in `timeZone`: the first minute whose local date is that day or
+ * a later one. Usually local midnight; later when a clock change skips midnight (a DST jump, or a
+ * whole day: Samoa went from 29 to 31 December 2011, so the 30th starts, and ends, where the 31st
+ * starts); earlier when midnight comes twice (Amman, October 2021: the day starts at the first).
+ */
 export function startOfLocalDay(year: number, month: number, day: number, timeZone: string): number {
   const wall = Date.UTC(year, month - 1, day);
   // Two passes: the offset at the guess may differ from the offset at the answer across a change.
   let guess = wall - localTime(wall, timeZone).offsetMinutes * 60_000;
   guess = wall - localTime(guess, timeZone).offsetMinutes * 60_000;
-  const local = localTime(guess, timeZone);
-  // Midnight skipped by a DST jump: the day starts at the first instant that shows that date.
-  if (local.day !== day) return guess + 3_600_000;
-  return guess;
+  const target = formatDate({ year, month, day });
+  const dateAt = (ms: number) => formatDate(localTime(ms, timeZone));
+  if (dateAt(guess) === target && dateAt(guess - 60_000) < target) return guess;
+  // The clocks changed near midnight: find the first minute of the day by bisection. A day earlier
+  // shows an earlier date and a day later this one or a later one, whatever the change.
+  let before = guess - 86_400_000;
+  let from = guess + 86_400_000;
+  while (from - before > 60_000) {
+    const middle = before + Math.floor((from - before) / 120_000) * 60_000;
+    if (dateAt(middle) < target) before = middle;
+    else from = middle;
+  }
+  return from;
 }
 
 /** The next local calendar date after `year-month-day`. */

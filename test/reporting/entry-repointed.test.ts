@@ -28,3 +28,27 @@ describe('smart-link report after an entry is pointed at another offer', () => {
     expect([clicksOf(first.offerId), clicksOf(second.id)]).toEqual([1, 1]);
   });
 });
+
+describe('general report after an entry is removed from its link', () => {
+  it('still names the entry after the offer its clicks reached, as the smart-link report does', async () => {
+    const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Acme' })).id;
+    const partnerId = (await create(server, '/api/v1/partners', { name: 'Partner' })).id;
+    const first = await convertingOffer(server, advertiserId, partnerId, { name: 'Removed entry offer' });
+    const second = await create(server, '/api/v1/offers', { advertiser_id: advertiserId, name: 'Kept entry offer', destination_url: 'https://two.example/?tid={transaction_id}' });
+    await clickTid(server, first.token);
+    const patched = await server.call('PATCH', `/api/v1/smart-links/${first.smartLinkId}`, { entries: [{ offer_id: second.id }] });
+    expect(patched.status).toBe(200);
+    const kept = patched.body.entries[0].id as number;
+    await clickTid(server, first.token);
+
+    const filter = `filter[smart_link]=${first.smartLinkId}`;
+    const byEntry = await server.call('GET', `/api/v1/reports?group_by=entry&${filter}`);
+    expect(byEntry.body.rows.map((r: Record<string, unknown>) => [r.entry_id, r.entry_name, r.clicks])).toEqual([
+      [first.entryId, 'Removed entry offer', 1], [kept, 'Kept entry offer', 1],
+    ]);
+    const byEntryAndOffer = await server.call('GET', `/api/v1/reports?group_by=entry,offer&${filter}`);
+    expect(byEntryAndOffer.body.rows.map((r: Record<string, unknown>) => [r.entry_id, r.entry_name, r.offer_name])).toEqual([
+      [first.entryId, 'Removed entry offer', 'Removed entry offer'], [kept, 'Kept entry offer', 'Kept entry offer'],
+    ]);
+  });
+});

@@ -47,3 +47,16 @@ describe('hour rows across the end of summer time', () => {
     ]);
   });
 });
+
+describe('the 400-day limit', () => {
+  it('counts local days: 400 of them in New York are accepted even when they hold one more end of summer time than start', async () => {
+    // 2025-09-28 … 2026-11-01 holds the ends of summer time of 2025 and 2026 and one start: 400 days and an hour.
+    const longest = 'from=2025-09-28&to=2026-11-01&timezone=America/New_York';
+    const res = await server.call('GET', `/api/v1/reports?${longest}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect((await server.call('GET', `/api/v1/smart-links/${offer.smartLinkId}/report?${longest}`)).status).toBe(200);
+    const tooLong = await server.call('GET', '/api/v1/reports?from=2025-09-28&to=2026-11-02&timezone=America/New_York');
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.details).toEqual([{ path: 'querystring.to', message: 'the range may span at most 400 days' }]);
+  });
+});

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GRAIN_MS, ROLLUP_CUBES, type RollupDimension, type RollupTable } from '../../src/domain/report.js';
 import type { RollupQuery } from '../../src/ports/report-reader.js';
-import { planRollups, type RollupNeeds, type TimeGrouping } from '../../src/reporting/rollup-plan.js';
+import { localDays, planRollups, type RollupNeeds, type TimeGrouping } from '../../src/reporting/rollup-plan.js';
 
 /**
  * The rollup planner (reporting/rollup-plan.ts): which cube answers which part of a range. The
@@ -113,5 +113,22 @@ describe('planRollups', () => {
         }
       },
     ), { numRuns: 150 });
+  });
+});
+
+describe('local days where the clocks skipped a date', () => {
+  it('Samoa went from 29 to 31 December 2011: the days are the 29th and the 31st, and the range ends', () => {
+    const range = { fromMs: Date.parse('2011-12-29T10:00:00Z'), toMs: Date.parse('2011-12-31T10:00:00Z') };
+    expect(localDays(range, 'Pacific/Apia')).toEqual([
+      { startMs: Date.parse('2011-12-29T10:00:00Z'), label: '2011-12-29' },
+      { startMs: Date.parse('2011-12-30T10:00:00Z'), label: '2011-12-31' },
+    ]);
+  });
+
+  it('a day whose midnight came twice starts at the first (Amman, 29 October 2021)', () => {
+    const range = { fromMs: Date.parse('2021-10-27T21:00:00Z'), toMs: Date.parse('2021-10-29T22:00:00Z') };
+    expect(localDays(range, 'Asia/Amman').map((d) => [new Date(d.startMs).toISOString(), d.label])).toEqual([
+      ['2021-10-27T21:00:00.000Z', '2021-10-28'], ['2021-10-28T21:00:00.000Z', '2021-10-29'],
+    ]);
   });
 });

@@ -7,6 +7,9 @@ const TABLE_OF: Record<Exclude<NamedEntity, 'entries'>, string> = {
   smart_links: 'smart_links', offers: 'offers', offer_urls: 'offer_urls', partners: 'partners', advertisers: 'advertisers',
 };
 
+/** Ids per name look-up statement: far below every database's bound-parameter limit. */
+const NAME_CHUNK = 10_000;
+
 const nameIn = (data: string): string | undefined => {
   const parsed: unknown = JSON.parse(data);
   return typeof parsed === 'object' && parsed !== null && 'name' in parsed && typeof parsed.name === 'string' ? parsed.name : undefined;
@@ -94,17 +97,17 @@ export function reportReader(db: Executor): ReportReader {
 
     async names(entity, ids) {
       const names = new Map<number, string>();
-      if (ids.length === 0) return names;
-      const list = sql.join(ids.map((id) => sql`${id}`));
-      if (entity === 'entries') {
-        const { rows } = await sql<{ id: number; data: string }>`select e.id as id, o.data as data
-          from smart_link_entries e join offers o on o.id = e.offer_id where e.id in (${list})`.execute(db);
+      // A report may hold more ids than one statement can bind (SQLite: 32,766 parameters): one
+      // `in` list per chunk, or a year grouped by partner of a large network failed whole.
+      for (let start = 0; start < ids.length; start += NAME_CHUNK) {
+        const list = sql.join(ids.slice(start, start + NAME_CHUNK).map((id) => sql`${id}`));
+        const { rows } = entity === 'entries'
+          ? await sql<{ id: number; data: string }>`select e.id as id, o.data as data
+            from smart_link_entries e join offers o on o.id = e.offer_id where e.id in (${list})`.execute(db)
+          : await sql<{ id: number; data: string }>`select id, data from ${sql.table(TABLE_OF[entity])}
+            where id in (${list})`.execute(db);
         for (const row of rows) names.set(Number(row.id), nameIn(row.data) ?? '');
-        return names;
       }
-      const { rows } = await sql<{ id: number; data: string }>`select id, data from ${sql.table(TABLE_OF[entity])}
-        where id in (${list})`.execute(db);
-      for (const row of rows) names.set(Number(row.id), nameIn(row.data) ?? '');
       return names;
     },
   };
