@@ -1,7 +1,9 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
 import { DATABASE_FILE, openSqliteStore } from '../../src/store/sqlite/index.js';
+import { openSqliteOutbox } from '../../src/store/sqlite/outbox.js';
 import { startServer, tempDir } from '../support/api-server.js';
 import { clickOn } from '../support/clicks.js';
 import { basicNetwork } from '../support/fixtures.js';
@@ -28,6 +30,33 @@ describe('SQLite store transactions', () => {
       other.exec('rollback');
     } finally {
       other.close();
+      await store.close();
+    }
+  });
+});
+
+describe('checkpoints stay off the thread that answers clicks', () => {
+  it('a configuration or outbox write does not copy a long write-ahead log into the database file (the checkpointer thread does that)', async () => {
+    const dataDir = tempDir();
+    const file = path.join(dataDir, DATABASE_FILE);
+    const store = await openSqliteStore({ dataDir, synchronous: 'normal' });
+    const outbox = await openSqliteOutbox({ dataDir, synchronous: 'normal' });
+    // The click writer's commits, as under load: thousands of pages in the log, none checkpointed yet.
+    const writer = new Database(file);
+    writer.pragma('wal_autocheckpoint = 0');
+    try {
+      writer.exec('create table filler (data blob)');
+      const insert = writer.prepare('insert into filler values (randomblob(4000))');
+      writer.transaction(() => { for (let i = 0; i < 3000; i++) insert.run(); })();
+      const before = fs.statSync(file).size;
+      await store.advertisers.insert({ name: 'A', status: 'active', default_currency: 'USD' });
+      expect(fs.statSync(file).size, 'database file after a configuration write').toBe(before);
+      await outbox.enqueue({ conversion_id: 1, partner_id: 1, url: 'https://partner.example/pb' }, new Date());
+      expect(await outbox.claimDue(new Date(), new Date(Date.now() + 60_000), 10)).toHaveLength(1);
+      expect(fs.statSync(file).size, 'database file after an outbox write').toBe(before);
+    } finally {
+      writer.close();
+      await outbox.close();
       await store.close();
     }
   });

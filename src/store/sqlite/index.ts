@@ -32,6 +32,14 @@ export const DATABASE_FILE = 'switchyard.db';
  */
 export const MAIN_THREAD_BUSY_TIMEOUT_MS = 250;
 
+/**
+ * Main-thread connections never checkpoint. SQLite's automatic checkpoint runs inside whichever
+ * commit finds the log past 1,000 pages, and under click load it nearly always is: a configuration
+ * write or a postback outcome then copied megabytes into the database file, with an fsync, while
+ * clicks waited. The click writer's checkpointer thread keeps the log short instead (src/ingest).
+ */
+export const MAIN_THREAD_AUTOCHECKPOINT = 0;
+
 /** Migrations may wait longer: nothing is served yet, and another process may be migrating. */
 const MIGRATION_BUSY_TIMEOUT_MS = 5000;
 
@@ -54,6 +62,7 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   const db: Db = new Kysely({ dialect: new ImmediateSqliteDialect({ database }) });
   await migrate(db, sqliteTraits);
   database.pragma(`busy_timeout = ${MAIN_THREAD_BUSY_TIMEOUT_MS}`);
+  database.pragma(`wal_autocheckpoint = ${MAIN_THREAD_AUTOCHECKPOINT}`);
   const store = createSqlStore(db, options.clock ?? (() => new Date()));
   const reports = openThreadedReportReader(file);
   return {

@@ -6,7 +6,7 @@ import type { OutboxRepo } from '../../ports/outbox.js';
 import type { Db } from '../sql/dialect.js';
 import { sqlOutboxRepo } from '../sql/outbox-repo.js';
 import { ImmediateSqliteDialect } from './immediate-dialect.js';
-import { DATABASE_FILE, MAIN_THREAD_BUSY_TIMEOUT_MS } from './index.js';
+import { DATABASE_FILE, MAIN_THREAD_AUTOCHECKPOINT, MAIN_THREAD_BUSY_TIMEOUT_MS } from './index.js';
 
 export interface SqliteOutboxOptions {
   dataDir: string;
@@ -31,6 +31,7 @@ export async function openSqliteOutbox(options: SqliteOutboxOptions): Promise<Op
   database.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   // Its writes run on the main thread: see MAIN_THREAD_BUSY_TIMEOUT_MS.
   database.pragma(`busy_timeout = ${MAIN_THREAD_BUSY_TIMEOUT_MS}`);
+  database.pragma(`wal_autocheckpoint = ${MAIN_THREAD_AUTOCHECKPOINT}`);
   const table = database.prepare(`select 1 from sqlite_master where type = 'table' and name = 'partner_postbacks'`).get();
   if (!table) {
     database.close();
