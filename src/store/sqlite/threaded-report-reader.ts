@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { workerUrl } from '../../ingest/worker-url.js';
 import type { ReportReader } from '../../ports/report-reader.js';
 import type { ReportCall, ReportReply, ReportResult } from './report-thread-protocol.js';
@@ -11,36 +11,52 @@ interface Waiting {
 }
 
 /**
+ * The report thread's heap. A report over millions of groups (a partner's 400 days by sub1) could
+ * otherwise grow until the whole process, clicks included, ran out of memory; with a limit only that
+ * report fails, and the next one gets a new thread.
+ */
+const REPORT_THREAD_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 1024 };
+
+/**
  * A ReportReader whose queries run in a worker thread on a read-only connection: better-sqlite3 is
  * synchronous, and a report over millions of rows on the main thread would stall every click.
+ * A thread that dies (out of memory, a crash) fails the calls it was answering; the next call starts
+ * a new one, so one bad report does not end reporting until a restart.
  */
-export function openThreadedReportReader(file: string): ReportReader & { close(): Promise<void> } {
-  const worker = new Worker(workerUrl(import.meta.url, './report-thread.js'), { workerData: { file } });
+export function openThreadedReportReader(file: string, limits: ResourceLimits = REPORT_THREAD_LIMITS): ReportReader & { close(): Promise<void> } {
   const waiting = new Map<number, Waiting>();
   let nextId = 1;
-  let failure: Error | null = null;
+  let worker: Worker | null = null;
+  let closed = false;
 
-  const failAll = (err: Error) => {
-    failure = err;
-    for (const { reject } of waiting.values()) reject(err);
-    waiting.clear();
+  const start = (): Worker => {
+    const thread = new Worker(workerUrl(import.meta.url, './report-thread.js'), { workerData: { file }, resourceLimits: limits });
+    thread.on('message', (reply: ReportReply) => {
+      const call = waiting.get(reply.id);
+      if (!call) return;
+      waiting.delete(reply.id);
+      if (reply.ok) call.resolve(reply.result);
+      else call.reject(new Error(`report query failed: ${reply.message}`));
+    });
+    const failAll = (err: Error) => {
+      if (worker !== thread) return;
+      worker = null;
+      for (const { reject } of waiting.values()) reject(err);
+      waiting.clear();
+    };
+    thread.on('error', (err) => failAll(new Error(`report thread failed: ${err.message}`)));
+    thread.on('exit', (code) => failAll(new Error(`report thread exited (${code})`)));
+    return thread;
   };
-  worker.on('message', (reply: ReportReply) => {
-    const call = waiting.get(reply.id);
-    if (!call) return;
-    waiting.delete(reply.id);
-    if (reply.ok) call.resolve(reply.result);
-    else call.reject(new Error(`report query failed: ${reply.message}`));
-  });
-  worker.on('error', (err) => failAll(err));
-  worker.on('exit', (code) => failAll(new Error(`report thread exited (${code})`)));
 
   const call = <R extends ReportResult>(message: DistributiveOmit<ReportCall, 'id'>): Promise<R> => {
-    if (failure) return Promise.reject(failure);
+    if (closed) return Promise.reject(new Error('the report reader is closed'));
+    worker ??= start();
+    const thread = worker;
     const id = nextId++;
     return new Promise<R>((resolve, reject) => {
       waiting.set(id, { resolve: resolve as (result: ReportResult) => void, reject });
-      worker.postMessage({ ...message, id });
+      thread.postMessage({ ...message, id });
     });
   };
 
@@ -49,7 +65,12 @@ export function openThreadedReportReader(file: string): ReportReader & { close()
     skipReasons: (query) => call({ method: 'skipReasons', args: [query] }),
     names: (entity, ids) => call({ method: 'names', args: [entity, ids] }),
     async close() {
-      await worker.terminate();
+      closed = true;
+      const thread = worker;
+      worker = null;
+      await thread?.terminate();
+      for (const { reject } of waiting.values()) reject(new Error('the report reader is closed'));
+      waiting.clear();
     },
   };
 }
