@@ -1,4 +1,5 @@
 import type { ClickRecord } from '../domain/click.js';
+import { isVisitorMacroInHost } from '../domain/formats.js';
 import { microsToText } from '../domain/money.js';
 import { encodeLiteral, encodeValue, isMacroName, macroValue, type MacroFacts } from '../engine/macros.js';
 
@@ -63,6 +64,7 @@ export function postbackUrlPieces(url: string, facts: PostbackFacts): string[] {
   let last = 0;
   for (const match of url.matchAll(/\{([a-z0-9_]+)\}/g)) {
     const name = match[1] ?? '';
+    if (isVisitorMacroInHost(url, name, match.index)) continue;
     const value = name === CONVERSION_ID ? '' : postbackMacroValue(name, facts, click);
     if (value === undefined) continue;
     current += encodeLiteral(url.slice(last, match.index));

@@ -3,6 +3,7 @@ import type { ClickRecord } from '../domain/click.js';
 import {
   REJECTION, amountFor, identityOf, withinAttributionWindow, type ConversionMethod, type ConversionStatus, type NewConversion,
 } from '../domain/conversion.js';
+import { canonicalIp } from '../context/ip-text.js';
 import { AppError } from '../domain/errors.js';
 import type { OfferRecord } from '../domain/records.js';
 import type { ConversionWriteResult, ConversionWriter, QueuedPartnerPostback } from '../ports/conversion-writer.js';
@@ -205,8 +206,9 @@ async function recordNew(
     }),
   );
   if (result.inserted && counted !== null && report.eventId === null) {
-    // SPEC §9: this visitor converted on the offer, under every identifier its click carried.
-    deps.live.markConverted(offer.id, { visitorId: click.visitor_id, ip: click.ip, userAgent: click.user_agent, gaid: click.gaid, idfa: click.idfa });
+    // SPEC §9: this visitor converted on the offer, under every identifier its click carried (its
+    // address in today's spelling: a click stored by an older version may have another).
+    deps.live.markConverted(offer.id, { visitorId: click.visitor_id, ip: canonicalIp(click.ip), userAgent: click.user_agent, gaid: click.gaid, idfa: click.idfa });
   }
   return { status: result.inserted ? conversion.status : 'duplicate', conversion_id: result.id };
 }

@@ -18,6 +18,15 @@ const VISITOR_MACRO = /\{(?:sub[1-5]|source_id|idfa|gaid)\}/i;
 const AUTHORITY = /^[^:/?#]*:\/\/[^/?#]*/;
 
 /**
+ * Whether a macro at `index` of a URL is one of the visitor's values standing in its host. The API
+ * refuses such URLs, but a database written before that check may still hold one: filling it would
+ * send the visitor (or a partner postback) wherever the visitor says, so it stays as written.
+ */
+export function isVisitorMacroInHost(url: string, name: string, index: number): boolean {
+  return index < (AUTHORITY.exec(url)?.[0].length ?? 0) && VISITOR_MACRO.test(`{${name}}`);
+}
+
+/**
  * An absolute http(s) URL; `{macro}` placeholders are allowed anywhere a value may go, except that
  * the visitor's own values (subs, source, device ids) may not take part in choosing the host.
  */

@@ -1,4 +1,5 @@
 import type { ClickContext } from './context.js';
+import { isVisitorMacroInHost } from '../domain/formats.js';
 
 export const MACROS = [
   'transaction_id', 'offer_id', 'offer_url_id', 'advertiser_id', 'partner_id', 'affiliate_id', 'smart_link_id',
@@ -49,6 +50,7 @@ export function compileTemplate(url: string): Template {
   for (const match of url.matchAll(/\{([a-z0-9_]+)\}/g)) {
     const name = match[1] ?? '';
     if (!isMacroName(name)) continue; // unknown macros stay as written
+    if (isVisitorMacroInHost(url, name, match.index)) continue; // and so do the visitor's values in a stored host
     literals.push(encodeLiteral(url.slice(last, match.index)));
     macros.push(name);
     last = match.index + match[0].length;

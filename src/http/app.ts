@@ -37,7 +37,7 @@ import { registerMetrics, registerOps } from './ops.js';
 import { notFound } from './redirect/answer.js';
 import { BounceSigner } from './redirect/bounce-signer.js';
 import { registerClickPath } from './redirect/click-route.js';
-import { ajvFormats, validatorCompiler } from './validation.js';
+import { serializerFormats, validatorCompiler } from './validation.js';
 import { clientIp } from './client-ip.js';
 import { addReportFilters, documentCommonAnswers, type OpenApiDocument } from './openapi-extras.js';
 import { loggedRequest } from './request-log.js';
@@ -86,7 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: config.trustProxy ?? false,
     // One log line per request would dominate the click path; debug and trace turn them on.
     logController: new LogController({ disableRequestLogging: !requestLogging }),
-    serializerOpts: { ajv: { formats: ajvFormats } },
+    serializerOpts: { ajv: { formats: serializerFormats } },
     return503OnClosing: true,
     // Node's default 16 KiB answered a long tracking URL with 431 before any route saw it; SPEC §4.1
     // wants such a click served with its values cut to 512 characters.

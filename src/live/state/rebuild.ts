@@ -1,3 +1,4 @@
+import { canonicalIp } from '../../context/ip-text.js';
 import { rememberedKey, type OfferView, type Snapshot } from '../../engine/index.js';
 import type { HistoryTotal, LiveHistoryReader, VisitorRow } from '../../ports/store.js';
 import { CLOCK_STEP_MS, offerScope, partnerScope, type CapMetric } from './cap-counters.js';
@@ -19,7 +20,9 @@ const METRICS: readonly [CapMetric, (t: HistoryTotal) => number][] = [
   ['revenue', (t) => t.revenueMicros],
 ];
 
-const factsOf = (row: VisitorRow) => ({ visitorId: row.visitorId, ip: row.ip, userAgent: row.userAgent, gaid: row.gaid, idfa: row.idfa });
+// Addresses in the spelling clicks are remembered under now: versions before it stored what the
+// listener or proxy wrote (::ffff:8.8.4.4 on a dual-stack listener), another visitor to the memory.
+const factsOf = (row: VisitorRow) => ({ visitorId: row.visitorId, ip: canonicalIp(row.ip), userAgent: row.userAgent, gaid: row.gaid, idfa: row.idfa });
 
 type Current = (zone: string) => { now: PeriodKeys; soon: PeriodKeys };
 
