@@ -152,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: deps.metrics,
     signer: new BounceSigner(signingKey),
     now,
+    publicUrlIsHttps: config.publicUrl?.startsWith('https:') ?? false,
   }, { requestLogging });
   await registerConversionPaths(app, { store, writer: deps.conversionWriter, live, now, inFlight: new Map() });
   await app.register(

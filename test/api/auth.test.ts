@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from '../support/api-server.js';
+import { bootstrapAdminKey } from '../../src/http/auth.js';
+import { startServer, tempDir, type TestServer } from '../support/api-server.js';
 import { basicNetwork, create } from '../support/fixtures.js';
 
 let server: TestServer;
@@ -93,5 +94,43 @@ describe('API keys and roles', () => {
     expect((await server.call('GET', `/api/v1/partners/${partner.id}`, undefined, { key })).status).toBe(200);
     expect((await server.call('DELETE', `/api/v1/partners/${partner.id}`)).status).toBe(204);
     expect((await server.call('GET', `/api/v1/partners/${partner.id}`, undefined, { key })).status).toBe(401);
+  });
+});
+
+describe('revoking an admin key', () => {
+  it('the key generated on first start can be revoked, and the next start generates and shows a new one', async () => {
+    const dataDir = tempDir();
+    // No SWITCHYARD_ADMIN_KEY: as on a first start, a key is generated (main.ts prints it).
+    let first: TestServer | undefined = await startServer({ dataDir, env: { SWITCHYARD_ADMIN_KEY: '' } });
+    try {
+      const generated = await bootstrapAdminKey(first.store, undefined);
+      expect(generated).toMatch(/^sy_\d+_/);
+      const id = Number(/^sy_(\d+)_/.exec(generated ?? '')?.[1]);
+      const asAdmin = { key: generated ?? null };
+      expect((await first.call('GET', '/api/v1/advertisers', undefined, asAdmin)).status).toBe(200);
+      // Partner keys cannot revoke keys; an unknown id is 404.
+      const partnerId = (await first.call('POST', '/api/v1/partners', { name: 'P' }, asAdmin)).body.id;
+      const partnerKey = (await first.call('POST', `/api/v1/partners/${partnerId}/api-keys`, undefined, asAdmin)).body.key;
+      expect((await first.call('DELETE', `/api/v1/api-keys/${id}`, undefined, { key: partnerKey })).status).toBe(403);
+      expect((await first.call('DELETE', '/api/v1/api-keys/999999', undefined, asAdmin)).status).toBe(404);
+
+      // The leaked key is revoked (with itself: it is the only admin key) and refused at once.
+      expect((await first.call('DELETE', `/api/v1/api-keys/${id}`, undefined, asAdmin)).status).toBe(204);
+      expect((await first.call('GET', '/api/v1/advertisers', undefined, asAdmin)).status).toBe(401);
+      await first.close();
+      first = undefined;
+
+      const second = await startServer({ dataDir, env: { SWITCHYARD_ADMIN_KEY: '' } });
+      try {
+        const replacement = await bootstrapAdminKey(second.store, undefined);
+        expect(replacement).toMatch(/^sy_\d+_/);
+        expect((await second.call('GET', '/api/v1/advertisers', undefined, { key: replacement ?? null })).status).toBe(200);
+        expect((await second.call('GET', '/api/v1/advertisers', undefined, asAdmin)).status).toBe(401);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await first?.close();
+    }
   });
 });

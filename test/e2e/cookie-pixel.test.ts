@@ -115,3 +115,32 @@ describe('cookie pixel', () => {
     expect(storedConversions(server, tid)).toEqual([]);
   });
 });
+
+describe('offer cookie of a link published over https, behind a TLS-terminating proxy', () => {
+  // Switchyard speaks plain HTTP: an https tracking URL always reaches it through a proxy. Without
+  // TRUST_PROXY (or with a proxy that sends no X-Forwarded-Proto) the request looks like http.
+  let proxied: TestServer;
+  beforeAll(async () => {
+    proxied = await startServer({ env: { PUBLIC_URL: 'https://track.example.net' } });
+  });
+  afterAll(async () => proxied?.close());
+
+  it('is Secure and SameSite=None, so the advertiser\'s pixel (a cross-site image) receives it; a link published over http keeps Lax', async () => {
+    const advertiserId = (await create(proxied, '/api/v1/advertisers', { name: 'Acme' })).id;
+    const partnerId = (await create(proxied, '/api/v1/partners', { name: 'Traffic Co' })).id;
+    const httpsDomain = await create(proxied, '/api/v1/tracking-domains', { host: 'clicks.brand.example' });
+    const httpDomain = await create(proxied, '/api/v1/tracking-domains', { host: 'plain.brand.example', scheme: 'http' });
+    const cookieOfferOn = (link: Record<string, unknown>) => convertingOffer(proxied, advertiserId, partnerId, { conversion_method: 'cookie' }, link);
+    const cookieOf = async (offer: ConvertingOffer) => {
+      const answer = await browserGet(proxied.url, 'clicks.brand.example', `/sl/${offer.token}`, new CookieJar());
+      expect(answer.status).toBe(302);
+      return String(answer.headers['set-cookie']);
+    };
+    const onHttpsDomain = await cookieOfferOn({ tracking_domain_id: httpsDomain.id });
+    const onPublicUrl = await cookieOfferOn({ tracking_domain_id: null });
+    const onHttpDomain = await cookieOfferOn({ tracking_domain_id: httpDomain.id });
+    expect(await cookieOf(onHttpsDomain)).toMatch(/; Secure; SameSite=None$/);
+    expect(await cookieOf(onPublicUrl)).toMatch(/; Secure; SameSite=None$/);
+    expect(await cookieOf(onHttpDomain)).toMatch(/; SameSite=Lax$/);
+  });
+});

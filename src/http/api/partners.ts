@@ -74,4 +74,26 @@ export function registerPartners(app: FastifyInstance, deps: ApiDeps): void {
       return reply.code(204).send();
     },
   });
+
+  // The admin key generated on first start (or by --demo) had no way to be revoked: a leaked one
+  // stayed valid for good, even after SWITCHYARD_ADMIN_KEY was set. Any stored key can be revoked
+  // here; with no stored admin key left, the next start without SWITCHYARD_ADMIN_KEY generates and
+  // prints a new one, as on first start.
+  app.delete('/api-keys/:id', {
+    schema: {
+      tags: ['partners'],
+      summary: 'Revoke any stored API key, an admin key included (its id is the number in sy_<id>_…)',
+      params: IdParams,
+      response: { 204: Type.Null(), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+    },
+    handler: async (request, reply) => {
+      requireAdmin(principalOf(request));
+      const { id } = request.params as { id: number };
+      await deps.store.transaction(async (tx) => {
+        found(await tx.apiKeys.get(id), 'API key');
+        await tx.apiKeys.remove(id);
+      });
+      return reply.code(204).send();
+    },
+  });
 }

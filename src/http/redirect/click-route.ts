@@ -24,6 +24,8 @@ export interface ClickPathDeps {
   metrics: Metrics;
   signer: BounceSigner;
   now: () => number;
+  /** PUBLIC_URL is https: the tracking URLs of links without a tracking domain are served over HTTPS. */
+  publicUrlIsHttps: boolean;
 }
 
 const SUBS = ['sub1', 'sub2', 'sub3', 'sub4', 'sub5'] as const;
@@ -100,6 +102,19 @@ function routeClick(request: FastifyRequest, deps: ClickPathDeps): RoutedClick |
   return { decision, ctx, record: toClickRecord(decision, ctx, link), snapshot, partnerId: link.partner_id, now };
 }
 
+/**
+ * Whether the click came over HTTPS. Switchyard speaks plain HTTP, so an https tracking URL always
+ * reaches it through a TLS-terminating proxy, which it sees as https only when TRUST_PROXY names the
+ * proxy and the proxy sends X-Forwarded-Proto. The link's published scheme (its tracking domain's,
+ * else PUBLIC_URL's) says it too: without it the cookie was SameSite=Lax, which browsers do not send
+ * with the advertiser's cookie pixel (a cross-site image), so every cookie conversion was lost.
+ */
+function servedOverHttps(request: FastifyRequest, routed: RoutedClick, publicUrlIsHttps: boolean): boolean {
+  if (request.protocol === 'https') return true;
+  const domainId = routed.snapshot.smartLinks.get(routed.record.smart_link_id)?.trackingDomainId ?? null;
+  return domainId === null ? publicUrlIsHttps : routed.snapshot.trackingDomains.get(domainId)?.scheme === 'https';
+}
+
 function answerOf(routed: RoutedClick, deps: ClickPathDeps): Answer {
   return redirectTo(routed.decision.destination_url, routed.decision.redirect_mode, (to) => deps.signer.path(to));
 }
@@ -148,7 +163,7 @@ function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
     const offer = decision.offer_id === null ? undefined : snapshot.offers.get(decision.offer_id);
     if (offer !== undefined) {
       const cookie = { transactionId: ctx.transaction_id, visitorId: record.visitor_id };
-      reply.header('set-cookie', offerCookie(offer.id, cookie, offer.attributionWindowDays, request.protocol === 'https'));
+      reply.header('set-cookie', offerCookie(offer.id, cookie, offer.attributionWindowDays, servedOverHttps(request, routed, deps.publicUrlIsHttps)));
     }
     deps.metrics.clicks.inc({ outcome: decision.outcome, reason: String(decision.reason ?? '') });
     deps.metrics.clickLatency.observe((performance.now() - started) / 1000);

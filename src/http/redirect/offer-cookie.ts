@@ -24,7 +24,7 @@ export function readOfferCookies(header: string | undefined): Map<number, OfferC
   return found;
 }
 
-/** Set-Cookie value; Secure (and so SameSite=None) only when the click came over HTTPS. */
+/** Set-Cookie value; Secure (and so SameSite=None) only when the click came over HTTPS (see servedOverHttps). */
 export function offerCookie(offerId: number, cookie: OfferCookie, maxAgeDays: number, secure: boolean): string {
   const attributes = [`Max-Age=${maxAgeDays * 86_400}`, 'Path=/', 'HttpOnly', secure ? 'Secure; SameSite=None' : 'SameSite=Lax'];
   const value = cookie.visitorId === cookie.transactionId ? cookie.transactionId : `${cookie.transactionId}.${cookie.visitorId}`;
