@@ -1,7 +1,8 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
-import type { Body, PartnerRecord } from '../../domain/records.js';
+import type { ApiKeyRecord, Body, PartnerRecord } from '../../domain/records.js';
+import type { StoreTx } from '../../ports/store.js';
 import { ErrorBody, Id, IdParams } from '../../domain/schemas/common.js';
 import { ApiKeyCreated, Partner, PartnerFields } from '../../domain/schemas/partner.js';
 import { mintKey, requireAdmin } from '../auth.js';
@@ -10,6 +11,21 @@ import type { ApiDeps } from './deps.js';
 import { found, principalOf } from './helpers.js';
 
 const ApiKeyParams = Type.Object({ id: Id, key_id: Id });
+
+const revocationSchema = (summary: string, params: TSchema) => ({
+  tags: ['partners'],
+  summary,
+  params,
+  response: { 204: Type.Null(), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+});
+
+/** Removes key `keyId` if `mayRevoke` says this route may (404 otherwise), in one transaction. */
+async function revokeKey(deps: ApiDeps, keyId: number, mayRevoke: (tx: StoreTx, key: ApiKeyRecord | undefined) => Promise<boolean>): Promise<void> {
+  await deps.store.transaction(async (tx) => {
+    if (!(await mayRevoke(tx, await tx.apiKeys.get(keyId)))) throw AppError.notFound('API key');
+    await tx.apiKeys.remove(keyId);
+  });
+}
 
 export function registerPartners(app: FastifyInstance, deps: ApiDeps): void {
   registerCrud<PartnerRecord, Body<PartnerRecord>>(app, deps, {
@@ -56,20 +72,13 @@ export function registerPartners(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   app.delete('/partners/:id/api-keys/:key_id', {
-    schema: {
-      tags: ['partners'],
-      summary: "Revoke one of a partner's API keys (its id is the number in sy_<id>_…)",
-      params: ApiKeyParams,
-      response: { 204: Type.Null(), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
-    },
+    schema: revocationSchema("Revoke one of a partner's API keys (its id is the number in sy_<id>_…)", ApiKeyParams),
     handler: async (request, reply) => {
       requireAdmin(principalOf(request));
       const { id, key_id: keyId } = request.params as { id: number; key_id: number };
-      await deps.store.transaction(async (tx) => {
+      await revokeKey(deps, keyId, async (tx, key) => {
         found(await tx.partners.get(id), 'partner');
-        const key = await tx.apiKeys.get(keyId);
-        if (key?.partner_id !== id) throw AppError.notFound('API key');
-        await tx.apiKeys.remove(keyId);
+        return key?.partner_id === id;
       });
       return reply.code(204).send();
     },
@@ -80,19 +89,10 @@ export function registerPartners(app: FastifyInstance, deps: ApiDeps): void {
   // here; with no stored admin key left, the next start without SWITCHYARD_ADMIN_KEY generates and
   // prints a new one, as on first start.
   app.delete('/api-keys/:id', {
-    schema: {
-      tags: ['partners'],
-      summary: 'Revoke any stored API key, an admin key included (its id is the number in sy_<id>_…)',
-      params: IdParams,
-      response: { 204: Type.Null(), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
-    },
+    schema: revocationSchema('Revoke any stored API key, an admin key included (its id is the number in sy_<id>_…)', IdParams),
     handler: async (request, reply) => {
       requireAdmin(principalOf(request));
-      const { id } = request.params as { id: number };
-      await deps.store.transaction(async (tx) => {
-        found(await tx.apiKeys.get(id), 'API key');
-        await tx.apiKeys.remove(id);
-      });
+      await revokeKey(deps, (request.params as { id: number }).id, async (_tx, key) => key !== undefined);
       return reply.code(204).send();
     },
   });
