@@ -1,4 +1,8 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PARTNER_MINTED_LINKS_MAX } from '../../src/http/api/tracking-links.js';
+import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 import { startServer, type TestServer } from '../support/api-server.js';
 import { basicNetwork, create } from '../support/fixtures.js';
 
@@ -72,5 +76,27 @@ describe('tracking links', () => {
     expect((await server.call('POST', `/api/v1/smart-links/${n.smartLink.id}/tracking-links`, { partner_id: 999999 })).status).toBe(400);
     expect((await server.call('POST', '/api/v1/smart-links/999999/tracking-links', { partner_id: n.partner.id })).status).toBe(404);
     expect((await server.call('POST', `/api/v1/smart-links/${n.smartLink.id}/tracking-links`, { partner_id: n.partner.id, sub1: 'x'.repeat(513) })).status).toBe(400);
+  });
+});
+
+describe('how many tracking links a partner key may mint', () => {
+  it(`stops at ${PARTNER_MINTED_LINKS_MAX} with a 409 that says what to do; an admin key still mints for that partner`, async () => {
+    const partner = await create(server, '/api/v1/partners', { name: 'Minting in a loop' });
+    const key = (await server.call('POST', `/api/v1/partners/${partner.id}/api-keys`)).body.key;
+    const visible = await create(server, '/api/v1/smart-links', { name: 'Open to partners', visible_to_partners: true, entries: [{ offer_id: n.offer.id }] });
+    const first = await server.call('POST', `/api/v1/smart-links/${visible.id}/tracking-links`, {}, { key });
+    expect(first.status).toBe(201);
+    // The links minted before, at once (minting them one request at a time would take minutes).
+    const db = new Database(path.join(server.dataDir, DATABASE_FILE));
+    db.prepare(`with recursive n(i) as (select 1 union all select i + 1 from n where i < ?)
+      insert into tracking_links (token, smart_link_id, partner_id, data, created_at)
+      select token || '-' || i, smart_link_id, partner_id, data, created_at from tracking_links, n where token = ?`).run(PARTNER_MINTED_LINKS_MAX - 2, first.body.token);
+    db.close();
+
+    expect((await server.call('POST', `/api/v1/smart-links/${visible.id}/tracking-links`, {}, { key })).status).toBe(201);
+    const refused = await server.call('POST', `/api/v1/smart-links/${visible.id}/tracking-links`, {}, { key });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/reuse one/);
+    expect((await server.call('POST', `/api/v1/smart-links/${visible.id}/tracking-links`, { partner_id: partner.id })).status).toBe(201);
   });
 });

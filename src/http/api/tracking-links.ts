@@ -43,6 +43,13 @@ async function reachableLink(store: Store, principal: Principal, id: number, rea
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
+/**
+ * Tracking links a partner key may mint. Links cannot be deleted and each is kept in memory for the
+ * click path, so a partner key minting in a loop (about 2,000 a second within the rate limit) grew
+ * the process by about 1.4 GB a day. Networks mint more for a partner with an admin key.
+ */
+export const PARTNER_MINTED_LINKS_MAX = 10_000;
+
 export function registerTrackingLinks(app: FastifyInstance, deps: ApiDeps): void {
   const { store, config, trackingLinks } = deps;
   const present = (record: TrackingLinkRecord, base: string) => ({ ...record, url: `${base}/sl/${record.token}` });
@@ -69,6 +76,9 @@ export function registerTrackingLinks(app: FastifyInstance, deps: ApiDeps): void
       if (partnerId === undefined) throw AppError.invalid([{ path: 'partner_id', message: 'is required' }]);
       if (!(await store.partners.get(partnerId))) {
         throw AppError.invalid([{ path: 'partner_id', message: `partner ${partnerId} does not exist` }]);
+      }
+      if (principal.role === 'partner' && (await store.references.countTrackingLinksOfPartner(partnerId)) >= PARTNER_MINTED_LINKS_MAX) {
+        throw new AppError('conflict', `a partner may hold at most ${PARTNER_MINTED_LINKS_MAX} tracking links: reuse one (sub1–sub5 can be set on its URL), or ask the network to mint more`);
       }
       const subs = Object.fromEntries(SUBS.map((name) => [name, body[name] ?? null])) as Record<(typeof SUBS)[number], string | null>;
       const record = await store.trackingLinks.insert({ token: newToken(), smart_link_id: link.id, partner_id: partnerId, ...subs });
