@@ -48,6 +48,8 @@ export interface ApiKeyRepo {
   insert(key: Omit<ApiKeyRecord, 'id' | 'created_at'>): Promise<ApiKeyRecord>;
   get(id: number): Promise<ApiKeyRecord | undefined>;
   countAdmins(): Promise<number>;
+  /** Keys oldest first, a page of them; only one partner's with `partnerId`. */
+  list(query: { partnerId?: number; page: number; pageSize: number }): Promise<ListResult<ApiKeyRecord>>;
   removeForPartner(partnerId: number): Promise<void>;
   /** Removes one key; false when there was none with that id. */
   remove(id: number): Promise<boolean>;

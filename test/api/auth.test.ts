@@ -134,3 +134,24 @@ describe('revoking an admin key', () => {
     }
   });
 });
+
+describe('listing API keys', () => {
+  it("an admin lists stored keys oldest first, or one partner's, with ids to revoke and never a secret; a partner key may not", async () => {
+    const server = await startServer();
+    try {
+      const partnerId = (await server.call('POST', '/api/v1/partners', { name: 'Keyed' })).body.id;
+      const minted = (await server.call('POST', `/api/v1/partners/${partnerId}/api-keys`)).body;
+      const all = await server.call('GET', '/api/v1/api-keys');
+      expect(all.status).toBe(200);
+      expect(all.body.data.at(-1)).toEqual({ id: minted.id, role: 'partner', partner_id: partnerId, created_at: expect.any(String) });
+      expect(JSON.stringify(all.body)).not.toMatch(/secret|hash|sy_/);
+      const own = await server.call('GET', `/api/v1/api-keys?partner_id=${partnerId}`);
+      expect(own.body).toMatchObject({ total: 1, data: [{ id: minted.id }] });
+      expect((await server.call('GET', '/api/v1/api-keys', undefined, { key: minted.key })).status).toBe(403);
+      expect((await server.call('DELETE', `/api/v1/api-keys/${minted.id}`)).status).toBe(204);
+      expect((await server.call('GET', `/api/v1/api-keys?partner_id=${partnerId}`)).body.total).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { HttpUrl, Id, Name, StringEnum, createBody, patchBody, storedResource } from './common.js';
+import { DateTime, HttpUrl, Id, Name, StringEnum, createBody, patchBody, storedResource } from './common.js';
 
 export const PartnerFields = Type.Object({
   name: Name,
@@ -17,4 +17,16 @@ export const ApiKeyCreated = Type.Object({
   key: Type.String({ description: 'Shown only in this response; store it now.' }),
   role: Type.Literal('partner'),
   partner_id: Id,
+});
+
+/** A stored key as an admin may see it: never its secret, which only its hash records. */
+export const ApiKey = Type.Object({
+  id: Id,
+  role: StringEnum(['admin', 'partner'] as const),
+  partner_id: Type.Union([Id, Type.Null()]),
+  created_at: DateTime,
+});
+
+export const ApiKeyQuery = Type.Object({
+  partner_id: Type.Optional(Id),
 });

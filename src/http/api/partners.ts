@@ -3,12 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
 import type { ApiKeyRecord, Body, PartnerRecord } from '../../domain/records.js';
 import type { StoreTx } from '../../ports/store.js';
-import { ErrorBody, Id, IdParams } from '../../domain/schemas/common.js';
-import { ApiKeyCreated, Partner, PartnerFields } from '../../domain/schemas/partner.js';
+import { ErrorBody, Id, IdParams, Page, PageQuery } from '../../domain/schemas/common.js';
+import { ApiKey, ApiKeyCreated, ApiKeyQuery, Partner, PartnerFields } from '../../domain/schemas/partner.js';
 import { mintKey, requireAdmin } from '../auth.js';
 import { registerCrud } from './crud.js';
 import type { ApiDeps } from './deps.js';
-import { found, principalOf } from './helpers.js';
+import { found, pageOf, principalOf } from './helpers.js';
 
 const ApiKeyParams = Type.Object({ id: Id, key_id: Id });
 
@@ -81,6 +81,23 @@ export function registerPartners(app: FastifyInstance, deps: ApiDeps): void {
         return key?.partner_id === id;
       });
       return reply.code(204).send();
+    },
+  });
+
+  // Without a list, a key whose id was not noted when it was minted could not be found to revoke.
+  app.get('/api-keys', {
+    schema: {
+      tags: ['partners'],
+      summary: "List stored API keys, oldest first (ids and roles, never secrets); partner_id lists one partner's",
+      querystring: Type.Composite([PageQuery, ApiKeyQuery]),
+      response: { 200: Page(ApiKey), 401: ErrorBody, 403: ErrorBody },
+    },
+    handler: async (request) => {
+      requireAdmin(principalOf(request));
+      const { page, page_size: pageSize, partner_id: partnerId } = request.query as { page: number; page_size: number; partner_id?: number };
+      const result = await deps.store.apiKeys.list({ partnerId, page, pageSize });
+      const rows = result.rows.map(({ id, role, partner_id, created_at }) => ({ id, role, partner_id, created_at }));
+      return pageOf({ rows, total: result.total }, page, pageSize);
     },
   });
 

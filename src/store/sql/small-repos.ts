@@ -58,6 +58,13 @@ export function apiKeyRepo(db: Executor, clock: Clock): ApiKeyRepo {
       const { rows } = await sql<ApiKeyRecord>`select * from api_keys where id = ${id}`.execute(db);
       return rows[0] ? apiKeyFromRow(rows[0]) : undefined;
     },
+    async list({ partnerId, page, pageSize }) {
+      const where = partnerId === undefined ? sql`` : sql`where partner_id = ${partnerId}`;
+      const { rows } = await sql<ApiKeyRecord>`select * from api_keys ${where} order by id
+        limit ${pageSize} offset ${(page - 1) * pageSize}`.execute(db);
+      const { rows: counted } = await sql<{ n: number | string }>`select count(*) as n from api_keys ${where}`.execute(db);
+      return { rows: rows.map(apiKeyFromRow), total: Number(counted[0]?.n ?? 0) };
+    },
     async countAdmins() {
       const { rows } = await sql<{ n: number | string }>`select count(*) as n from api_keys where role = 'admin'`.execute(db);
       return Number(rows[0]?.n ?? 0);
