@@ -14,8 +14,12 @@ const MACRO = /\{[a-z0-9_]+\}/gi;
  */
 const VISITOR_MACRO = /\{(?:sub[1-5]|source_id|idfa|gaid)\}/i;
 
-/** Scheme, user info, host and port: everything before the path, query or fragment. */
-const AUTHORITY = /^[^:/?#]*:\/\/[^/?#]*/;
+/**
+ * Scheme, user info, host and port: everything before the path, query or fragment, as browsers and
+ * Node's URL parser read an http(s) URL: `\\` counts as `/`, and the slashes after the scheme may be
+ * missing altogether (`https:\\{sub1}/` and `https:{sub1}/` are both a host of {sub1}).
+ */
+const AUTHORITY = /^[^:/\\?#]*:[/\\]*[^/\\?#]*/;
 
 /**
  * Whether a macro at `index` of a URL is one of the visitor's values standing in its host. The API

@@ -169,7 +169,9 @@ export class SqliteWriterClient implements ClickWriter, ConversionWriter {
 
   private onMessage(message: FromWriter): void {
     if (message.kind === 'failed') {
-      const err = new Error(`click batch commit failed: ${message.message}`);
+      // With SQLite's code, so a conversion refused for a lock held elsewhere answers 503 unavailable
+      // (nothing written: send it again), as an API write does, not 500 internal.
+      const err = Object.assign(new Error(`click batch commit failed: ${message.message}`), message.code === undefined ? {} : { code: message.code });
       this.setCommitFailure(err.message);
       this.settle(message.fromSeq, message.toSeq, () => err);
       this.observer.onError?.(err);

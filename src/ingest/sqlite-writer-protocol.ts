@@ -49,8 +49,11 @@ export type FromWriter =
       rejected: { seq: number; message: string }[];
       conversions: { seq: number; result: ConversionWriteResult }[];
     }
-  /** The batch's transaction failed: nothing in [fromSeq, toSeq] is acknowledged. */
-  | { kind: 'failed'; fromSeq: number; toSeq: number; message: string }
+  /**
+   * The batch's transaction failed: nothing in [fromSeq, toSeq] is acknowledged. `code` is SQLite's
+   * (SQLITE_BUSY: the write lock was held elsewhere past the busy timeout).
+   */
+  | { kind: 'failed'; fromSeq: number; toSeq: number; message: string; code?: string }
   /** A checkpoint the writer ran between batches failed; clicks are unaffected, the WAL keeps growing. */
   | { kind: 'checkpoint-failed'; message: string }
   /** The answer to a probe: null when a test commit succeeded, else why it failed. */

@@ -25,6 +25,7 @@ const settings = workerData as WriterWorkerData;
 const { port, checkpointPort, batchMax, batchWaitMs, walLimitPages } = settings;
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+const codeOf = (err: unknown) => (err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined);
 
 /** Opens the connection and compiles the inserts; a database without the clicks table fails here. */
 function prepare() {
@@ -137,7 +138,7 @@ function commit(batch: Queued[]): void {
     const { rejected, conversions } = insertAll.immediate(batch);
     send({ kind: 'committed', fromSeq, toSeq, rejected, conversions, commitMs: performance.now() - startedMs });
   } catch (err) {
-    send({ kind: 'failed', fromSeq, toSeq, message: messageOf(err) });
+    send({ kind: 'failed', fromSeq, toSeq, message: messageOf(err), code: codeOf(err) });
   }
 }
 

@@ -23,7 +23,7 @@ export function resolveRange(from: string | undefined, to: string | undefined, t
   const toMs = to === undefined ? dayAfter([today.year, today.month, today.day], timeZone) : bound(to, 'to', timeZone, problems);
   if (fromMs === undefined || toMs === undefined) return undefined;
   if (toMs <= fromMs) problems.push({ path: 'querystring.to', message: 'must be after from' });
-  else if (wallClockSpan(fromMs, toMs, timeZone) > MAX_RANGE_MS) problems.push({ path: 'querystring.to', message: 'the range may span at most 400 days' });
+  else if (Math.min(toMs - fromMs, wallClockSpan(fromMs, toMs, timeZone)) > MAX_RANGE_MS) problems.push({ path: 'querystring.to', message: 'the range may span at most 400 days' });
   else return { fromMs, toMs };
   return undefined;
 }
@@ -31,6 +31,8 @@ export function resolveRange(from: string | undefined, to: string | undefined, t
 /**
  * The length of [fromMs, toMs) on the clocks of `timeZone`: 400 local days that hold one more end of
  * summer time than start of it last 400 days and one hour, and were refused as longer than 400 days.
+ * A range within 400 days either way is accepted: 400 days of instants (from winter to summer time)
+ * are 400 days and an hour on the clocks.
  */
 const wallClockSpan = (fromMs: number, toMs: number, timeZone: string) =>
   toMs - fromMs + (localTime(toMs, timeZone).offsetMinutes - localTime(fromMs, timeZone).offsetMinutes) * 60_000;

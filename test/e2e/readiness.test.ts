@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 import { startServer, type TestServer } from '../support/api-server.js';
 import { clickOn } from '../support/clicks.js';
-import { basicNetwork } from '../support/fixtures.js';
+import { clickTid, convertingOffer, postback } from '../support/conversions.js';
+import { basicNetwork, create } from '../support/fixtures.js';
 
 /** GET /readyz (README, operations): ready means a click can be stored, not merely that the database file opens. */
 
@@ -122,5 +123,27 @@ describe('click latency while clicks cannot be stored', () => {
     expect(await count(), 'clicks in switchyard_click_duration_seconds').toBe(countBefore + 1);
     // It waited for the writer's lock timeout (seconds) before its answer.
     expect(await slowerThanOneSecond()).toBe(slowBefore + 1);
+  }, 30_000);
+});
+
+describe('an advertiser postback while another connection holds the write lock', () => {
+  it('is refused with 503 unavailable and Retry-After like an API write (nothing written), not 500 internal, and is recorded when sent again', async () => {
+    const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Locked postbacks' })).id;
+    const partnerId = (await create(server, '/api/v1/partners', { name: 'Locked postbacks partner' })).id;
+    const offer = await convertingOffer(server, advertiserId, partnerId);
+    const tid = await clickTid(server, offer.token);
+    const blocker = new Database(path.join(server.dataDir, DATABASE_FILE));
+    let refused: Awaited<ReturnType<typeof postback>>;
+    try {
+      blocker.exec('begin immediate');
+      refused = await postback(server, { transaction_id: tid });
+    } finally {
+      blocker.exec('rollback');
+      blocker.close();
+    }
+    expect(refused.status, JSON.stringify(refused.body)).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.body.error.code).toBe('unavailable');
+    expect((await postback(server, { transaction_id: tid })).body.status).toBe('approved');
   }, 30_000);
 });

@@ -59,4 +59,11 @@ describe('the 400-day limit', () => {
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.error.details).toEqual([{ path: 'querystring.to', message: 'the range may span at most 400 days' }]);
   });
+
+  it('an instant range of exactly 400 days is accepted whatever the clocks of the time zone did in it', async () => {
+    // 2025-03-01 is winter time in New York, 2026-04-05 summer time: 400 days to the millisecond.
+    const res = await server.call('GET', '/api/v1/reports?from=2025-03-01T00:00:00Z&to=2026-04-05T00:00:00Z&timezone=America/New_York');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect((await server.call('GET', '/api/v1/reports?from=2025-03-01T00:00:00Z&to=2026-04-05T00:15:00Z&timezone=America/New_York')).status).toBe(400);
+  });
 });
