@@ -78,7 +78,7 @@ function finish(scope: RouteScope, smartLinkId: number, resolution: Resolution, 
     if (offer !== null && requested !== null) {
       // The deep link is the partner's text, and partners never learn who the advertiser is.
       const partnerFacts: MacroFacts = { ...facts, advertiserId: null };
-      const verdict = checkDeepLink(offer.deepLink, requested, (template) => renderTemplate(compileTemplate(template), partnerFacts));
+      const verdict = checkDeepLink(offer.deepLink, requested, (template) => renderTemplate(compileTemplate(template, true), partnerFacts));
       deepLink = verdict.ok ? 'used' : 'rejected';
       if (verdict.ok) destination = verdict.url;
       else trace.notes.push(`deep link rejected: ${verdict.why}`);

@@ -43,14 +43,18 @@ export const encodeLiteral = (text: string): string => text.replace(/[^\x21-\x7e
 
 export const isMacroName = (name: string): name is MacroName => KNOWN.has(name);
 
-export function compileTemplate(url: string): Template {
+/**
+ * `visitorHost`: fill the visitor's values in the host too. Only for a `url=` deep link, which is the
+ * partner's own text and is checked against the offer's allow-list once filled in (deep-link.ts).
+ */
+export function compileTemplate(url: string, visitorHost = false): Template {
   const literals: string[] = [];
   const macros: MacroName[] = [];
   let last = 0;
   for (const match of url.matchAll(/\{([a-z0-9_]+)\}/g)) {
     const name = match[1] ?? '';
     if (!isMacroName(name)) continue; // unknown macros stay as written
-    if (isVisitorMacroInHost(url, name, match.index)) continue; // and so do the visitor's values in a stored host
+    if (!visitorHost && isVisitorMacroInHost(url, name, match.index)) continue; // and so do the visitor's values in a stored host
     literals.push(encodeLiteral(url.slice(last, match.index)));
     macros.push(name);
     last = match.index + match[0].length;

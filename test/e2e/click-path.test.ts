@@ -483,9 +483,13 @@ describe('hostile and oversized input', () => {
 
   it('a url= deep link is used only when the offer allows it and its host is on the allow-list', async () => {
     const plainToken = await trackingToken((await smartLink({ entries: [{ offer_id: offers.plain.id }] })).id);
-    const cases: { token: string; url: string; used: boolean }[] = [
+    const cases: { token: string; url: string; used: boolean; lands?: string }[] = [
       { token, url: 'https://deep.example/product/42?ref=x', used: true },
       { token, url: 'https://a.b.shop.example/item', used: true },
+      // The deep link is the partner's own text, checked against the allow-list once filled in:
+      // a visitor value in its host is filled like anywhere else (sub3 is the click's marker).
+      { token, url: 'https://{sub3}.shop.example/item', used: true, lands: 'https://{sub3}.shop.example/item' },
+      { token, url: 'https://{sub3}.evil.example/item', used: false },
       { token, url: 'https://shop.example/item', used: false }, // *.shop.example does not cover the bare domain
       { token, url: 'https://evil.example/', used: false },
       { token, url: 'https://deep.example.evil.example/', used: false },
@@ -504,7 +508,7 @@ describe('hostile and oversized input', () => {
       // SPEC §4.9: the click notes whether the deep link it asked for was used or rejected.
       expect(stored.deep_link, c.url).toBe(c.used ? 'used' : 'rejected');
       if (c.used) {
-        expect(answer.location, c.url).toBe(new URL(c.url).href);
+        expect(answer.location, c.url).toBe(c.lands?.replace('{sub3}', mark) ?? new URL(c.url).href);
       } else {
         const normal = c.token === token ? `https://dest.example/land?tid=${stored.transaction_id}` : `https://plain.example/?tid=${stored.transaction_id}`;
         expect(answer.location?.startsWith(normal), `${c.url} → ${answer.location}`).toBe(true);

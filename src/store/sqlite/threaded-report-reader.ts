@@ -11,26 +11,20 @@ interface Waiting {
 }
 
 /**
- * The report thread's heap. A report over millions of groups (a partner's 400 days by sub1) could
- * otherwise grow until the whole process, clicks included, ran out of memory; with a limit only that
- * report fails, and the next one gets a new thread.
- */
-const REPORT_THREAD_LIMITS: ResourceLimits = { maxOldGenerationSizeMb: 1024 };
-
-/**
  * A ReportReader whose queries run in a worker thread on a read-only connection: better-sqlite3 is
  * synchronous, and a report over millions of rows on the main thread would stall every click.
- * A thread that dies (out of memory, a crash) fails the calls it was answering; the next call starts
- * a new one, so one bad report does not end reporting until a restart.
+ * A thread that dies (out of memory on a huge report, a crash) fails the calls it was answering; the
+ * next call starts a new one, so one bad report does not end reporting until a restart. Node ends a
+ * worker that runs out of heap alone, without the main thread; `limits` (tests) makes it smaller.
  */
-export function openThreadedReportReader(file: string, limits: ResourceLimits = REPORT_THREAD_LIMITS): ReportReader & { close(): Promise<void> } {
+export function openThreadedReportReader(file: string, limits?: ResourceLimits): ReportReader & { close(): Promise<void> } {
   const waiting = new Map<number, Waiting>();
   let nextId = 1;
   let worker: Worker | null = null;
   let closed = false;
 
   const start = (): Worker => {
-    const thread = new Worker(workerUrl(import.meta.url, './report-thread.js'), { workerData: { file }, resourceLimits: limits });
+    const thread = new Worker(workerUrl(import.meta.url, './report-thread.js'), { workerData: { file }, ...(limits ? { resourceLimits: limits } : {}) });
     thread.on('message', (reply: ReportReply) => {
       const call = waiting.get(reply.id);
       if (!call) return;
