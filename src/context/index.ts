@@ -3,3 +3,4 @@ export { MAX_QUERY_VALUE_LENGTH, createContextBuilder, openContextBuilder, type 
 export { UNKNOWN_GEO, bundledCountryDbPath, openGeoLookup, publicAddress, toVisitorGeo, type GeoLookup } from './geo.js';
 export { primaryLanguage } from './language.js';
 export { createUserAgentParser, type ParsedAgent, type UserAgentParser } from './user-agent.js';
+export { canonicalIp } from './ip-text.js';

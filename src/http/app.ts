@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { AppError } from '../domain/errors.js';
-import type { ContextBuilder } from '../context/index.js';
+import { canonicalIp, type ContextBuilder } from '../context/index.js';
 import { createSnapshotHolder, type SnapshotHolder } from '../live/snapshot-holder.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ClickWriter } from '../ports/click-writer.js';
@@ -161,8 +161,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(rateLimit, {
         max: config.apiRateLimitPerMinute,
         timeWindow: 60_000,
-        // One budget per client, however many connections (and so source ports) its proxy reports.
-        keyGenerator: (request) => clientIp(request) ?? request.ip,
+        // One budget per client, however many connections (and so source ports) its proxy reports,
+        // and however it writes the address (::ffff:8.8.4.4 is 8.8.4.4).
+        keyGenerator: (request) => canonicalIp(clientIp(request)) ?? request.ip,
         errorResponseBuilder: (_request, context) =>
           new AppError('rate_limited', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),
       });

@@ -37,5 +37,12 @@ describe('API rate limit behind a trusted proxy that appends the client port', (
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
     expect(await from('203.0.113.8:40000')).toBe(401);
   });
+
+  it('counts one client once however its address is written (IPv4-mapped IPv6 or not)', async () => {
+    const from = async (address: string) => (await proxied.call('GET', '/api/v1/advertisers', undefined, { key: null, headers: { 'x-forwarded-for': address } })).status;
+    const statuses = [];
+    for (const address of ['198.51.100.9', '::ffff:198.51.100.9', '::FFFF:c633:6409', '198.51.100.9']) statuses.push(await from(address));
+    expect(statuses).toEqual([401, 401, 401, 429]);
+  });
 });
 
