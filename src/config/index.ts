@@ -27,6 +27,7 @@ const ConfigSchema = Type.Object({
   POSTBACK_ALLOW_LOOPBACK: Type.Boolean({ default: false }),
   KPI_SCHEDULER_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 60_000 }),
   HEAP_GROWING_PERCENT: Type.Integer({ minimum: 0, maximum: 1000, default: 100 }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, pattern: '^[\\x21-\\x7e]+$', hint: 'must be 16 or more printable ASCII characters without spaces (it is sent as "Authorization: Bearer <token>")' })),
 });
 type RawConfig = Static<typeof ConfigSchema>;
 
@@ -80,6 +81,8 @@ export interface Config {
    * (bench/redirect, 64 connections).
    */
   readonly heapGrowingPercent: number;
+  /** When set, GET /metrics answers only `Authorization: Bearer <this>` (the tracking host is public). */
+  readonly metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -165,5 +168,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     postbackAllowLoopback: raw.POSTBACK_ALLOW_LOOPBACK,
     kpiSchedulerIntervalMs: raw.KPI_SCHEDULER_INTERVAL_MS,
     heapGrowingPercent: raw.HEAP_GROWING_PERCENT,
+    metricsToken: raw.METRICS_TOKEN,
   });
 }

@@ -141,7 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const engine: EngineDeps = { settledSnapshot: () => snapshots.settled(), contextBuilder: deps.contexts, live, now };
   const signingKey = await store.secrets.getOrCreate('bounce-signing-key', () => randomBytes(32).toString('base64url'));
 
-  registerMetrics(app, deps.metrics, { clickWriter: deps.clickWriter, snapshots });
+  registerMetrics(app, deps.metrics, { clickWriter: deps.clickWriter, snapshots }, config.metricsToken);
   await registerClickPath(app, {
     snapshot: () => snapshots.current(),
     trackingLinks,

@@ -3,6 +3,7 @@ import type { SnapshotHolder } from '../live/snapshot-holder.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ClickWriter } from '../ports/click-writer.js';
 import type { Store } from '../ports/store.js';
+import { secretsEqual } from './auth.js';
 
 /**
  * Liveness and readiness probes for orchestrators and load balancers. Ready means clicks can be
@@ -25,13 +26,24 @@ export function registerOps(app: FastifyInstance, store: Store, clickWriter: Cli
   });
 }
 
-/** Prometheus text exposition; gauges that are read, not counted, are refreshed per scrape. */
+/**
+ * Prometheus text exposition; gauges that are read, not counted, are refreshed per scrape. It shows
+ * the network's traffic (clicks by outcome, postback queues) and is served on the public tracking
+ * host: with `token` (METRICS_TOKEN) only a scraper presenting it as a Bearer token is answered.
+ */
 export function registerMetrics(
   app: FastifyInstance,
   metrics: Metrics,
   sources: { clickWriter: ClickWriter; snapshots: SnapshotHolder },
+  token: string | undefined,
 ): void {
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (token !== undefined) {
+      const presented = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (presented === undefined || !secretsEqual(presented, token)) {
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'unauthorized', message: 'send the METRICS_TOKEN as "Authorization: Bearer <token>"' } });
+      }
+    }
     metrics.queueDepth.set(sources.clickWriter.queueDepth);
     metrics.snapshotAge.set((Date.now() - sources.snapshots.builtAtMs()) / 1000);
     return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -147,3 +147,21 @@ describe('an advertiser postback while another connection holds the write lock',
     expect((await postback(server, { transaction_id: tid })).body.status).toBe('approved');
   }, 30_000);
 });
+
+describe('GET /metrics with METRICS_TOKEN', () => {
+  it('answers only the scraper that presents the token; without one it is refused and shows nothing', async () => {
+    const token = 'scrape-0123456789-abcdef';
+    const guarded = await startServer({ env: { METRICS_TOKEN: token } });
+    try {
+      const anonymous = await fetch(`${guarded.url}/metrics`);
+      expect(anonymous.status).toBe(401);
+      expect(await anonymous.text()).not.toContain('switchyard_');
+      expect((await fetch(`${guarded.url}/metrics`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
+      const scraper = await fetch(`${guarded.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      expect(scraper.status).toBe(200);
+      expect(await scraper.text()).toContain('switchyard_click_duration_seconds');
+    } finally {
+      await guarded.close();
+    }
+  });
+});
