@@ -31,15 +31,19 @@ export async function mintKey(store: Store, role: Role, partnerId: number | null
   return { id: record.id, key: `sy_${record.id}_${secret}` };
 }
 
+/** The token of an `Authorization: Bearer <token>` header; undefined without one. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return (header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null)?.[1];
+}
+
 /**
  * Resolves the caller from `Authorization: Bearer <key>`. The bootstrap admin key from the
  * environment is checked first; minted keys are looked up by id and their secret compared by hash.
  */
 export async function authenticate(request: FastifyRequest, store: Store, envAdminKey: string | undefined): Promise<Principal> {
-  const header = request.headers.authorization;
-  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  if (!match?.[1]) throw new AppError('unauthorized', 'send an API key as "Authorization: Bearer <key>"');
-  const presented = match[1];
+  const presented = bearerToken(request);
+  if (presented === undefined) throw new AppError('unauthorized', 'send an API key as "Authorization: Bearer <key>"');
   if (envAdminKey !== undefined && secretsEqual(presented, envAdminKey)) return { role: 'admin' };
   const parts = KEY_PATTERN.exec(presented);
   const record = parts ? await store.apiKeys.get(Number(parts[1])) : undefined;

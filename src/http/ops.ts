@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { AppError } from '../domain/errors.js';
 import type { SnapshotHolder } from '../live/snapshot-holder.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ClickWriter } from '../ports/click-writer.js';
 import type { Store } from '../ports/store.js';
-import { secretsEqual } from './auth.js';
+import { bearerToken, secretsEqual } from './auth.js';
 
 /**
  * Liveness and readiness probes for orchestrators and load balancers. Ready means clicks can be
@@ -39,9 +40,10 @@ export function registerMetrics(
 ): void {
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     if (token !== undefined) {
-      const presented = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      const presented = bearerToken(request);
       if (presented === undefined || !secretsEqual(presented, token)) {
-        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'unauthorized', message: 'send the METRICS_TOKEN as "Authorization: Bearer <token>"' } });
+        reply.header('www-authenticate', 'Bearer');
+        throw new AppError('unauthorized', 'send the METRICS_TOKEN as "Authorization: Bearer <token>"');
       }
     }
     metrics.queueDepth.set(sources.clickWriter.queueDepth);

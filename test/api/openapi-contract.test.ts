@@ -1,11 +1,9 @@
-import path from 'node:path';
 import { Ajv } from 'ajv';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 import { startServer, type TestServer } from '../support/api-server.js';
 import { clickTid, convertingOffer } from '../support/conversions.js';
 import { create } from '../support/fixtures.js';
+import { whileWriteLocked } from '../support/write-lock.js';
 
 /**
  * The OpenAPI document as the contract a generated client relies on: real answers are checked
@@ -90,16 +88,11 @@ describe('the OpenAPI document against real answers', () => {
   });
 
   it('documents 503 unavailable on writes, answered while another connection holds the write lock', async () => {
-    const blocker = new Database(path.join(server.dataDir, DATABASE_FILE));
     const answers: [string, string, Awaited<ReturnType<typeof server.call>>][] = [];
-    try {
-      blocker.exec('begin immediate');
+    await whileWriteLocked(server.dataDir, async () => {
       answers.push(['POST', '/api/v1/advertisers', await server.call('POST', '/api/v1/advertisers', { name: 'Locked out' })]);
       answers.push(['PUT', '/api/v1/settings', await server.call('PUT', '/api/v1/settings', { global_fail_redirect_url: null })]);
-    } finally {
-      blocker.exec('rollback');
-      blocker.close();
-    }
+    });
     expect(answers.map(([, , res]) => res.status)).toEqual([503, 503]);
     expect(answers.flatMap(([method, route, res]) => problems(method, route, res))).toEqual([]);
   });

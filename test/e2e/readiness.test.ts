@@ -1,11 +1,9 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 import { startServer, type TestServer } from '../support/api-server.js';
 import { clickOn } from '../support/clicks.js';
 import { clickTid, convertingOffer, postback } from '../support/conversions.js';
 import { basicNetwork, create } from '../support/fixtures.js';
+import { whileWriteLocked } from '../support/write-lock.js';
 
 /** GET /readyz (README, operations): ready means a click can be stored, not merely that the database file opens. */
 
@@ -24,9 +22,7 @@ afterAll(async () => server?.close());
 describe('readiness', () => {
   it('is 503 as long as clicks cannot be committed (the write lock held elsewhere), and ready again once the cause is gone, without traffic', async () => {
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-    const blocker = new Database(path.join(server.dataDir, DATABASE_FILE));
-    try {
-      blocker.exec('begin immediate');
+    await whileWriteLocked(server.dataDir, async () => {
       // The writer gives up on the lock after its busy timeout: the click is refused, not redirected.
       expect((await clickOn(server.url, token)).status).toBe(503);
       const unready = await fetch(`${server.url}/readyz`);
@@ -35,10 +31,7 @@ describe('readiness', () => {
       // No click comes, the cause stays: still unready well past the writer's lock wait.
       await pause(7_000);
       expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
-    } finally {
-      blocker.exec('rollback');
-      blocker.close();
-    }
+    });
     // A load balancer sends an unready node nothing: readiness must recover without a click.
     const deadline = Date.now() + 8_000;
     while ((await fetch(`${server.url}/readyz`)).status !== 200) {
@@ -54,22 +47,20 @@ describe('probes while another connection holds the write lock', () => {
     // A KPI tick renews its lease with a write on the main thread's connection; ticking often makes
     // the lock wait show up within the test, as it does once a minute with the default interval.
     const busy = await startServer({ env: { KPI_SCHEDULER_INTERVAL_MS: '100' } });
-    const blocker = new Database(path.join(busy.dataDir, DATABASE_FILE));
     let slowest = 0;
     try {
-      blocker.exec('begin immediate');
-      // Long enough for a few ticks; a probe that hangs is given up after 3 s (counted as such).
-      for (let round = 0; round < 2; round++) {
-        await pause(300);
-        for (const probe of ['/healthz', '/readyz']) {
-          const started = performance.now();
-          await fetch(`${busy.url}${probe}`, { signal: AbortSignal.timeout(3_000) }).then((res) => res.arrayBuffer(), () => undefined);
-          slowest = Math.max(slowest, performance.now() - started);
+      await whileWriteLocked(busy.dataDir, async () => {
+        // Long enough for a few ticks; a probe that hangs is given up after 3 s (counted as such).
+        for (let round = 0; round < 2; round++) {
+          await pause(300);
+          for (const probe of ['/healthz', '/readyz']) {
+            const started = performance.now();
+            await fetch(`${busy.url}${probe}`, { signal: AbortSignal.timeout(3_000) }).then((res) => res.arrayBuffer(), () => undefined);
+            slowest = Math.max(slowest, performance.now() - started);
+          }
         }
-      }
+      });
     } finally {
-      blocker.exec('rollback');
-      blocker.close();
       await busy.close();
     }
     // A node frozen for the lock wait (5 s at every tick, postback claim or API write) fails its
@@ -81,15 +72,7 @@ describe('probes while another connection holds the write lock', () => {
 
 describe('an API write while another connection holds the write lock', () => {
   it('is refused with 503 unavailable and Retry-After (nothing written), and goes through when sent again after the lock is gone', async () => {
-    const blocker = new Database(path.join(server.dataDir, DATABASE_FILE));
-    let refused: Awaited<ReturnType<typeof server.call<{ error: { code: string } }>>>;
-    try {
-      blocker.exec('begin immediate');
-      refused = await server.call('POST', '/api/v1/advertisers', { name: 'While locked' });
-    } finally {
-      blocker.exec('rollback');
-      blocker.close();
-    }
+    const refused = await whileWriteLocked(server.dataDir, () => server.call<{ error: { code: string } }>('POST', '/api/v1/advertisers', { name: 'While locked' }));
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(refused.body.error.code).toBe('unavailable');
@@ -110,15 +93,7 @@ describe('click latency while clicks cannot be stored', () => {
 
   it('a click answered 503 after waiting out the lock is in the latency histogram: an incident shows as slow answers, not as none', async () => {
     const [countBefore, slowBefore] = [await count(), await slowerThanOneSecond()];
-    const blocker = new Database(path.join(server.dataDir, DATABASE_FILE));
-    let status: number;
-    try {
-      blocker.exec('begin immediate');
-      status = (await clickOn(server.url, token)).status;
-    } finally {
-      blocker.exec('rollback');
-      blocker.close();
-    }
+    const { status } = await whileWriteLocked(server.dataDir, () => clickOn(server.url, token));
     expect(status).toBe(503);
     expect(await count(), 'clicks in switchyard_click_duration_seconds').toBe(countBefore + 1);
     // It waited for the writer's lock timeout (seconds) before its answer.
@@ -132,15 +107,7 @@ describe('an advertiser postback while another connection holds the write lock',
     const partnerId = (await create(server, '/api/v1/partners', { name: 'Locked postbacks partner' })).id;
     const offer = await convertingOffer(server, advertiserId, partnerId);
     const tid = await clickTid(server, offer.token);
-    const blocker = new Database(path.join(server.dataDir, DATABASE_FILE));
-    let refused: Awaited<ReturnType<typeof postback>>;
-    try {
-      blocker.exec('begin immediate');
-      refused = await postback(server, { transaction_id: tid });
-    } finally {
-      blocker.exec('rollback');
-      blocker.close();
-    }
+    const refused = await whileWriteLocked(server.dataDir, () => postback(server, { transaction_id: tid }));
     expect(refused.status, JSON.stringify(refused.body)).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(refused.body.error.code).toBe('unavailable');
