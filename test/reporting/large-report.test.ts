@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/api-server.js';
 import { testClock } from '../support/clock.js';
-import { clickTid, convertingOffer } from '../support/conversions.js';
+import { clickTid, convertingOffer, storeClickCopies } from '../support/conversions.js';
 import { create } from '../support/fixtures.js';
 
 /**
@@ -23,18 +22,10 @@ describe('a report with more rows than a call may take arguments', () => {
     const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Acme' })).id;
     const partnerId = (await create(server, '/api/v1/partners', { name: 'Partner' })).id;
     const offer = await convertingOffer(server, advertiserId, partnerId);
-    const original = await server.store.clicks.get(await clickTid(server, offer.token, { sub1: 'first' }));
-    if (!original) throw new Error('no click');
-    // Copies of the click, each with its own sub1, stored through the server's writer (the click
-    // path would take minutes for this many).
+    const template = await clickTid(server, offer.token, { sub1: 'first' });
+    // Copies of the click, each with its own sub1.
     const copies = 150_000;
-    for (let start = 0; start < copies; start += 25_000) {
-      const writes: Promise<void>[] = [];
-      for (let i = start; i < start + 25_000; i++) {
-        writes.push(server.clickWriter.write({ ...original, transaction_id: randomBytes(16).toString('hex'), sub1: `click-${String(i).padStart(6, '0')}` }));
-      }
-      await Promise.all(writes);
-    }
+    await storeClickCopies(server, template, copies, (i) => ({ sub1: `click-${String(i).padStart(6, '0')}` }));
 
     const res = await server.call('GET', '/api/v1/reports?from=2026-03-07&to=2026-03-07&group_by=sub1&page_size=2');
     expect(res.status, JSON.stringify(res.body)).toBe(200);

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/api-server.js';
 import { testClock } from '../support/clock.js';
-import { clickTid, convertingOffer } from '../support/conversions.js';
+import { clickTid, convertingOffer, storeClickCopies } from '../support/conversions.js';
 import { create } from '../support/fixtures.js';
 import { parseCsv } from './expected.js';
 
@@ -24,16 +23,11 @@ describe('a report over more entities than one statement can bind', () => {
     const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Acme' })).id;
     const partnerId = (await create(server, '/api/v1/partners', { name: 'Named partner' })).id;
     const offer = await convertingOffer(server, advertiserId, partnerId);
-    const original = await server.store.clicks.get(await clickTid(server, offer.token));
-    if (!original) throw new Error('no click');
-    // The same click from 33,000 more partners, stored through the server's writer (creating that
-    // many partners through the API would take minutes); ids without a partner row have no name.
+    const template = await clickTid(server, offer.token);
+    // The same click from 33,000 more partners (creating that many partners through the API would
+    // take minutes); ids without a partner row have no name.
     const partners = 33_000;
-    const writes: Promise<void>[] = [];
-    for (let id = partnerId + 1; id <= partnerId + partners; id++) {
-      writes.push(server.clickWriter.write({ ...original, transaction_id: randomBytes(16).toString('hex'), partner_id: id }));
-    }
-    await Promise.all(writes);
+    await storeClickCopies(server, template, partners, (i) => ({ partner_id: partnerId + 1 + i }));
 
     const res = await server.call('GET', '/api/v1/reports?from=2026-03-07&to=2026-03-07&group_by=partner&page_size=2');
     expect(res.status, JSON.stringify(res.body)).toBe(200);

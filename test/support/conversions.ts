@@ -62,6 +62,24 @@ export async function storeClickAt(server: TestServer, template: string, time: D
   return transactionId;
 }
 
+/**
+ * Stores `count` copies of a real click, each changed by `vary(i)` and with its own transaction id,
+ * through the server's writer (the click path would take minutes for that many), in rounds that
+ * keep the writes in flight bounded.
+ */
+export async function storeClickCopies(server: TestServer, template: string, count: number, vary: (i: number) => Partial<ClickRecord>): Promise<void> {
+  const original = await server.store.clicks.get(template);
+  if (!original) throw new Error(`no click ${template}`);
+  const round = 25_000;
+  for (let start = 0; start < count; start += round) {
+    const writes: Promise<void>[] = [];
+    for (let i = start; i < Math.min(count, start + round); i++) {
+      writes.push(server.clickWriter.write({ ...original, ...vary(i), transaction_id: randomBytes(16).toString('hex') }));
+    }
+    await Promise.all(writes);
+  }
+}
+
 export interface ConversionDbRow {
   id: number;
   transaction_id: string;
