@@ -54,10 +54,28 @@ describe('API keys and roles', () => {
 
   it('a partner reads itself but not other partners, offers or advertisers', async () => {
     expect((await server.call('GET', `/api/v1/partners/${network.partner.id}`, undefined, { key: partnerKey })).status).toBe(200);
-    expect((await server.call('GET', `/api/v1/partners/${otherPartnerId}`, undefined, { key: partnerKey })).status).toBe(403);
+    expect((await server.call('GET', `/api/v1/partners/${otherPartnerId}`, undefined, { key: partnerKey })).status).toBe(404);
     expect((await server.call('GET', '/api/v1/partners', undefined, { key: partnerKey })).status).toBe(403);
     expect((await server.call('GET', '/api/v1/offers', undefined, { key: partnerKey })).status).toBe(403);
     expect((await server.call('GET', `/api/v1/advertisers/${network.advertiser.id}`, undefined, { key: partnerKey })).status).toBe(403);
+  });
+
+  it('a partner key cannot tell an id it may not see from one that does not exist', async () => {
+    const asPartner = { key: partnerKey };
+    const pairs: [string, string][] = [
+      [`/api/v1/smart-links/${network.smartLink.id}`, '/api/v1/smart-links/999999'],
+      [`/api/v1/smart-links/${network.smartLink.id}/tracking-links`, '/api/v1/smart-links/999999/tracking-links'],
+      [`/api/v1/partners/${otherPartnerId}`, '/api/v1/partners/999999'],
+      [`/api/v1/advertisers/${network.advertiser.id}`, '/api/v1/advertisers/999999'],
+      [`/api/v1/offers/${network.offer.id}/urls`, '/api/v1/offers/999999/urls'],
+    ];
+    for (const [existing, missing] of pairs) {
+      const [a, b] = [await server.call('GET', existing, undefined, asPartner), await server.call('GET', missing, undefined, asPartner)];
+      expect([a.status, a.body], existing).toEqual([b.status, b.body]);
+    }
+    const mint = (id: number) => server.call('POST', `/api/v1/smart-links/${id}/tracking-links`, {}, asPartner);
+    const [a, b] = [await mint(network.smartLink.id), await mint(999999)];
+    expect([a.status, a.body]).toEqual([b.status, b.body]);
   });
 
   it('a partner sees only smart links made visible to partners', async () => {
@@ -72,7 +90,7 @@ describe('API keys and roles', () => {
     expect(ids).toContain(visible.id);
     expect(ids).not.toContain(hidden.id);
     expect((await server.call('GET', `/api/v1/smart-links/${visible.id}`, undefined, { key: partnerKey })).status).toBe(200);
-    expect((await server.call('GET', `/api/v1/smart-links/${hidden.id}`, undefined, { key: partnerKey })).status).toBe(403);
+    expect((await server.call('GET', `/api/v1/smart-links/${hidden.id}`, undefined, { key: partnerKey })).status).toBe(404);
   });
 
   it('a partner never lists a deleted smart link, not even by asking for status=deleted', async () => {

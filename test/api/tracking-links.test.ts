@@ -45,7 +45,7 @@ describe('tracking links', () => {
     const forOther = await server.call('POST', `/api/v1/smart-links/${visible.id}/tracking-links`, { partner_id: otherPartnerId }, { key: partnerKey });
     expect(forOther.status).toBe(403);
     const hidden = await server.call('POST', `/api/v1/smart-links/${n.smartLink.id}/tracking-links`, {}, { key: partnerKey });
-    expect(hidden.status).toBe(403);
+    expect(hidden.status).toBe(404);
 
     await server.call('POST', `/api/v1/smart-links/${visible.id}/tracking-links`, { partner_id: otherPartnerId });
     const partnerList = await server.call('GET', `/api/v1/smart-links/${visible.id}/tracking-links`, undefined, { key: partnerKey });
@@ -57,7 +57,7 @@ describe('tracking links', () => {
   it('on a link not shown to partners, a partner reads the tracking links an admin minted for it and its own report, but mints none', async () => {
     const hidden = await create(server, '/api/v1/smart-links', { name: 'Hidden', entries: [{ offer_id: n.offer.id }] });
     const asPartner = { key: partnerKey };
-    expect((await server.call('GET', `/api/v1/smart-links/${hidden.id}/tracking-links`, undefined, asPartner)).status).toBe(403);
+    expect((await server.call('GET', `/api/v1/smart-links/${hidden.id}/tracking-links`, undefined, asPartner)).status).toBe(404);
     expect((await server.call('GET', `/api/v1/smart-links/${hidden.id}/report`, undefined, asPartner)).status).toBe(404);
 
     const minted = await server.call('POST', `/api/v1/smart-links/${hidden.id}/tracking-links`, { partner_id: n.partner.id });
@@ -68,7 +68,7 @@ describe('tracking links', () => {
     const report = await server.call('GET', `/api/v1/smart-links/${hidden.id}/report`, undefined, asPartner);
     expect(report.status).toBe(200);
     expect(report.body.smart_link_id).toBe(hidden.id);
-    expect((await server.call('POST', `/api/v1/smart-links/${hidden.id}/tracking-links`, {}, asPartner)).status).toBe(403);
+    expect((await server.call('POST', `/api/v1/smart-links/${hidden.id}/tracking-links`, {}, asPartner)).status).toBe(404);
   });
 
   it('minting needs an existing partner and a live smart link', async () => {

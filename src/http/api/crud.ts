@@ -132,10 +132,10 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
     schema: { tags, summary: `Read a ${resource.noun}`, params: itemParams, response: { 200: resource.response, ...errorResponses } },
     handler: async (request) => {
       const principal = principalOf(request);
+      if (principal.role === 'partner' && !resource.partnerScope) throw new AppError('forbidden', `partner keys cannot read ${resource.noun}s`);
       const { record } = await loadItem(store, request.params as Record<string, number>);
-      if (principal.role === 'partner' && !resource.partnerScope?.item(record, principal.partnerId)) {
-        throw new AppError('forbidden', `this ${resource.noun} is not visible to your key`);
-      }
+      // One a partner may not see answers as missing, so a partner key cannot count the others' ids.
+      if (principal.role === 'partner' && !resource.partnerScope?.item(record, principal.partnerId)) throw AppError.notFound(resource.noun);
       return present(store, record);
     },
   });

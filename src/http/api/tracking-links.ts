@@ -30,13 +30,14 @@ export async function partnerRunsLink(store: Store, smartLinkId: number, partner
 /**
  * A smart link a caller may work with: partners mint only on live links made visible to them, and
  * read (`reading`) also on links they hold a tracking link on, which an admin may have minted for
- * them on a link not shown to partners: SPEC §3 lets a partner read its own tracking links.
+ * them on a link not shown to partners: SPEC §3 lets a partner read its own tracking links. A link
+ * a partner may not reach answers as missing, as reports and clicks do.
  */
 async function reachableLink(store: Store, principal: Principal, id: number, reading = false): Promise<SmartLinkRecord> {
   const link = found(await store.smartLinks.get(id), 'smart link');
   if (link.status === 'deleted') throw AppError.notFound('smart link');
   if (principal.role === 'partner' && !link.visible_to_partners && !(reading && (await partnerRunsLink(store, id, principal.partnerId)))) {
-    throw new AppError('forbidden', 'this smart link is not visible to your key');
+    throw AppError.notFound('smart link');
   }
   return link;
 }
