@@ -84,7 +84,11 @@ export const SHUTDOWN_GRACE_MS = 5_000;
  */
 export async function openServer(config: Config, options: ServerOptions = {}): Promise<Server> {
   const now = options.now ?? Date.now;
-  const store = await openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous }).catch((err: unknown) => {
+  let migrated: readonly string[] = [];
+  const onMigrated = (names: readonly string[]): void => {
+    migrated = names;
+  };
+  const store = await openSqliteStore({ dataDir: config.dataDir, synchronous: config.sqliteSynchronous, onMigrated }).catch((err: unknown) => {
     // A directory it may not write, a file that is not a database, one from a newer version: the
     // operator is told which directory, not shown a stack trace from inside the driver.
     throw new ConfigError(`Switchyard cannot use its database in DATA_DIR=${config.dataDir}: ${err instanceof Error ? err.message : String(err)}`);
@@ -129,6 +133,8 @@ export async function openServer(config: Config, options: ServerOptions = {}): P
   });
   app = await buildApp({ config, store, clickWriter, conversionWriter: clickWriter, contexts, metrics, snapshots, live, now });
   const server = app;
+  // An upgrade's schema changes are named in the log, so an operator can tell what a start changed.
+  if (migrated.length > 0) server.log.info({ migrations: migrated, data_dir: config.dataDir }, `database migrated: ${migrated.join(', ')}`);
   const postbacks = await startPostbackDispatcher(config, metrics, server, store);
   const kpiScheduler = new KpiScheduler({ store, snapshots, now, intervalMs: config.kpiSchedulerIntervalMs, log: server.log });
   kpiScheduler.start();

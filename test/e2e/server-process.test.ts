@@ -47,10 +47,11 @@ async function stalledRequest(port: number): Promise<net.Socket> {
 const listeningPort = (output: string) => Number(/"msg":"Server listening at http:\/\/127\.0\.0\.1:(\d+)"/.exec(output)?.[1]);
 
 describe('the server process', () => {
-  it('prints a generated admin key once, serves /healthz, and exits cleanly on SIGTERM', async () => {
+  it('prints a generated admin key once, names the migrations it ran, serves /healthz, and exits cleanly on SIGTERM', async () => {
     const dataDir = tempDir();
     const first = startProcess({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
     const output = await first.waitFor(/Switchyard is ready/);
+    expect(output).toMatch(/"migrations":\["0001_[a-z_]+",/);
     const key = /\n {2}(sy_\d+_[A-Za-z0-9_-]{43})\n/.exec(output)?.[1];
     expect(key).toBeDefined();
     const base = `http://127.0.0.1:${listeningPort(output)}`;
@@ -65,6 +66,7 @@ describe('the server process', () => {
     const second = startProcess({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
     const again = await second.waitFor(/Switchyard is ready/);
     expect(again).not.toMatch(/sy_\d+_/);
+    expect(again).not.toMatch(/migrat/);
     const reused = await fetch(`http://127.0.0.1:${listeningPort(again)}/api/v1/advertisers`, { headers: { authorization: `Bearer ${key}` } });
     expect(reused.status).toBe(200);
   });

@@ -63,8 +63,8 @@ async function unknownMigrations(db: Db, known: ReadonlySet<string>): Promise<st
   return rows.map((row) => row.name).filter((name) => !known.has(name));
 }
 
-/** Brings the schema up to date; throws with the failing migration's name. */
-export async function migrate(db: Db, traits: SqlDialectTraits): Promise<void> {
+/** Brings the schema up to date and names the migrations it ran; throws with the failing migration's name. */
+export async function migrate(db: Db, traits: SqlDialectTraits): Promise<string[]> {
   const provider = migrationProvider(traits);
   const newer = await unknownMigrations(db, new Set(Object.keys(await provider.getMigrations())));
   if (newer.length > 0) {
@@ -79,6 +79,7 @@ export async function migrate(db: Db, traits: SqlDialectTraits): Promise<void> {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 /** A Store over any SQL database Kysely can drive; the dialect's quirks come in as traits. */

@@ -18,6 +18,8 @@ export interface SqliteOptions {
   dataDir: string;
   synchronous: 'full' | 'normal';
   clock?: Clock;
+  /** Told the migrations this start ran, in order (none on an up-to-date database). */
+  onMigrated?: (names: readonly string[]) => void;
 }
 
 export const DATABASE_FILE = 'switchyard.db';
@@ -60,7 +62,7 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   database.pragma(`busy_timeout = ${MIGRATION_BUSY_TIMEOUT_MS}`);
   database.pragma('foreign_keys = ON');
   const db: Db = new Kysely({ dialect: new ImmediateSqliteDialect({ database }) });
-  await migrate(db, sqliteTraits);
+  options.onMigrated?.(await migrate(db, sqliteTraits));
   database.pragma(`busy_timeout = ${MAIN_THREAD_BUSY_TIMEOUT_MS}`);
   database.pragma(`wal_autocheckpoint = ${MAIN_THREAD_AUTOCHECKPOINT}`);
   const store = createSqlStore(db, options.clock ?? (() => new Date()));
