@@ -240,6 +240,18 @@ describe('management API round trips', () => {
     expect((await server.call('GET', `/api/v1/smart-links/${link.id}`)).body.warnings).toEqual([]);
   });
 
+  it('an offer warns when its fail traffic by weight gives every destination weight 0, and stops once one has a weight', async () => {
+    const n = await basicNetwork(server);
+    const backup = { type: 'url', url: 'https://backup.example/' };
+    const offer = { advertiser_id: n.advertiser.id, name: 'With fail traffic', destination_url: 'https://o.example/' };
+    const byPriority = await create(server, '/api/v1/offers', { ...offer, fail_traffic: { mode: 'priority', destinations: [backup] } });
+    expect((byPriority as unknown as { warnings: string[] }).warnings).toEqual([]);
+    const byWeight = await create(server, '/api/v1/offers', { ...offer, fail_traffic: { mode: 'weight', destinations: [backup] } });
+    expect((byWeight as unknown as { warnings: string[] }).warnings).toEqual([expect.stringContaining('fail_traffic: every destination has weight 0')]);
+    const fixed = await server.call('PATCH', `/api/v1/offers/${byWeight.id}`, { fail_traffic: { mode: 'weight', destinations: [{ ...backup, routing_value: 1 }] } });
+    expect(fixed.body.warnings).toEqual([]);
+  });
+
   it('an offer used by a smart link cannot be deleted until it is removed from the link', async () => {
     const { smartLink, offer, offerUrl } = await basicNetwork(server);
     expect((await server.call('DELETE', `/api/v1/offers/${offer.id}`)).body.error.code).toBe('conflict');

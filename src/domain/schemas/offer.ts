@@ -96,7 +96,10 @@ export const OfferPatch = patchBody(OfferFields);
 export const Offer = storedResource(
   Type.Composite([
     Type.Omit(OfferFields, ['postback_secret']),
-    Type.Object({ has_postback_secret: Type.Boolean() }),
+    Type.Object({
+      has_postback_secret: Type.Boolean(),
+      warnings: Type.Array(Type.String(), { description: 'Configuration problems that do not block saving.' }),
+    }),
   ]),
 );
 

@@ -51,9 +51,20 @@ async function refuseIfInUse(tx: StoreTx, offerId: number): Promise<void> {
   await refuseIfFailTrafficTarget(tx, targets, 'offer or its URLs', offerId);
 }
 
+/** Problems worth telling the operator that do not make the offer invalid. */
+function warningsFor(offer: OfferRecord): string[] {
+  const failTraffic = offer.fail_traffic;
+  // A weight left out is 0, and weight 0 never wins (SPEC §4.5): fail traffic by weight whose
+  // destinations all lack one sends every click it should catch to the global fail redirect.
+  if (failTraffic?.mode === 'weight' && failTraffic.destinations.length > 0 && failTraffic.destinations.every((d) => !d.routing_value)) {
+    return ['fail_traffic: every destination has weight 0 (routing_value), so fail traffic sends no click anywhere'];
+  }
+  return [];
+}
+
 function present(offer: OfferRecord) {
   const { postback_secret_hash: hash, ...rest } = offer;
-  return { ...rest, has_postback_secret: hash !== null };
+  return { ...rest, has_postback_secret: hash !== null, warnings: warningsFor(offer) };
 }
 
 export function registerOffers(app: FastifyInstance, deps: ApiDeps): void {
