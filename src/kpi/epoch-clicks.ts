@@ -29,3 +29,15 @@ export async function countEpochClicks(kpi: KpiRepo, stats: KpiStatsReader, stat
   const base = await epochClickBase(kpi, state, until);
   return base.count + (await stats.countClicks(state.smart_link_id, base.from, until));
 }
+
+/**
+ * Whether this epoch already has a run for a slot later than `slotMs`. A slot that began before
+ * the run in force (the run frequency grew, and the longer frequency's current slot was missed
+ * while the server was down or the link paused) would only read older traffic than that run did:
+ * it is passed over like any missed slot, not run late.
+ */
+export async function slotIsSuperseded(kpi: KpiRepo, state: KpiStateRecord, slotMs: number): Promise<boolean> {
+  const { rows } = await kpi.listRuns({ smartLinkId: state.smart_link_id, page: 1, pageSize: 1 });
+  const last = rows[0];
+  return last?.kind === 'run' && last.epoch === state.epoch && last.slot_at !== null && Date.parse(last.slot_at) > slotMs;
+}

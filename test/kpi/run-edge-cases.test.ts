@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/api-server.js';
-import { clickOn } from '../support/clicks.js';
+import { clickOn, transactionIdIn } from '../support/clicks.js';
 import { testClock } from '../support/clock.js';
+import { postback } from '../support/conversions.js';
 import { create } from '../support/fixtures.js';
 import { hostOf, kpiNetwork, type KpiNetwork } from './network.js';
 
@@ -87,5 +88,45 @@ describe('KPI runs at the edges', () => {
     expect((await server.call('GET', `/api/v1/smart-links/${link.id}/kpi`)).body.next_run_at).toBeNull();
     expect((await server.call('PATCH', `/api/v1/smart-links/${link.id}`, { status: 'active' })).status).toBe(200);
     expect(Date.parse((await server.call('GET', `/api/v1/smart-links/${link.id}/kpi`)).body.next_run_at)).toBeGreaterThan(clock.now() - HOUR_MS);
+  });
+});
+
+describe('a change of run frequency', () => {
+  it('never runs a slot older than the run in force: a longer frequency waits for its next slot', async () => {
+    // Entry A takes only clicks without sub1=b, B only those without sub1=a.
+    const only = (other: string) => ({ rules: [{ dimension: 'sub1', op: 'exclude', values: [other] }] });
+    clock.set('2030-06-01T20:15:00.000Z');
+    const { link, token } = await rankingLink(0, {
+      entries: [{ offer_id: net.offers.a, routing_value: 1, ruleset: only('b') }, { offer_id: net.offers.b, routing_value: 1, ruleset: only('a') }],
+    });
+    const entryB = link.entries[1].id;
+    const clicks = async (sub1: string, n: number) => {
+      const tids: string[] = [];
+      for (let i = 0; i < n; i++) tids.push(transactionIdIn((await clickOn(server.url, token, { sub1 })).location));
+      return tids;
+    };
+    // Before midnight A converts; after midnight B does (and A no longer).
+    for (const tid of await clicks('a', 2)) expect((await postback(server, { transaction_id: tid })).body.status).toBe('approved');
+    await clicks('b', 2);
+    clock.set('2030-06-02T01:00:00.000Z');
+    for (const tid of await clicks('b', 4)) expect((await postback(server, { transaction_id: tid })).body.status).toBe('approved');
+    await clicks('a', 4);
+    // The server was down from before midnight until 10:00, so the 00:00 slot never ran. The 10:00
+    // run's 12-hour window [22:00, 10:00) holds only the clicks after midnight: B wins.
+    clock.set('2030-06-02T10:00:30.000Z');
+    const run = (await server.kpiScheduler.tick()).runs.find((r) => r.smart_link_id === link.id);
+    expect(run).toMatchObject({ slot_at: '2030-06-02T10:00:00.000Z', phase: 'optimising', winner_entry_id: entryB });
+
+    // Daily runs from now on: the current daily slot (00:00) began ten hours before the run in force.
+    clock.set('2030-06-02T10:20:00.000Z');
+    expect((await server.call('PATCH', `/api/v1/smart-links/${link.id}`, { kpi: { ...RANKING, collection_threshold: 0, run_frequency_hours: 24 } })).status).toBe(200);
+    clock.set('2030-06-02T10:20:30.000Z');
+    const late = (await server.kpiScheduler.tick()).runs.filter((r) => r.smart_link_id === link.id);
+    // A run for 00:00 would read [12:00, 00:00) of the day before, put A back in force and list
+    // itself after the 10:00 run it is older than.
+    expect(late.map((r) => r.slot_at)).toEqual([]);
+    const status = (await server.call('GET', `/api/v1/smart-links/${link.id}/kpi`)).body;
+    expect(status).toMatchObject({ model_run_id: run?.id, next_run_at: '2030-06-03T00:00:00.000Z' });
+    expect(hostOf((await clickOn(server.url, token)).location)).toBe('b');
   });
 });
