@@ -341,3 +341,33 @@ describe('a thompson KPI link', () => {
     }
   });
 });
+
+describe('a thompson link on events per click', () => {
+  it('steers toward the entry whose events per click are closest to the goal, even above one event per click', async () => {
+    clock.set('2030-01-20T08:10:00.000Z');
+    const link = await create(server, '/api/v1/smart-links', {
+      name: `EVR goal ${randomBytes(3).toString('hex')}`,
+      routing: 'kpi',
+      kpi: { metric: 'evr', goal: 300, run_frequency_hours: 1, lookback_hours: 12, collection_threshold: 10 },
+      entries: [{ offer_id: net.offers.a, routing_value: 1, ruleset: onlyFor('a') }, { offer_id: net.offers.b, routing_value: 1, ruleset: onlyFor('b') }],
+    });
+    const [entryA = 0, entryB = 0] = link.entries.map((e: { id: number }) => e.id);
+    const minted = (await server.call('POST', `/api/v1/smart-links/${link.id}/tracking-links`, { partner_id: net.partnerId })).body.token;
+    // A's visitors bring 2 events each (200 % EVR), B's bring 5 (500 %): A is 100 points from the goal of 300 %, B 200.
+    for (const [sub1, events] of [['a', 2], ['b', 5]] as const) {
+      for (let i = 0; i < 20; i++) {
+        const tid = transactionIdIn((await clickOn(server.url, minted, { sub1 })).location);
+        for (let e = 0; e < events; e++) expect((await postback(server, { transaction_id: tid, event_id: `step${e}` })).body.status).toBe('approved');
+      }
+    }
+    clock.set('2030-01-20T09:00:30.000Z');
+    const [run] = (await server.kpiScheduler.tick()).runs.filter((r) => r.smart_link_id === link.id);
+    const line = (await server.call('GET', `/api/v1/smart-links/${link.id}/kpi/runs`)).body.data[0];
+    expect(line).toMatchObject({ id: run?.id, phase: 'optimising', algorithm: 'thompson' });
+    const reportOf = (id: number) => line.entries.find((e: any) => e.entry_id === id);
+    expect(reportOf(entryA).metric_value).toBeCloseTo(200, 9);
+    expect(reportOf(entryB).metric_value).toBeCloseTo(500, 9);
+    expect(line.winner_entry_id).toBe(entryA);
+    expect(reportOf(entryA).expected_share).toBeGreaterThan(0.9);
+  });
+});

@@ -14,7 +14,7 @@ export const KpiPosterior = Type.Object(
     value_mean: Nullable(Type.Number({ description: 'Value metrics: mean value of one success, in currency units.' })),
     value_sd: Nullable(Type.Number()),
   },
-  { description: 'Beta posterior of the success rate; for value metrics also a normal posterior of the value per success.' },
+  { description: 'Beta posterior of the success rate (evr: Gamma posterior of events per click, shape alpha and rate beta); for value metrics also a normal posterior of the value per success.' },
 );
 
 export const KpiModel = Type.Union(

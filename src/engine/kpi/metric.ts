@@ -2,8 +2,14 @@ import type { KpiMetric, Outcomes } from './model.js';
 
 const MICROS = 1_000_000;
 
-/** Rate metrics are Bernoulli per click; the others are a success rate times a value per success. */
+/** Rate metrics are successes per click; the others are a success rate times a value per success (money). */
 export const isRateMetric = (metric: KpiMetric): boolean => metric === 'cvr' || metric === 'evr' || metric === 'conversions';
+
+/**
+ * Events are counted, not had or not had: a click can bring several (200 % EVR is two events per
+ * click), so their rate per click is a Poisson rate with a Gamma posterior, not a Beta proportion.
+ */
+export const isCountMetric = (metric: KpiMetric): boolean => metric === 'evr';
 
 /** Rates are compared in percent (SPEC §5: a goal of 2 means 2 %); conversions per click as they are. */
 export const rateScale = (metric: KpiMetric): number => (metric === 'cvr' || metric === 'evr' ? 100 : 1);

@@ -1,8 +1,8 @@
 import type { Rng } from '../rng.js';
 import { arrivalCurve } from './delay.js';
-import { isRateMetric, rateScale, scoreOf, successes, valueOf } from './metric.js';
+import { isCountMetric, isRateMetric, rateScale, scoreOf, successes, valueOf } from './metric.js';
 import type { EntryPosterior, HourStats, KpiMetric, KpiRunInput } from './model.js';
-import { sampleBeta, sampleNormal } from './sampling.js';
+import { sampleBeta, sampleGamma, sampleNormal } from './sampling.js';
 
 /**
  * Posteriors are tempered: drawn as if the evidence were up to this many times stronger (variance
@@ -63,11 +63,13 @@ interface Evidence {
 }
 
 function correctedHours(metric: KpiMetric, hours: readonly HourStats[], arrived: (ageMs: number) => number): CorrectedHour[] {
+  const counted = isCountMetric(metric);
   return hours.map((hour) => {
     const ageMs = Math.max(0, hour.ageMs);
     const wins = successes(metric, hour);
-    // Never fewer effective clicks than successes: the rate stays a proportion.
-    return { ageMs, successes: wins, exposure: Math.max(hour.clicks * arrived(ageMs), wins), value: valueOf(metric, hour) };
+    // Never fewer effective clicks than successes where the rate is a proportion.
+    const exposure = hour.clicks * arrived(ageMs);
+    return { ageMs, successes: wins, exposure: counted ? exposure : Math.max(exposure, wins), value: valueOf(metric, hour) };
   });
 }
 
@@ -88,16 +90,22 @@ function logLikelihood(x: number, n: number, p: number): number {
   return (x > 0 ? x * Math.log(p) : 0) + (n - x > 0 ? (n - x) * Math.log(1 - p) : 0);
 }
 
+/** Poisson log-likelihood (up to a constant) of `x` counts over an exposure `n` at rate `r`. */
+function countLogLikelihood(x: number, n: number, r: number): number {
+  return (x > 0 ? x * Math.log(r) : 0) - r * n;
+}
+
 /**
  * How strongly two stretches of an entry's history disagree on its rate: the root of the
- * two-binomial likelihood-ratio statistic (one rate for both against one rate each).
+ * two-binomial (for counts, two-Poisson) likelihood-ratio statistic (one rate for both against one rate each).
  */
-function changeStatistic(a: Evidence, b: Evidence): number {
+function changeStatistic(a: Evidence, b: Evidence, counted: boolean): number {
   if (a.exposure < 1 || b.exposure < 1) return 0;
   const pooled = (a.successes + b.successes) / (a.exposure + b.exposure);
-  if (!(pooled > 0 && pooled < 1)) return 0;
-  const own = (e: Evidence): number => logLikelihood(e.successes, e.exposure, Math.min(1 - 1e-12, Math.max(1e-12, e.successes / e.exposure)));
-  const ratio = own(a) + own(b) - logLikelihood(a.successes, a.exposure, pooled) - logLikelihood(b.successes, b.exposure, pooled);
+  if (!(pooled > 0 && (counted || pooled < 1))) return 0;
+  const ll = counted ? countLogLikelihood : logLikelihood;
+  const own = (e: Evidence): number => ll(e.successes, e.exposure, Math.min(counted ? Infinity : 1 - 1e-12, Math.max(1e-12, e.successes / e.exposure)));
+  const ratio = own(a) + own(b) - ll(a.successes, a.exposure, pooled) - ll(b.successes, b.exposure, pooled);
   return Math.sqrt(Math.max(0, 2 * ratio));
 }
 
@@ -110,7 +118,7 @@ function changeStatistic(a: Evidence, b: Evidence): number {
  * it and re-explored (bench/kpi swap). Hourly counts are not faded, only delay-corrected; the sums
  * from before the history are (foldEarlier), and take part as one more, oldest hour.
  */
-function changeAge(hours: readonly CorrectedHour[]): number | null {
+function changeAge(hours: readonly CorrectedHour[], counted: boolean): number | null {
   const byAge = [...hours].sort((a, b) => a.ageMs - b.ageMs);
   const total = evidenceOf(byAge, null);
   const younger: Evidence = { successes: 0, exposure: 0, value: 0 };
@@ -122,7 +130,7 @@ function changeAge(hours: readonly CorrectedHour[]): number | null {
     younger.successes += hour.successes;
     younger.exposure += hour.exposure;
     const older: Evidence = { successes: total.successes - younger.successes, exposure: total.exposure - younger.exposure, value: 0 };
-    const statistic = changeStatistic(younger, older);
+    const statistic = changeStatistic(younger, older, counted);
     if (statistic > strongest) {
       strongest = statistic;
       age = next.ageMs;
@@ -169,7 +177,7 @@ export function fitPosteriors(input: KpiRunInput): ThompsonFit {
     const raw = [...(statsOf.get(entry.id)?.hours ?? []), ...(before && earlier ? [{ ...before, ageMs: earlier.ageMs }] : [])];
     const hours = correctedHours(metric, raw, arrived);
     hoursOf.set(entry.id, hours);
-    const age = changeAge(hours);
+    const age = changeAge(hours, isCountMetric(metric));
     if (age !== null && (sinceMs === null || age < sinceMs)) sinceMs = age;
   }
   const evidence = new Map<number, Evidence>();
@@ -181,7 +189,7 @@ export function fitPosteriors(input: KpiRunInput): ThompsonFit {
     if (hours.length > 0) seen = evidenceOf(hours, sinceMs);
     else if (stats) {
       const wins = successes(metric, stats);
-      seen = { successes: wins, exposure: Math.max(stats.clicks, wins), value: valueOf(metric, stats) };
+      seen = { successes: wins, exposure: isCountMetric(metric) ? stats.clicks : Math.max(stats.clicks, wins), value: valueOf(metric, stats) };
     } else continue;
     evidence.set(entry.id, seen);
     pooled.successes += seen.successes;
@@ -189,14 +197,15 @@ export function fitPosteriors(input: KpiRunInput): ThompsonFit {
     pooled.value += seen.value;
   }
   const pooledRate = (pooled.successes + 0.5) / (pooled.exposure + 1);
-  const priorBeta = Math.max(1, (1 - pooledRate) / pooledRate);
+  // Beta: one prior success against this many failures; Gamma (counts): one count over this exposure.
+  const priorBeta = isCountMetric(metric) ? 1 / pooledRate : Math.max(1, (1 - pooledRate) / pooledRate);
   const pooledMean = pooled.successes > 0 ? pooled.value / pooled.successes : 1;
   const spread = Math.max(Math.abs(pooledMean), 1e-6);
   const posteriors = input.entries.map((entry): EntryPosterior => {
     const seen = evidence.get(entry.id) ?? { successes: 0, exposure: 0, value: 0 };
     const temper = sharpeningFor(seen.successes, input.entries.length);
     const alpha = temper * (1 + seen.successes);
-    const beta = temper * (priorBeta + Math.max(0, seen.exposure - seen.successes));
+    const beta = temper * (priorBeta + (isCountMetric(metric) ? seen.exposure : Math.max(0, seen.exposure - seen.successes)));
     if (isRateMetric(metric)) return { entryId: entry.id, alpha, beta, valueMean: null, valueSd: null };
     return {
       entryId: entry.id,
@@ -211,14 +220,14 @@ export function fitPosteriors(input: KpiRunInput): ThompsonFit {
 
 /** One posterior draw of the metric per click, in the metric's units (rates in percent). */
 export function sampleMetric(metric: KpiMetric, posterior: EntryPosterior, rng: Rng): number {
-  const rate = sampleBeta(posterior.alpha, posterior.beta, rng);
+  const rate = isCountMetric(metric) ? sampleGamma(posterior.alpha, rng) / posterior.beta : sampleBeta(posterior.alpha, posterior.beta, rng);
   if (posterior.valueMean === null) return rate * rateScale(metric);
   return rate * (posterior.valueMean + (posterior.valueSd ?? 0) * sampleNormal(rng));
 }
 
 /** The posterior mean of the metric per click. */
 export function meanMetric(metric: KpiMetric, posterior: EntryPosterior): number {
-  const rate = posterior.alpha / (posterior.alpha + posterior.beta);
+  const rate = isCountMetric(metric) ? posterior.alpha / posterior.beta : posterior.alpha / (posterior.alpha + posterior.beta);
   return posterior.valueMean === null ? rate * rateScale(metric) : rate * posterior.valueMean;
 }
 
