@@ -180,6 +180,20 @@ describe('KPI settings', () => {
   });
 });
 
+describe('KPI money metrics across currencies', () => {
+  it('warn when the entries pay in different currencies, which a money metric would compare as one', async () => {
+    const euros = await create(server, '/api/v1/advertisers', { name: 'Euro Ltd', default_currency: 'EUR' });
+    const euroOffer = await create(server, '/api/v1/offers', { advertiser_id: euros.id, name: 'Euro offer', destination_url: 'https://eu.example/' });
+    const entries = [{ offer_id: net.offers.a, routing_value: 1 }, { offer_id: euroOffer.id, routing_value: 1 }];
+    const byRevenue = await kpiLink({ kpi: { ...KPI, metric: 'rpc' }, entries });
+    expect(byRevenue.warnings).toEqual([expect.stringMatching(/rpc.*EUR.*USD|rpc.*USD.*EUR/)]);
+    expect((await server.call('GET', `/api/v1/smart-links/${byRevenue.id}`)).body.warnings).toEqual(byRevenue.warnings);
+    // Rates and counts have no currency; one currency throughout is fine.
+    expect((await kpiLink({ kpi: { ...KPI, metric: 'cvr' }, entries })).warnings).toEqual([]);
+    expect((await kpiLink({ kpi: { ...KPI, metric: 'profit' } })).warnings).toEqual([]);
+  });
+});
+
 describe('POST /smart-links/:id/kpi/reset', () => {
   it('starts the next epoch by hand and answers the new state', async () => {
     const link = await kpiLink();

@@ -3,7 +3,7 @@ import { assertNoProblems, type ErrorDetail } from '../../domain/errors.js';
 import type { SmartLinkBody, SmartLinkRecord } from '../../domain/records.js';
 import { checkRuleset } from '../../domain/ruleset-check.js';
 import { SmartLink, SmartLinkFields, type SmartLinkInput } from '../../domain/schemas/smart-link.js';
-import { kpiSettingsView } from '../../engine/index.js';
+import { isRateMetric, kpiSettingsView } from '../../engine/index.js';
 import { kpiResetReason } from '../../kpi/index.js';
 import type { StoreTx } from '../../ports/store.js';
 import { registerCrud } from './crud.js';
@@ -68,8 +68,10 @@ async function checkLink(tx: StoreTx, link: SmartLinkBody, existing: SmartLinkRe
 async function warningsFor(tx: StoreTx, link: SmartLinkRecord): Promise<string[]> {
   const warnings: string[] = [];
   const cookieOffers = new Set<number>();
+  const offersOf = new Map<number, Awaited<ReturnType<StoreTx['offers']['get']>>>();
   for (const entry of link.entries) {
     const offer = await tx.offers.get(entry.offer_id);
+    offersOf.set(entry.offer_id, offer);
     if (offer && offer.status !== 'active') warnings.push(`entry ${entry.id}: offer ${offer.id} is ${offer.status} and receives no traffic`);
     if (offer?.conversion_method === 'cookie') cookieOffers.add(offer.id);
   }
@@ -85,6 +87,21 @@ async function warningsFor(tx: StoreTx, link: SmartLinkRecord): Promise<string[]
   const catchAll = link.catch_all_offer_id === null ? undefined : await tx.offers.get(link.catch_all_offer_id);
   if (catchAll && catchAll.status !== 'active') {
     warnings.push(`catch-all offer ${catchAll.id} is ${catchAll.status}: clicks no entry takes go to its fail traffic, else the global fail redirect`);
+  }
+  // Money is kept in each advertiser's currency and never converted: a money metric would rank
+  // 10 EUR and 10 USD alike, so the operator is told when the entries pay in different currencies.
+  if (link.routing === 'kpi' && link.kpi !== null && !isRateMetric(link.kpi.metric)) {
+    const currencies = new Set<string>();
+    for (const offer of offersOf.values()) {
+      const advertiser = offer === undefined ? undefined : await tx.advertisers.get(offer.advertiser_id);
+      if (advertiser) currencies.add(advertiser.default_currency);
+    }
+    if (currencies.size > 1) {
+      warnings.push(
+        `the KPI metric ${link.kpi.metric} compares money of different currencies (${[...currencies].sort().join(', ')}) as if it were one: ` +
+          'amounts are never converted, so optimise this link by a rate (cvr, evr, conversions) or keep its offers in one currency',
+      );
+    }
   }
   if (link.routing === 'weight' && link.entries.every((e) => e.routing_value === 0)) {
     warnings.push('every entry has weight 0, so no entry receives traffic');
