@@ -10,9 +10,11 @@ const MACRO = /\{[a-z0-9_]+\}/gi;
 /**
  * Macros whose value the visitor writes into the tracking URL. In a URL's host they would let anyone
  * send visitors (or a partner postback) wherever they like: `https://{sub1}/` with `sub1=evil.example`
- * is an open redirect on the network's own tracking domain.
+ * is an open redirect on the network's own tracking domain. A partner postback's `{event_id}` is free
+ * text from the conversion, which the visitor's browser sends itself with the cookie pixel (and anyone
+ * who saw the transaction id, with a server postback for an offer without a secret).
  */
-const VISITOR_MACRO = /\{(?:sub[1-5]|source_id|idfa|gaid)\}/i;
+const VISITOR_MACRO = /\{(?:sub[1-5]|source_id|idfa|gaid|event_id)\}/i;
 
 /**
  * Scheme, user info, host and port: everything before the path, query or fragment, as browsers and
@@ -119,7 +121,7 @@ export const customFormats: Readonly<Record<string, (value: string) => boolean>>
 /** What a value of each format must look like, in the words an error message gives a user. */
 export const FORMAT_HINTS: Readonly<Record<string, string>> = {
   'date-time': 'must be a date-time with a time zone, e.g. 2026-03-07T12:00:00Z',
-  'http-url': 'must be an absolute http or https URL without spaces or control characters (percent-encode them), with no {sub1}–{sub5}, {source_id}, {idfa} or {gaid} in its host',
+  'http-url': 'must be an absolute http or https URL without spaces or control characters (percent-encode them), with no {sub1}–{sub5}, {source_id}, {idfa}, {gaid} or {event_id} in its host',
   'iana-timezone': 'must be an IANA time zone, e.g. Europe/Berlin',
   'host-port': 'must be a lower-case host name, optionally with :port, e.g. clicks.example.com',
   cidr: 'must be an IPv4 or IPv6 address or CIDR network',

@@ -66,3 +66,28 @@ describe('URLs an older version stored with a visitor macro in the host', () => 
     }
   });
 });
+
+describe('a partner postback URL with {event_id} in its host', () => {
+  // event_id is whatever the conversion says: the cookie pixel is fired by the visitor's browser, and a
+  // server postback for an offer without a secret needs only the transaction id the visitor saw.
+  it('is refused by the API, like the other values a visitor writes', async () => {
+    for (const postbackUrl of ['https://{event_id}/c?tid={transaction_id}', 'https://pb.example{event_id}/c', 'https:{event_id}/c']) {
+      const created = await server.call('POST', '/api/v1/partners', { name: 'Event host partner', postback_url: postbackUrl });
+      expect(created.status, postbackUrl).toBe(400);
+    }
+  });
+
+  it('stored by an older version, is never filled there: the conversion cannot choose where the postback goes', async () => {
+    const link = await linkOf('Legacy event host');
+    await storeAsOlderVersion(link, 'https://acme.example/land?tid={transaction_id}', 'https://{event_id}/c?tid={transaction_id}&e={event_id}');
+    const tid = transactionIdIn((await clickOn(server.url, link.token)).location);
+    expect((await server.call('GET', `/postback?transaction_id=${tid}`, undefined, { key: null })).body.status).toBe('approved');
+    const converted = await server.call('GET', `/postback?transaction_id=${tid}&event_id=evil.example`, undefined, { key: null });
+    expect(converted.body.status).toBe('approved');
+    const outbox = await server.call('GET', `/api/v1/partner-postbacks?partner_id=${link.partnerId}`);
+    const urls = outbox.body.data.map((p: { url: string }) => p.url) as string[];
+    expect(urls.length).toBeGreaterThan(0);
+    for (const url of urls) expect(url).not.toMatch(/^https:\/\/evil\.example/);
+    expect(urls).toContain(`https://{event_id}/c?tid=${tid}&e=evil.example`);
+  });
+});
