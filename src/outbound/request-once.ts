@@ -32,16 +32,17 @@ function decodeUserinfo(text: string): string {
 }
 
 /**
- * One GET to `url`, connecting to `target` (already vetted) whatever the URL's host resolves to
- * now. The URL's host still names the request (`Host` header, TLS SNI and certificate check). No
+ * One GET to `url`, connecting to one of `targets` (all already vetted, tried in order) whatever the
+ * URL's host resolves to now. The URL's host still names the request (`Host` header, TLS SNI and certificate check). No
  * connection reuse, no cookies, no proxy; the body is read and dropped up to `maxBodyBytes`, then
  * the connection is cut: only the status matters.
  */
-export function requestOnce(url: URL, target: ResolvedAddress, limits: HopLimits): Promise<HopAnswer> {
+export function requestOnce(url: URL, targets: readonly ResolvedAddress[], limits: HopLimits): Promise<HopAnswer> {
   return new Promise<HopAnswer>((resolve, reject) => {
     const secure = url.protocol === 'https:';
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    const auth = url.username ? `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}` : undefined;
+    // A password alone (`https://:token@host/`) is credentials too: sent as ":token", as curl does.
+    const auth = url.username || url.password ? `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}` : undefined;
     const req = (secure ? https : http).request({
       method: 'GET',
       hostname,
@@ -50,7 +51,7 @@ export function requestOnce(url: URL, target: ResolvedAddress, limits: HopLimits
       headers: { 'user-agent': USER_AGENT, accept: '*/*', connection: 'close' },
       ...(auth ? { auth } : {}),
       agent: false,
-      lookup: pinnedLookup(target),
+      lookup: pinnedLookup(targets),
       signal: limits.signal,
     });
     let connectTimer: NodeJS.Timeout | undefined;

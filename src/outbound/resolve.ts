@@ -16,14 +16,17 @@ export const systemResolver: Resolver = async (hostname) => {
 };
 
 /**
- * A `lookup` for `http.request` that answers every query with the one address already vetted, so
- * the socket connects exactly where the policy looked: there is no second resolution an attacker's
- * DNS could answer differently (DNS rebinding). Handles both the single-answer and the `all: true`
- * (happy eyeballs) calling conventions.
+ * A `lookup` for `http.request` that answers every query with the addresses already vetted, so the
+ * socket connects only where the policy looked: there is no second resolution an attacker's DNS
+ * could answer differently (DNS rebinding). Handles both the single-answer (the first vetted
+ * address) and the `all: true` (happy eyeballs) calling conventions; with the latter Node tries the
+ * next vetted address when one does not connect, as any client of a multi-address host would.
  */
-export function pinnedLookup(vetted: ResolvedAddress): LookupFunction {
+export function pinnedLookup(answers: readonly ResolvedAddress[]): LookupFunction {
+  const first = answers[0];
+  if (first === undefined) throw new Error('pinnedLookup needs at least one vetted address');
   return ((_hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
-    if (options?.all) callback(null, [{ address: vetted.address, family: vetted.family }]);
-    else callback(null, vetted.address, vetted.family);
+    if (options?.all) callback(null, answers.map(({ address, family }) => ({ address, family })));
+    else callback(null, first.address, first.family);
   }) as LookupFunction;
 }

@@ -27,7 +27,7 @@ export interface SafeHttpClientOptions {
   maxBodyBytes?: number;
 }
 
-type Vetted = { ok: true; target: ResolvedAddress } | { ok: false; error: string; retryable: boolean };
+type Vetted = { ok: true; targets: ResolvedAddress[] } | { ok: false; error: string; retryable: boolean };
 
 const refused = (error: string): { ok: false; error: string; retryable: false } => ({ ok: false, error, retryable: false });
 
@@ -67,7 +67,7 @@ export class SafeHttpClient {
       try {
         vetted = await this.vet(url, hop, combined);
         if (!vetted.ok) return vetted;
-        answer = await requestOnce(url, vetted.target, {
+        answer = await requestOnce(url, vetted.targets, {
           connectTimeoutMs: this.connectTimeoutMs, maxBodyBytes: this.maxBodyBytes, signal: combined,
         });
       } catch (err) {
@@ -96,7 +96,7 @@ export class SafeHttpClient {
       const reason = refusalReason(answer.address, allowLoopback);
       if (reason) return refused(literal ? reason : `${reason} (${host})`);
     }
-    return { ok: true, target: answers[0] as ResolvedAddress };
+    return { ok: true, targets: answers };
   }
 }
 

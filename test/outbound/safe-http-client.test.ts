@@ -68,6 +68,12 @@ describe('SafeHttpClient delivers', () => {
     expect(receiver.requests.map((r) => r.headers.authorization)).toEqual([basic('us@er:p:w'), basic('user:100%zz')]);
   });
 
+  it('sends a password given without a user name as Basic authorization too (":password"), as curl does', async () => {
+    const host = receiver.origin.slice('http://'.length);
+    expect(await testClient().get(`http://:t0ken@${host}/a`)).toEqual({ ok: true, status: 200 });
+    expect(receiver.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from(':t0ken').toString('base64')}`);
+  });
+
   it('a fourth redirect is a permanent failure', async () => {
     receiver.reply = (_req, res, index) => {
       res.writeHead(307, { location: `/loop${index}` });
@@ -89,6 +95,28 @@ describe('SafeHttpClient delivers', () => {
     expect(await client.get(`http://partner.invalid:${receiver.port}/pb`)).toEqual({ ok: true, status: 200 });
     expect(lookups).toEqual(['partner.invalid']);
     expect(receiver.requests[0]?.headers.host).toBe(`partner.invalid:${receiver.port}`);
+  });
+
+  it('when the first vetted address refuses the connection, tries the next vetted one instead of failing the delivery', async () => {
+    // A partner host with several addresses (a second A record, or a broken IPv6 path beside a
+    // working IPv4 one): every answer is vetted, so any of them may be dialled, as any HTTP client
+    // would. Nothing listens on 127.0.0.2 (the receiver is bound to 127.0.0.1 only).
+    const resolve = async (): Promise<ResolvedAddress[]> => [
+      { address: '127.0.0.2', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ];
+    const client = new SafeHttpClient({ allowLoopback: true, resolve });
+    expect(await client.get(`http://partner.invalid:${receiver.port}/pb`)).toEqual({ ok: true, status: 200 });
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it('never dials an address that was not vetted, even with several answers', async () => {
+    const resolve = async (): Promise<ResolvedAddress[]> => [
+      { address: '127.0.0.2', family: 4 },
+      { address: '10.0.0.1', family: 4 },
+    ];
+    const client = new SafeHttpClient({ allowLoopback: true, resolve });
+    expect(await client.get(`http://partner.invalid:${receiver.port}/pb`)).toMatchObject({ ok: false, retryable: false });
   });
 
   it('stops reading a body at the limit and still reports the status', async () => {
