@@ -38,6 +38,8 @@ export interface CrudResource<R extends Meta, B> {
   /** Validates cross-field and referential rules and returns what to store; throws AppError. */
   prepare: (ctx: PrepareContext<R>) => Promise<B>;
   present?: (tx: StoreTx, record: R) => Promise<unknown> | unknown;
+  /** A page of records presented together (a list), sharing what they look up; defaults to `present` per record. */
+  presentMany?: (tx: StoreTx, records: R[]) => Promise<unknown[]>;
   /** Runs in the write's transaction after a create (existing undefined) or an update. */
   afterWrite?: (tx: StoreTx, record: R, existing: R | undefined) => Promise<void>;
   /** Deletion; the default removes the row. Throw a conflict to refuse. */
@@ -123,7 +125,9 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
       const parentId = await parentIdOf(store, request.params as Record<string, number>);
       if (resource.parent && parentId !== undefined) where = { ...where, [resource.parent.column]: parentId };
       const result = await resource.repo(store).list({ page, pageSize, where, hideStatuses: resource.hideStatuses ?? [] });
-      const rows = await Promise.all(result.rows.map((record) => present(store, record)));
+      const rows = resource.presentMany
+        ? await resource.presentMany(store, result.rows)
+        : await Promise.all(result.rows.map((record) => present(store, record)));
       return pageOf({ rows, total: result.total }, page, pageSize);
     },
   });

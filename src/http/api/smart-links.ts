@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { assertNoProblems, type ErrorDetail } from '../../domain/errors.js';
-import type { SmartLinkBody, SmartLinkRecord } from '../../domain/records.js';
+import type { AdvertiserRecord, OfferRecord, SmartLinkBody, SmartLinkRecord } from '../../domain/records.js';
 import { checkRuleset } from '../../domain/ruleset-check.js';
 import { SmartLink, SmartLinkFields, type SmartLinkInput } from '../../domain/schemas/smart-link.js';
 import { isRateMetric, kpiSettingsView } from '../../engine/index.js';
@@ -64,14 +64,37 @@ async function checkLink(tx: StoreTx, link: SmartLinkBody, existing: SmartLinkRe
   assertNoProblems(problems);
 }
 
+/** Offer and advertiser reads shared by the links of one answer. */
+interface Lookups {
+  offer(id: number): Promise<OfferRecord | undefined>;
+  advertiser(id: number): Promise<AdvertiserRecord | undefined>;
+}
+
+/**
+ * Reads each offer and advertiser once however many entries and links name it. A page of 100 links
+ * of 500 entries read an offer per entry: 50,000 reads on the main thread, which held a click up for
+ * 2.4 to 5.4 s (found by review).
+ */
+function lookupsOf(tx: StoreTx): Lookups {
+  const memo = <T>(read: (id: number) => Promise<T>) => {
+    const seen = new Map<number, Promise<T>>();
+    return (id: number): Promise<T> => {
+      let value = seen.get(id);
+      if (value === undefined) seen.set(id, (value = read(id)));
+      return value;
+    };
+  };
+  return { offer: memo((id) => tx.offers.get(id)), advertiser: memo((id) => tx.advertisers.get(id)) };
+}
+
 /** Problems worth telling the operator that do not make the link invalid. */
-async function warningsFor(tx: StoreTx, link: SmartLinkRecord): Promise<string[]> {
+async function warningsFor(lookups: Lookups, link: SmartLinkRecord): Promise<string[]> {
   const warnings: string[] = [];
   const cookieOffers = new Set<number>();
-  const offersOf = new Map<number, Awaited<ReturnType<StoreTx['offers']['get']>>>();
+  const offers: OfferRecord[] = [];
   for (const entry of link.entries) {
-    const offer = await tx.offers.get(entry.offer_id);
-    offersOf.set(entry.offer_id, offer);
+    const offer = await lookups.offer(entry.offer_id);
+    if (offer) offers.push(offer);
     if (offer && offer.status !== 'active') warnings.push(`entry ${entry.id}: offer ${offer.id} is ${offer.status} and receives no traffic`);
     if (offer?.conversion_method === 'cookie') cookieOffers.add(offer.id);
   }
@@ -84,7 +107,7 @@ async function warningsFor(tx: StoreTx, link: SmartLinkRecord): Promise<string[]
         'the pixel converts only on the host that served the click, so give the link the tracking domain the advertiser places the pixel on',
     );
   }
-  const catchAll = link.catch_all_offer_id === null ? undefined : await tx.offers.get(link.catch_all_offer_id);
+  const catchAll = link.catch_all_offer_id === null ? undefined : await lookups.offer(link.catch_all_offer_id);
   if (catchAll && catchAll.status !== 'active') {
     warnings.push(`catch-all offer ${catchAll.id} is ${catchAll.status}: clicks no entry takes go to its fail traffic, else the global fail redirect`);
   }
@@ -92,8 +115,8 @@ async function warningsFor(tx: StoreTx, link: SmartLinkRecord): Promise<string[]
   // 10 EUR and 10 USD alike, so the operator is told when the entries pay in different currencies.
   if (link.routing === 'kpi' && link.kpi !== null && !isRateMetric(link.kpi.metric)) {
     const currencies = new Set<string>();
-    for (const offer of offersOf.values()) {
-      const advertiser = offer === undefined ? undefined : await tx.advertisers.get(offer.advertiser_id);
+    for (const offer of offers) {
+      const advertiser = await lookups.advertiser(offer.advertiser_id);
       if (advertiser) currencies.add(advertiser.default_currency);
     }
     if (currencies.size > 1) {
@@ -127,7 +150,11 @@ export function registerSmartLinks(app: FastifyInstance, deps: ApiDeps): void {
       if (existing && link.status === 'deleted' && existing.status !== 'deleted') await refuseIfFailTrafficTarget(tx, [{ type: 'smart_link', id: existing.id }], 'smart link');
       return link;
     },
-    present: async (tx, link) => ({ ...link, warnings: await warningsFor(tx, link) }),
+    present: async (tx, link) => ({ ...link, warnings: await warningsFor(lookupsOf(tx), link) }),
+    async presentMany(tx, links) {
+      const lookups = lookupsOf(tx);
+      return Promise.all(links.map(async (link) => ({ ...link, warnings: await warningsFor(lookups, link) })));
+    },
     // SPEC §5: some edits make earlier data meaningless; the new epoch commits with the edit itself.
     async afterWrite(tx, link, existing) {
       const reason = kpiResetReason(existing, link);
