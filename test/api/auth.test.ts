@@ -172,4 +172,16 @@ describe('listing API keys', () => {
       await server.close();
     }
   });
+
+  it('a misspelt filter on the key list is refused, as on every other list, instead of listing every key', async () => {
+    const partnerId = (await create(server, '/api/v1/partners', { name: 'Typo' })).id;
+    await server.call('POST', `/api/v1/partners/${partnerId}/api-keys`);
+    // A script about to revoke "the partner's keys" must not be handed the admin keys and everyone else's.
+    for (const query of [`partnerId=${partnerId}`, `partner=${partnerId}`]) {
+      const listed = await server.call('GET', `/api/v1/api-keys?${query}`);
+      expect(listed.status, query).toBe(400);
+      expect(listed.body.error.code).toBe('validation_failed');
+      expect(listed.body.error.details[0].path).toMatch(/^query\./);
+    }
+  });
 });

@@ -89,7 +89,7 @@ export function registerPartners(app: FastifyInstance, deps: ApiDeps): void {
     schema: {
       tags: ['partners'],
       summary: "List stored API keys, oldest first (ids and roles, never secrets); partner_id lists one partner's",
-      querystring: Type.Composite([PageQuery, ApiKeyQuery]),
+      querystring: Type.Composite([PageQuery, ApiKeyQuery], { additionalProperties: false }),
       response: { 200: Page(ApiKey), 401: ErrorBody, 403: ErrorBody },
     },
     handler: async (request) => {
