@@ -168,6 +168,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           new AppError('rate_limited', `too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`),
       });
       api.addHook('onRoute', documentCommonAnswers);
+      // An empty body is no body, whatever Content-Type a client sends with it: clients that set
+      // `Content-Type: application/json` on every request got 400 on each DELETE and body-less POST.
+      // Routes that need a body still refuse a missing one through their schema.
+      const json = api.getDefaultJsonParser('error', 'error');
+      api.removeContentTypeParser('application/json');
+      api.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+        if (body.length === 0) done(null, undefined);
+        else json(request, body as string, done);
+      });
       // preParsing runs after the rate limit (a route-level onRequest hook) and before the body is read.
       api.addHook('preParsing', async (request, _reply, payload) => {
         request.principal = await authenticate(request, store, config.adminKey);

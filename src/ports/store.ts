@@ -82,6 +82,8 @@ export interface ReferenceQueries {
   smartLinksOnTrackingDomain(trackingDomainId: number): Promise<number[]>;
   /** The advertiser's offers, and how many of them are not deleted. */
   countOffersOfAdvertiser(advertiserId: number): Promise<{ offers: number; live: number }>;
+  /** Whether any stored click (and so any conversion) names the advertiser, whichever advertiser its offer has now. */
+  advertiserHasTraffic(advertiserId: number): Promise<boolean>;
   countTrackingLinksOfPartner(partnerId: number): Promise<number>;
 }
 

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 import { startServer, type TestServer } from '../support/api-server.js';
+import { clickOn } from '../support/clicks.js';
 import { basicNetwork, create } from '../support/fixtures.js';
 
 let server: TestServer;
@@ -48,6 +49,25 @@ describe('management API round trips', () => {
     expect(again.body.error.details[0].path).toBe('advertiser_id');
   });
 
+  it('an advertiser whose offers were moved to another keeps its name in reports of the traffic it had', async () => {
+    const before = await create(server, '/api/v1/advertisers', { name: 'Sold Ltd' });
+    const after = await create(server, '/api/v1/advertisers', { name: 'Buyer Ltd' });
+    const offer = await create(server, '/api/v1/offers', { advertiser_id: before.id, name: 'moved', destination_url: 'https://moved.example/' });
+    const partner = await create(server, '/api/v1/partners', { name: 'Mover traffic' });
+    const link = await create(server, '/api/v1/smart-links', { name: 'Moved', entries: [{ offer_id: offer.id }] });
+    const token = (await server.call('POST', `/api/v1/smart-links/${link.id}/tracking-links`, { partner_id: partner.id })).body.token;
+    expect((await clickOn(server.url, token)).status).toBe(302);
+    // The 409 says "delete or move them first": moving the offer frees the advertiser.
+    expect((await server.call('PATCH', `/api/v1/offers/${offer.id}`, { advertiser_id: after.id })).status).toBe(200);
+    expect((await server.call('DELETE', `/api/v1/advertisers/${before.id}`)).status).toBe(204);
+    // Its click still names it, so it stays, deleted, as one whose deleted offers name it does.
+    const read = await server.call('GET', `/api/v1/advertisers/${before.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.status).toBe('deleted');
+    const report = await server.call('GET', `/api/v1/reports?group_by=advertiser&filter[smart_link]=${link.id}`);
+    expect(report.body.rows).toEqual([expect.objectContaining({ advertiser_id: before.id, advertiser_name: 'Sold Ltd', clicks: 1 })]);
+  });
+
   it('what live fail traffic sends visitors to (an offer, its URLs, a smart link) cannot be deleted until the fail traffic changes', async () => {
     const n = await basicNetwork(server);
     const backup = await create(server, '/api/v1/offers', { advertiser_id: n.advertiser.id, name: 'backup', destination_url: 'https://backup.example/' });
@@ -84,6 +104,24 @@ describe('management API round trips', () => {
     const selfUrl = await create(server, `/api/v1/offers/${main.id}/urls`, { name: 'own', destination_url: 'https://main.example/own' });
     expect((await server.call('PATCH', `/api/v1/offers/${main.id}`, { fail_traffic: { mode: 'priority', destinations: [{ type: 'offer_url', id: selfUrl.id }] } })).status).toBe(200);
     expect((await server.call('DELETE', `/api/v1/offers/${main.id}`)).status).toBe(204);
+  });
+
+  it('a request without a body is served when its client still sends Content-Type: application/json', async () => {
+    // Clients with a session-wide JSON content type (Python requests, many SDK wrappers) send it, and
+    // Content-Length: 0, on every DELETE and on POSTs that take no body.
+    const json = { headers: { 'content-type': 'application/json' } };
+    const partner = await create(server, '/api/v1/partners', { name: 'Session headers' });
+    const minted = await server.call('POST', `/api/v1/partners/${partner.id}/api-keys`, '', json);
+    expect(minted.status, JSON.stringify(minted.body)).toBe(201);
+    const revoked = await server.call('DELETE', `/api/v1/partners/${partner.id}/api-keys/${minted.body.id}`, '', json);
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(204);
+    const deleted = await server.call('DELETE', `/api/v1/partners/${partner.id}`, '', json);
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(204);
+    expect((await server.call('GET', `/api/v1/partners/${partner.id}`)).status).toBe(404);
+    // A route that needs a body still says so.
+    const empty = await server.call('POST', '/api/v1/partners', '', json);
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.code).toBe('validation_failed');
   });
 
   it('a DELETE with a stale If-Match is refused with 409 and deletes nothing', async () => {

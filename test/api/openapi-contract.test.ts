@@ -1,9 +1,13 @@
+import path from 'node:path';
 import { Ajv } from 'ajv';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/api-server.js';
 import { clickTid, convertingOffer } from '../support/conversions.js';
 import { create } from '../support/fixtures.js';
 import { whileWriteLocked } from '../support/write-lock.js';
+import { PARTNER_MINTED_LINKS_MAX } from '../../src/http/api/tracking-links.js';
+import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 
 /**
  * The OpenAPI document as the contract a generated client relies on: real answers are checked
@@ -85,6 +89,23 @@ describe('the OpenAPI document against real answers', () => {
     } finally {
       await limited.close();
     }
+  });
+
+  it('documents the 409 a partner key gets past its tracking-link limit', async () => {
+    const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Limit' })).id;
+    const offer = await create(server, '/api/v1/offers', { advertiser_id: advertiserId, name: 'l', destination_url: 'https://l.example/' });
+    const link = await create(server, '/api/v1/smart-links', { name: 'Open', visible_to_partners: true, entries: [{ offer_id: offer.id }] });
+    const partner = await create(server, '/api/v1/partners', { name: 'Minting' });
+    const key = (await server.call('POST', `/api/v1/partners/${partner.id}/api-keys`)).body.key;
+    const first = await server.call('POST', `/api/v1/smart-links/${link.id}/tracking-links`, {}, { key });
+    const db = new Database(path.join(server.dataDir, DATABASE_FILE));
+    db.prepare(`with recursive n(i) as (select 1 union all select i + 1 from n where i < ?)
+      insert into tracking_links (token, smart_link_id, partner_id, data, created_at)
+      select token || '-' || i, smart_link_id, partner_id, data, created_at from tracking_links, n where token = ?`).run(PARTNER_MINTED_LINKS_MAX - 1, first.body.token);
+    db.close();
+    const refused = await server.call('POST', `/api/v1/smart-links/${link.id}/tracking-links`, {}, { key });
+    expect(refused.status).toBe(409);
+    expect(problems('POST', '/api/v1/smart-links/{id}/tracking-links', refused)).toEqual([]);
   });
 
   it('documents 503 unavailable on writes, answered while another connection holds the write lock', async () => {

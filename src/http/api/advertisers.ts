@@ -32,8 +32,9 @@ export function registerAdvertisers(app: FastifyInstance, deps: ApiDeps): void {
     },
     async remove(tx, advertiser) {
       // Deleted offers, and their clicks and conversions, still name the advertiser: then it stays, marked deleted.
+      // So do clicks of offers since moved to another advertiser: they keep the one they had.
       const { offers } = await refuseIfLiveOffers(tx, advertiser.id);
-      if (offers > 0) await tx.advertisers.update(advertiser.id, { ...bodyOf(advertiser), status: 'deleted' });
+      if (offers > 0 || (await tx.references.advertiserHasTraffic(advertiser.id))) await tx.advertisers.update(advertiser.id, { ...bodyOf(advertiser), status: 'deleted' });
       else await tx.advertisers.remove(advertiser.id);
     },
   });

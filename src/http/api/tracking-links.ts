@@ -61,7 +61,7 @@ export function registerTrackingLinks(app: FastifyInstance, deps: ApiDeps): void
       summary: "Mint a partner's tracking link for a smart link",
       params: IdParams,
       body: TrackingLinkCreate,
-      response: { 201: TrackingLink, ...errors },
+      response: { 201: TrackingLink, ...errors, 409: ErrorBody },
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);

@@ -141,6 +141,11 @@ export function referenceQueries(db: Executor): ReferenceQueries {
         sum(case when status <> 'deleted' then 1 else 0 end) as live from offers where advertiser_id = ${advertiserId}`.execute(db);
       return { offers: Number(rows[0]?.offers ?? 0), live: Number(rows[0]?.live ?? 0) };
     },
+    async advertiserHasTraffic(advertiserId) {
+      // Every click is counted in the day cube, under the advertiser its offer had then; far fewer rows than clicks.
+      const { rows } = await sql<{ n: number }>`select 1 as n from report_links_day where advertiser_id = ${advertiserId} limit 1`.execute(db);
+      return rows.length > 0;
+    },
     async countTrackingLinksOfPartner(partnerId) {
       const { rows } = await sql<{ n: number }>`select count(*) as n from tracking_links where partner_id = ${partnerId}`.execute(db);
       return count(rows);
