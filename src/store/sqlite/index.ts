@@ -62,7 +62,9 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   database.pragma(`busy_timeout = ${MIGRATION_BUSY_TIMEOUT_MS}`);
   database.pragma('foreign_keys = ON');
   const db: Db = new Kysely({ dialect: new ImmediateSqliteDialect({ database }) });
-  options.onMigrated?.(await migrate(db, sqliteTraits));
+  // Migrated first, told after: an optional call would skip evaluating its argument, and so the migration.
+  const migrated = await migrate(db, sqliteTraits);
+  options.onMigrated?.(migrated);
   database.pragma(`busy_timeout = ${MAIN_THREAD_BUSY_TIMEOUT_MS}`);
   database.pragma(`wal_autocheckpoint = ${MAIN_THREAD_AUTOCHECKPOINT}`);
   const store = createSqlStore(db, options.clock ?? (() => new Date()));
