@@ -3,7 +3,7 @@
  * links whose offers and entries carry rulesets (weight routing checks every entry, so this is the
  * worst case), beside a baseline: a 1-entry link without rules. Also context building with a warm
  * and a cold user-agent cache. Lean decisions (the click path's, without the per-entry trace) are
- * timed too. Each figure is the median of several timed repeats after a warm-up.
+ * timed too, and once more with every offer excluding a 10,000-network IP blocklist. Each figure is the median of several timed repeats after a warm-up.
  * Options: --repeats N (default 7).
  */
 import type { OfferRecord, SmartLinkRecord } from '../src/domain/records.js';
@@ -33,11 +33,19 @@ const entryRuleset = (i: number): Ruleset | null =>
     day_parting: { timezone: 'Europe/Berlin', windows: [{ days: [0, 1, 2, 3, 4, 5, 6], start: '00:00', end: '24:00' }] },
   };
 
-function snapshotWith(entries: number, withRules: boolean): Snapshot {
+/** An IP blocklist as networks list them: 10,000 IPv4 and IPv6 networks of several prefix lengths. */
+const BLOCKLIST: NonNullable<Ruleset['rules']> = Array.from({ length: 10 }, (_, r) => ({
+  dimension: 'ip' as const,
+  op: 'exclude' as const,
+  values: Array.from({ length: 1000 }, (_, i) =>
+    i % 4 === 3 ? `2001:${(i * 7 + r).toString(16)}:${r.toString(16)}::/48` : `${(i % 200) + 11}.${(i * 13 + r) % 256}.${r}.0/${r % 2 === 0 ? 24 : 16}`),
+}));
+
+function snapshotWith(entries: number, withRules: boolean, blocklist = false): Snapshot {
   const offers: OfferRecord[] = Array.from({ length: entries }, (_, i) => ({
     ...META, id: i + 1, advertiser_id: 1, name: `offer ${i}`, status: 'active', visibility: 'public',
     destination_url: `https://o${i}.example/?t={transaction_id}&s={sub1}&c={country}`,
-    ruleset: withRules ? offerRuleset(i) : null, caps: [], caps_timezone: 'UTC', duplicate_filter: {}, block_already_converted: false,
+    ruleset: withRules ? { rules: [...(offerRuleset(i).rules ?? []), ...(blocklist ? BLOCKLIST : [])] } : null, caps: [], caps_timezone: 'UTC', duplicate_filter: {}, block_already_converted: false,
     redirect_mode: 'standard', deep_link: {}, conversion_method: 'server_postback', allow_duplicate_conversions: false,
     payout: { type: 'fixed', value: 1 }, revenue: { type: 'fixed', value: 2 }, attribution_window_days: 90,
     postback_secret_hash: null, fail_traffic: null, expires_at: null,
@@ -91,6 +99,14 @@ export async function main(args: string[]): Promise<void> {
     figures[`us_per_lean_decision_${size}`] = fixed(lean);
     process.stdout.write(`engine: ${size} entries: ${fixed(us)} µs per decision, ${Math.round(1e6 / us)} decisions/s; lean (click path) ${fixed(lean)} µs\n`);
   }
+
+  // Every offer of a 50-entry link also excludes a 10,000-network IP blocklist: against the same link
+  // without it, what a long CIDR list costs a click.
+  const blocked = snapshotWith(50, true, true);
+  const withList = medianUs(repeats, 8_000, () => decide(blocked, 1, 1, CONTEXT, allClear, rng, { lean: true }));
+  figures.us_per_lean_decision_50_blocklist = fixed(withList);
+  figures.blocklist_cost_ratio = fixed(withList / (figures.us_per_lean_decision_50 ?? withList));
+  process.stdout.write(`engine: 50 entries whose offers exclude 10,000 networks: ${fixed(withList)} µs per lean decision\n`);
 
   const geo = await openGeoLookup();
   const warm = createContextBuilder({ userAgents: createUserAgentParser(), geo });
