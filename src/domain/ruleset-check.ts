@@ -71,7 +71,15 @@ export function checkRuleset(ruleset: Ruleset | null | undefined, path: string, 
   return problems;
 }
 
+/**
+ * The dimensions whose visitor values never start or end with white space: parsed names, database
+ * names and codes. Only the visitor's own query values (sub1–sub5, source_id) may carry it.
+ */
+const TRIMMED_DIMENSIONS: ReadonlySet<string> = new Set(['country', 'region', 'city', 'os', 'device_type', 'browser', 'brand', 'language', 'ip', 'is_bot']);
+
 function valueProblem(dimension: string, value: string): string | undefined {
+  // "New York " pasted from a sheet can never match a visitor: saved, it turned every visitor away.
+  if (TRIMMED_DIMENSIONS.has(dimension) && value.trim() !== value) return 'must not start or end with a space or other white space';
   switch (dimension) {
     case 'ip':
       return isCidr(value) ? undefined : FORMAT_HINTS.cidr;

@@ -341,6 +341,21 @@ describe('management API round trips', () => {
     expect(explain.body.decision.outcome).toBe('routed');
   });
 
+  it('a value with white space around it, which no visitor can have (brand "Apple "), is refused rather than turning every visitor away', async () => {
+    const n = await basicNetwork(server);
+    const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
+    const rule = (dimension: string, value: string) => ({ ruleset: { rules: [{ dimension, op: 'include', values: [value] }] } });
+    for (const [dimension, value] of [['brand', 'Apple '], ['browser', ' Safari'], ['city', 'New York '], ['region', '\tCalifornia']] as const) {
+      const refused = await server.call('PATCH', `/api/v1/offers/${n.offer.id}`, rule(dimension, value));
+      expect(refused.status, `${dimension} ${JSON.stringify(value)}`).toBe(400);
+      expect(refused.body.error.details).toEqual([{ path: 'ruleset.rules[0].values[0]', message: expect.stringContaining('space') }]);
+    }
+    expect((await server.call('PATCH', `/api/v1/offers/${n.offer.id}`, rule('brand', 'Apple'))).status).toBe(200);
+    const explain = await server.call('POST', `/api/v1/smart-links/${n.smartLink.id}/explain`, { partner_id: n.partner.id, user_agent: iphone });
+    expect(explain.body.context.brand).toBe('Apple');
+    expect(explain.body.decision.outcome).toBe('routed');
+  });
+
   it('a ruleset saved before a check existed does not block later edits, but a changed one is checked', async () => {
     const { offer, smartLink } = await basicNetwork(server);
     const rules = [{ dimension: 'os', op: 'include', values: ['iOS'] }];
