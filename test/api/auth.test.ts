@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapAdminKey } from '../../src/http/auth.js';
 import { startServer, tempDir, type TestServer } from '../support/api-server.js';
+import { clickOn, transactionIdIn } from '../support/clicks.js';
 import { basicNetwork, create } from '../support/fixtures.js';
 
 let server: TestServer;
@@ -76,6 +77,21 @@ describe('API keys and roles', () => {
     const mint = (id: number) => server.call('POST', `/api/v1/smart-links/${id}/tracking-links`, {}, asPartner);
     const [a, b] = [await mint(network.smartLink.id), await mint(999999)];
     expect([a.status, a.body]).toEqual([b.status, b.body]);
+  });
+
+  it("a partner reads its own clicks; another partner's click answers 404, as a missing one does", async () => {
+    const clickBy = async (partnerId: number) => {
+      const token = (await server.call('POST', `/api/v1/smart-links/${network.smartLink.id}/tracking-links`, { partner_id: partnerId })).body.token as string;
+      return transactionIdIn((await clickOn(server.url, token)).location, 'click');
+    };
+    const own = await clickBy(network.partner.id);
+    const others = await clickBy(otherPartnerId);
+    expect((await server.call('GET', `/api/v1/clicks/${own}`, undefined, { key: partnerKey })).body).toMatchObject({ transaction_id: own, partner_id: network.partner.id });
+    const foreign = await server.call('GET', `/api/v1/clicks/${others}`, undefined, { key: partnerKey });
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.error.code).toBe('not_found');
+    expect(JSON.stringify(foreign.body)).not.toContain(others);
+    expect((await server.call('GET', `/api/v1/clicks/${others}`)).body.partner_id).toBe(otherPartnerId);
   });
 
   it('a partner sees only smart links made visible to partners', async () => {

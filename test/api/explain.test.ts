@@ -82,7 +82,8 @@ describe('POST /api/v1/smart-links/:id/explain', () => {
 
   it('returns the same winner and destination as the engine run directly with the same seed, and writes nothing', async () => {
     const before = await listings();
-    for (const seed of [1, 42, 1234567]) {
+    const winners = new Set<number | null | undefined>();
+    for (let seed = 1; seed <= 12; seed++) {
       const res = await call('POST', `/api/v1/smart-links/${ids.link}/explain`, request(seed));
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       const ctx = contexts.build({
@@ -94,7 +95,11 @@ describe('POST /api/v1/smart-links/:id/explain', () => {
         outcome: 'routed', entry_id: direct?.entry_id, offer_id: ids.iosOffer, offer_url_id: direct?.offer_url_id, destination_url: direct?.destination_url,
       });
       expect(res.body.decision.destination_url).toContain('s=camp%201');
+      expect(res.body.draw?.roll).toBe(direct?.trace.draw?.roll);
+      winners.add(direct?.entry_id);
     }
+    // The seed decides the draw: an explain that ignored it would still match some seeds, not these.
+    expect(winners.size).toBe(3);
     expect(await listings()).toEqual(before);
   });
 

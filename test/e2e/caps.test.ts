@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, tempDir, type TestServer } from '../support/api-server.js';
 import { clickOn, transactionIdIn, withClicksDb } from '../support/clicks.js';
 import { testClock } from '../support/clock.js';
-import { postback, uniqueName } from '../support/conversions.js';
+import { outboxRowsFor, postback, uniqueName } from '../support/conversions.js';
 import { create } from '../support/fixtures.js';
 
 /**
@@ -23,7 +23,8 @@ let fallbackId: number;
 beforeAll(async () => {
   server = await startServer({ dataDir, now: clock.now, env: { POSTBACK_CONCURRENCY: '0' } });
   advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Capped' })).id;
-  partnerA = (await create(server, '/api/v1/partners', { name: 'Partner A' })).id;
+  // Partner A listens for postbacks (never sent here: POSTBACK_CONCURRENCY 0), so what is queued for it can be read.
+  partnerA = (await create(server, '/api/v1/partners', { name: 'Partner A', postback_url: 'https://partner-a.example/pb?c={conversion_id}' })).id;
   partnerB = (await create(server, '/api/v1/partners', { name: 'Partner B' })).id;
   fallbackId = (await offer('fallback', {})).id;
 });
@@ -143,6 +144,9 @@ describe('hard conversion and money caps', () => {
     const pending = (await server.call('GET', `/api/v1/conversions?offer_id=${capped.id}&status=pending`)).body.data;
     expect(pending).toHaveLength(1);
     expect(pending[0].status_reason).toBe('over_hard_cap');
+    // SPEC §10.4: the partner hears of approved conversions only, not of the one held back.
+    const all = (await server.call('GET', `/api/v1/conversions?offer_id=${capped.id}`)).body.data as { id: number; status: string }[];
+    expect(all.map((c) => [c.status, outboxRowsFor(server, c.id).length]).sort()).toEqual([['approved', 1], ['approved', 1], ['pending', 0]]);
 
     const skipped = await clickHost(tokenA);
     expect(skipped.host).toBe('fallback.example');

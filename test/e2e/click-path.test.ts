@@ -270,6 +270,18 @@ describe('meta refresh redirect modes', () => {
     expect((await server.call('GET', `/api/v1/clicks/${tid}`)).body).toMatchObject({ outcome: 'routed', destination });
   });
 
+  it("quotes written in the offer's own destination are escaped in the page, so the visitor lands on the whole URL", async () => {
+    // Visitor values arrive percent-encoded; only the stored destination can put a quote in the page.
+    const quoted = await offer({ redirect_mode: 'single_meta_refresh', destination_url: `https://dest.example/q?name="Sale"&o='x'&t={transaction_id}` });
+    const answer = await click(await trackingToken((await smartLink({ entries: [{ offer_id: quoted.id }] })).id));
+    expect(answer.status).toBe(200);
+    const target = metaRefreshTarget(answer.body);
+    const tid = new URL(target ?? 'https://invalid/').searchParams.get('t') ?? '';
+    expect(tid).toMatch(/^[0-9a-f]{32}$/);
+    expect(target).toBe(`https://dest.example/q?name="Sale"&o='x'&t=${tid}`);
+    expect(answer.body).toContain('href="https://dest.example/q?name=&quot;Sale&quot;&amp;o=&#39;x&#39;&amp;t=');
+  });
+
   it('double_meta_refresh goes through a signed same-host hop that then refreshes to the destination', async () => {
     const link = await smartLink({ entries: [{ offer_id: offers.double.id }] });
     const token = await trackingToken(link.id);

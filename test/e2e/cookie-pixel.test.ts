@@ -59,6 +59,21 @@ describe('cookie pixel', () => {
     expect(storedConversions(server, tid)).toHaveLength(1);
   });
 
+  it("the cookie lives as long as the offer's attribution window (SPEC §10.2), and is HttpOnly", async () => {
+    const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Window advertiser' })).id;
+    const partnerId = (await create(server, '/api/v1/partners', { name: 'Window partner' })).id;
+    for (const days of [1, 30]) {
+      const offer = await convertingOffer(server, advertiserId, partnerId, { conversion_method: 'cookie', attribution_window_days: days });
+      const answer = await browserGet(server.url, HOST_A, `/sl/${offer.token}`, new CookieJar());
+      expect(answer.status).toBe(302);
+      const [cookie] = answer.headers['set-cookie'] ?? [];
+      const attributes = (cookie ?? '').split(';').map((a) => a.trim().toLowerCase());
+      expect(attributes[0]).toMatch(new RegExp(`^sy_o${offer.offerId}=[0-9a-f]{32}$`));
+      expect(attributes).toContain(`max-age=${days * 24 * 60 * 60}`);
+      expect(attributes).toContain('httponly');
+    }
+  });
+
   it('a pixel on another host gets no cookie, converts nothing, and still answers the GIF', async () => {
     const jar = new CookieJar();
     const tid = await clickAs(HOST_A, jar, cookieOffer);

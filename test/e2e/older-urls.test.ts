@@ -65,6 +65,17 @@ describe('URLs an older version stored with a visitor macro in the host', () => 
       expect(queued, postbackUrl).toContain('{sub2}');
     }
   });
+
+  it('a stored destination that is not http(s) is never sent: the click answers a blank page, not a redirect or a refresh to it', async () => {
+    const link = await linkOf('Legacy 3');
+    for (const destination of ['javascript:alert(document.cookie)//{transaction_id}', 'data:text/html,<script>alert(1)</script>']) {
+      await storeAsOlderVersion(link, destination, 'https://pb.example/c?tid={transaction_id}');
+      const answer = await clickOn(server.url, link.token);
+      expect(answer.status, destination).toBe(200);
+      expect(answer.location).toBeNull();
+      expect(answer.body).toBe('');
+    }
+  });
 });
 
 describe('a partner postback URL with {event_id} in its host', () => {

@@ -72,6 +72,21 @@ describe('GET /api/v1/smart-links/:id/report', () => {
   });
 });
 
+describe('which smart links a partner key may report on', () => {
+  it('a link hidden from partners answers 404 until the partner runs it (holds a tracking link); a deleted one 404 again', async () => {
+    const hidden = await server.call('POST', '/api/v1/smart-links', { name: 'Hidden link', visible_to_partners: false, entries: [{ offer_id: ids.offer }] });
+    expect(hidden.status).toBe(201);
+    const report = () => server.call('GET', `/api/v1/smart-links/${hidden.body.id}/report?from=2026-03-07&to=2026-03-08`, undefined, { key: keyB });
+    const refused = await report();
+    expect(refused.status).toBe(404);
+    expect(refused.body.error.code).toBe('not_found');
+    expect((await server.call('POST', `/api/v1/smart-links/${hidden.body.id}/tracking-links`, { partner_id: ids.partnerB })).status).toBe(201);
+    expect((await report()).status).toBe(200);
+    expect((await server.call('DELETE', `/api/v1/smart-links/${hidden.body.id}`)).status).toBe(204);
+    expect((await report()).status).toBe(404);
+  });
+});
+
 describe('rebuild', () => {
   it('recomputing every cube from raw records (rebuild, or the migrations on an upgraded database) reproduces them exactly', async () => {
     await server.close();
