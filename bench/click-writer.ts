@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { ClickRecord } from '../src/domain/click.js';
 import { openSqliteClickWriter } from '../src/ingest/index.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
-import { option, percentile as percentileMs, round, syncLatenciesMs as syncLatencies } from './support.js';
+import { checkOptions, inTempDir, option, percentile as percentileMs, round, syncLatenciesMs as syncLatencies } from './support.js';
 
 type Sync = 'full' | 'normal';
 
@@ -78,13 +78,13 @@ async function benchWriter(root: string, synchronous: Sync, clicks: number, conc
 }
 
 export async function main(args: string[]): Promise<void> {
-  const clicks = option(args, 'clicks', 20_000);
-  const concurrency = option(args, 'concurrency', 64);
+  checkOptions('click-writer', args, { values: ['clicks', 'concurrency', 'batch-wait-ms'] });
+  const clicks = option(args, 'clicks', 20_000, 1);
+  const concurrency = option(args, 'concurrency', 64, 1);
   const batchWaitMs = option(args, 'batch-wait-ms', 0);
   const dataRoot = path.resolve(process.env.DATA_DIR ?? './data');
   fs.mkdirSync(dataRoot, { recursive: true });
-  const root = fs.mkdtempSync(path.join(dataRoot, 'bench-click-writer-'));
-  try {
+  await inTempDir(fs.mkdtempSync(path.join(dataRoot, 'bench-click-writer-')), async (root) => {
     const fsyncs = syncLatencies(root, fs.fsyncSync);
     const fdatasyncs = syncLatencies(root, fs.fdatasyncSync);
     const fields: Record<string, number> = {
@@ -105,7 +105,5 @@ export async function main(args: string[]): Promise<void> {
     }
     const line = Object.entries(fields).map(([key, value]) => `${key}=${value}`).join(' ');
     process.stdout.write(`BENCH click-writer concurrency=${concurrency} batch_wait_ms=${batchWaitMs} ${line}\n`);
-  } finally {
-    fs.rmSync(root, { recursive: true, force: true });
-  }
+  });
 }

@@ -10,7 +10,7 @@ import type { OfferRecord, SmartLinkRecord } from '../src/domain/records.js';
 import type { Ruleset } from '../src/domain/schemas/ruleset.js';
 import { createContextBuilder, createUserAgentParser, openGeoLookup } from '../src/context/index.js';
 import { allClear, buildSnapshot, decide, seededRng, type ClickContext, type Snapshot } from '../src/engine/index.js';
-import { median, option, round } from './support.js';
+import { checkOptions, median, option, round } from './support.js';
 
 const META = { version: 1, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' };
 const COUNTRIES = ['US', 'DE', 'FR', 'GB', 'ES', 'IT', 'NL', 'BR', 'IN', 'JP'];
@@ -81,14 +81,31 @@ function medianUs(repeats: number, iterations: number, fn: (i: number) => unknow
   return median(rounds);
 }
 
+/**
+ * Median over rounds of (µs per call of `fn`) / (µs per call of `baseline`), both timed in every
+ * round: on a shared machine whose speed drifts, the ratio holds where the absolute figures do not.
+ */
+function medianRatio(repeats: number, iterations: number, fn: () => unknown, baselineIterations: number, baseline: () => unknown): number {
+  const perCall = (count: number, call: () => unknown): number => {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < count; i++) call();
+    return Number(process.hrtime.bigint() - started) / count;
+  };
+  const ratios: number[] = [];
+  for (let r = 0; r < repeats; r++) ratios.push(perCall(iterations, fn) / perCall(baselineIterations, baseline));
+  return median(ratios);
+}
+
 const fixed = (value: number, digits = 2) => round(value, digits);
 
 export async function main(args: string[]): Promise<void> {
-  const repeats = option(args, 'repeats', 7);
+  checkOptions('engine', args, { values: ['repeats'] });
+  const repeats = option(args, 'repeats', 7, 1);
   const figures: Record<string, number> = {};
   const rng = seededRng(1);
   const baseline = snapshotWith(1, false);
-  figures.us_per_decision_baseline_1 = fixed(medianUs(repeats, 200_000, () => decide(baseline, 1, 1, CONTEXT, allClear, rng)));
+  const baselineDecision = () => decide(baseline, 1, 1, CONTEXT, allClear, rng);
+  figures.us_per_decision_baseline_1 = fixed(medianUs(repeats, 200_000, baselineDecision));
   for (const size of [5, 50, 500]) {
     const snapshot = snapshotWith(size, true);
     const us = medianUs(repeats, Math.max(2_000, 400_000 / size), () => decide(snapshot, 1, 1, CONTEXT, allClear, rng));
@@ -97,7 +114,9 @@ export async function main(args: string[]): Promise<void> {
     // The click path's lean decision: the same routing without the per-entry trace.
     const lean = medianUs(repeats, Math.max(2_000, 400_000 / size), () => decide(snapshot, 1, 1, CONTEXT, allClear, rng, { lean: true }));
     figures[`us_per_lean_decision_${size}`] = fixed(lean);
-    process.stdout.write(`engine: ${size} entries: ${fixed(us)} µs per decision, ${Math.round(1e6 / us)} decisions/s; lean (click path) ${fixed(lean)} µs\n`);
+    const ratio = medianRatio(repeats, Math.max(2_000, 400_000 / size), () => decide(snapshot, 1, 1, CONTEXT, allClear, rng), 50_000, baselineDecision);
+    figures[`ratio_${size}_to_baseline`] = fixed(ratio);
+    process.stdout.write(`engine: ${size} entries: ${fixed(us)} µs per decision, ${Math.round(1e6 / us)} decisions/s, ${fixed(ratio)} × the 1-entry baseline (median of per-round ratios); lean (click path) ${fixed(lean)} µs\n`);
   }
 
   // Every offer of a 50-entry link also excludes a 10,000-network IP blocklist: against the same link
@@ -105,7 +124,8 @@ export async function main(args: string[]): Promise<void> {
   const blocked = snapshotWith(50, true, true);
   const withList = medianUs(repeats, 8_000, () => decide(blocked, 1, 1, CONTEXT, allClear, rng, { lean: true }));
   figures.us_per_lean_decision_50_blocklist = fixed(withList);
-  figures.blocklist_cost_ratio = fixed(withList / (figures.us_per_lean_decision_50 ?? withList));
+  const plain = snapshotWith(50, true);
+  figures.blocklist_cost_ratio = fixed(medianRatio(repeats, 8_000, () => decide(blocked, 1, 1, CONTEXT, allClear, rng, { lean: true }), 8_000, () => decide(plain, 1, 1, CONTEXT, allClear, rng, { lean: true })));
   process.stdout.write(`engine: 50 entries whose offers exclude 10,000 networks: ${fixed(withList)} µs per lean decision\n`);
 
   const geo = await openGeoLookup();

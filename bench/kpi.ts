@@ -13,7 +13,7 @@ import { ScenarioError, loadBuiltInScenarios, loadScenario, type Scenario } from
 import { benchLine, formatRuns, formatTable, summaryLine, type ScenarioRatios, type ScenarioResult } from './kpi/report.js';
 import { STRATEGIES, simulate, type Strategy, type StrategyOutcome } from './kpi/simulate.js';
 import { buildTraffic, buildWorld } from './kpi/world.js';
-import { option } from './support.js';
+import { checkOptions, option } from './support.js';
 
 /** Runs every strategy over `seeds` seeds of one scenario, from `firstSeed` on. */
 export function runScenario(scenario: Scenario, seeds = scenario.seeds, firstSeed = 0): ScenarioResult {
@@ -39,6 +39,7 @@ function scenarioFiles(args: string[]): string[] {
 }
 
 export async function main(args: string[]): Promise<void> {
+  checkOptions('kpi', args, { values: ['scenario', 'seeds', 'first-seed'], flags: ['trace'] });
   let scenarios: Scenario[];
   try {
     const files = scenarioFiles(args);

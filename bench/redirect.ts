@@ -19,13 +19,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, option, percentile, round, slope, syncLatenciesMs } from './support.js';
+import { checkOptions, cleanupOnSignal, median, option, percentile, round, slope, syncLatenciesMs } from './support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MAIN = path.join(here, '../src/main.js');
 const BARE = path.join(here, 'bare-302.js');
 const AUTOCANNON = path.resolve('node_modules/autocannon/autocannon.js');
 const ADMIN_KEY = 'bench-admin-key-0123456789';
+/** Set on every server the bench starts, so a METRICS_TOKEN in the caller's environment cannot hide /metrics. */
+const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 
 interface Load {
   rps: number;
@@ -58,10 +60,16 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** Every child this run started (servers, load generators): stopped when it ends, fails or is interrupted. */
+const children = new Set<ChildProcess>();
+
+const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
+
 /** Starts a node child; resolves once its output matches `ready` (null: at once). */
 function startChild(args: string[], env: Record<string, string>, ready: RegExp | null, cpus = ''): Promise<{ child: ChildProcess; output: () => string }> {
   // taskset execs node in place, so the child's pid is the server's.
   const child = spawn(...pinned(cpus, process.execPath, args), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -70,7 +78,7 @@ function startChild(args: string[], env: Record<string, string>, ready: RegExp |
       if (ready === null || ready.test(output)) {
         clearInterval(timer);
         resolve({ child, output: () => output });
-      } else if (child.exitCode !== null) {
+      } else if (exited(child)) {
         clearInterval(timer);
         reject(new Error(`child exited early:\n${output}`));
       }
@@ -79,18 +87,24 @@ function startChild(args: string[], env: Record<string, string>, ready: RegExp |
 }
 
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  children.delete(child);
+  if (exited(child)) return;
+  const exit = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
-  await exited;
+  await exit;
 }
 
 /** One autocannon run in its own process, so the load generator never shares a thread with a server. */
 async function load(url: string, connections: number, seconds: number, cpus = ''): Promise<Load> {
   const child = spawn(...pinned(cpus, process.execPath, [AUTOCANNON, '--json', '-c', String(connections), '-d', String(seconds), url]), { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
   let out = '';
+  let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  await new Promise((resolve) => child.once('exit', resolve));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  children.delete(child);
+  if (code !== 0 || out.trim() === '') throw new Error(`the load generator failed (exit ${String(code)}):\n${err.trim()}`);
   const result = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; '3xx'?: number };
   return {
     rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx3xx: result.non2xx - (result['3xx'] ?? 0),
@@ -182,7 +196,7 @@ async function startSwitchyard(dataDir: string, synchronous: 'full' | 'normal', 
   const base = `http://127.0.0.1:${port}`;
   const server = await startChild([MAIN], {
     DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SWITCHYARD_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'warn',
-    SQLITE_SYNCHRONOUS: synchronous, PUBLIC_URL: base,
+    SQLITE_SYNCHRONOUS: synchronous, PUBLIC_URL: base, METRICS_TOKEN,
   }, null, cpus);
   for (let i = 0; i < 200; i++) {
     if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
@@ -192,15 +206,18 @@ async function startSwitchyard(dataDir: string, synchronous: 'full' | 'normal', 
 }
 
 async function residentMb(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const bytes = Number(/^switchyard_process_resident_memory_bytes (\d+)/m.exec(text)?.[1] ?? NaN);
-  return round(bytes / 1024 / 1024, 1);
+  const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const text = await res.text();
+  const bytes = /^switchyard_process_resident_memory_bytes (\d+)/m.exec(text)?.[1];
+  if (!res.ok || bytes === undefined) throw new Error(`cannot read resident memory from ${base}/metrics: ${res.status} ${text.slice(0, 200)}`);
+  return round(Number(bytes) / 1024 / 1024, 1);
 }
 
 export async function main(args: string[]): Promise<void> {
-  const connections = option(args, 'connections', 64);
-  const seconds = option(args, 'seconds', 8);
-  const repeats = option(args, 'repeats', 3);
+  checkOptions('redirect', args, { values: ['connections', 'seconds', 'repeats', 'memory-clicks', 'load-cpus', 'server-cpus'] });
+  const connections = option(args, 'connections', 64, 1);
+  const seconds = option(args, 'seconds', 8, 1);
+  const repeats = option(args, 'repeats', 3, 1);
   const memoryClicks = option(args, 'memory-clicks', 1_000_000);
   const textOption = (name: string) => {
     const index = args.indexOf(`--${name}`);
@@ -211,6 +228,11 @@ export async function main(args: string[]): Promise<void> {
   const dataRoot = path.resolve(process.env.DATA_DIR ?? './data');
   fs.mkdirSync(dataRoot, { recursive: true });
   const root = fs.mkdtempSync(path.join(dataRoot, 'bench-redirect-'));
+  // Ctrl-C: the servers go first, then their folder.
+  const forget = cleanupOnSignal(() => {
+    for (const child of children) child.kill('SIGKILL');
+    fs.rmSync(root, { recursive: true, force: true });
+  });
   try {
     const fsync = syncLatenciesMs(root);
     const fsyncP50 = round(percentile(fsync, 50));
@@ -269,6 +291,9 @@ export async function main(args: string[]): Promise<void> {
         `load_cpus=${pinning.loadCpus || 'any'} server_cpus=${pinning.serverCpus || 'any'}`,
     );
   } finally {
+    // A failed run must not leave its servers listening, nor remove their folder from under them.
+    await Promise.all([...children].map(stop));
+    forget();
     fs.rmSync(root, { recursive: true, force: true });
   }
 }

@@ -19,7 +19,7 @@ import { runReport } from '../src/reporting/run-report.js';
 import { CLICK_COLUMNS, type ClickRow } from '../src/store/sql/click-row.js';
 import { CONVERSION_COLUMNS, type NewConversionRow } from '../src/store/sql/conversion-row.js';
 import { DATABASE_FILE, openSqliteStore } from '../src/store/sqlite/index.js';
-import { median, option, round } from './support.js';
+import { checkOptions, inTempDir, median, option, round } from './support.js';
 
 const DAY_MS = 86_400_000;
 const START_MS = Date.parse('2026-01-01T00:00:00.000Z');
@@ -61,7 +61,7 @@ function conversionRow(click: ClickRow, event: boolean): NewConversionRow {
   };
 }
 
-function load(file: string, clicks: number): void {
+async function load(file: string, clicks: number): Promise<void> {
   const db = new Database(file);
   // A throwaway benchmark database: durability of the load itself does not matter.
   db.pragma('journal_mode = WAL');
@@ -88,8 +88,19 @@ function load(file: string, clicks: number): void {
     }
     rollups.flush();
   });
-  for (let from = 0; from < clicks; from += 200_000) chunk(from, Math.min(clicks, from + 200_000));
+  for (let from = 0; from < clicks; from += 50_000) {
+    chunk(from, Math.min(clicks, from + 50_000));
+    // Between transactions, let a Ctrl-C in: a 10-million-click load takes minutes.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   db.close();
+}
+
+function countClicks(file: string): number {
+  const db = new Database(file, { readonly: true });
+  const { n } = db.prepare('select count(*) as n from clicks').get() as { n: number };
+  db.close();
+  return n;
 }
 
 function countRows(file: string): Record<string, number> {
@@ -100,17 +111,19 @@ function countRows(file: string): Record<string, number> {
 }
 
 export async function main(args: string[]): Promise<void> {
-  const clicks = option(args, 'clicks', 10_000_000);
-  const runs = option(args, 'runs', 5);
-  // REUSE_BENCH_DB=<dir kept by KEEP_BENCH_DB> times the reports again without reloading.
+  checkOptions('reports', args, { values: ['clicks', 'runs'] });
   const reuse = process.env.REUSE_BENCH_DB;
-  const dataDir = reuse ?? fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-bench-reports-'));
-  try {
+  // A reused database holds the clicks it was loaded with, whatever --clicks says now.
+  const clicks = reuse === undefined ? option(args, 'clicks', 10_000_000, 1) : countClicks(path.join(reuse, DATABASE_FILE));
+  const runs = option(args, 'runs', 5, 1);
+  // REUSE_BENCH_DB=<dir kept by KEEP_BENCH_DB> times the reports again without reloading.
+  const kept = Boolean(process.env.KEEP_BENCH_DB) || reuse !== undefined;
+  await inTempDir(reuse ?? fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-bench-reports-')), async (dataDir) => {
     let loadMs = 0;
     if (!reuse) {
       await (await openSqliteStore({ dataDir, synchronous: 'normal' })).close();
       const loadStartedMs = performance.now();
-      load(path.join(dataDir, DATABASE_FILE), clicks);
+      await load(path.join(dataDir, DATABASE_FILE), clicks);
       loadMs = performance.now() - loadStartedMs;
     }
     const rollupRows = countRows(path.join(dataDir, DATABASE_FILE));
@@ -137,20 +150,25 @@ export async function main(args: string[]): Promise<void> {
     const partnerDayOffer = await time('day,offer', 'America/New_York', { admin: false, partnerId: 3 });
     await store.close();
     const raw = new Database(path.join(dataDir, DATABASE_FILE), { readonly: true });
-    const rawStartedMs = performance.now();
-    raw.prepare(`select substr(time, 1, 10) as day, offer_id, count(*) as n from clicks
-      where time >= '2026-01-01' and time < '2026-01-31' group by 1, 2`).all();
-    const rawMs = performance.now() - rawStartedMs;
+    const scan = raw.prepare(`select substr(time, 1, 10) as day, offer_id, count(*) as n from clicks
+      where time >= '2026-01-01' and time < '2026-01-31' group by 1, 2`);
+    const rawSamples: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const rawStartedMs = performance.now();
+      scan.all();
+      rawSamples.push(performance.now() - rawStartedMs);
+    }
+    const rawMs = median(rawSamples);
     raw.close();
     process.stdout.write(`${reuse ? 'reused' : `loaded ${clicks} clicks in ${round(loadMs / 1000, 1)} s;`} rollup rows per cube:\n`);
     for (const [table, rows] of Object.entries(rollupRows)) process.stdout.write(`  ${table} ${rows}\n`);
+    if (process.env.KEEP_BENCH_DB && !reuse) process.stdout.write(`kept the database in ${dataDir}: time it again with REUSE_BENCH_DB=${dataDir}\n`);
     process.stdout.write(
       `BENCH reports clicks=${clicks} load_s=${round(loadMs / 1000, 1)} fine_rollup_rows=${rollupRows.report_rollups} day_offer_p50_ms=${dayOffer.p50Ms} day_offer_rows=${dayOffer.rows} ` +
         `link_entry_country_p50_ms=${linkEntryCountry.p50Ms} link_entry_country_rows=${linkEntryCountry.rows} ` +
         `ny_day_offer_p50_ms=${dayOfferNewYork.p50Ms} ny_link_entry_country_p50_ms=${linkEntryCountryNewYork.p50Ms} ` +
-        `kathmandu_day_offer_p50_ms=${dayOfferKathmandu.p50Ms} partner_ny_day_offer_p50_ms=${partnerDayOffer.p50Ms} raw_scan_day_offer_ms=${round(rawMs, 1)}\n`,
+        `kathmandu_day_offer_p50_ms=${dayOfferKathmandu.p50Ms} partner_ny_day_offer_p50_ms=${partnerDayOffer.p50Ms} raw_scan_day_offer_ms=${round(rawMs, 1)} ` +
+        `day_offer_vs_raw_scan=${round(dayOffer.p50Ms / rawMs, 3)}\n`,
     );
-  } finally {
-    if (!process.env.KEEP_BENCH_DB && !reuse) fs.rmSync(dataDir, { recursive: true, force: true });
-  }
+  }, kept);
 }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../bench/kpi.js';
+import { main, runScenario } from '../../bench/kpi.js';
+import { UsageError } from '../../bench/support.js';
 import { Tracker } from '../../bench/kpi/tracker.js';
 import { EARLIER_FADE_PER_HOUR } from '../../src/engine/kpi/earlier.js';
 import { kpiSettingsView, type KpiModel, type KpiRunInput } from '../../src/engine/index.js';
@@ -123,5 +124,22 @@ describe('kpi simulation tracker', () => {
     expect(first?.conversions).toBeCloseTo(hours.reduce((sum, hour) => sum + weight(hour), 0), 9);
     expect(second).toMatchObject({ entryId: 2 });
     expect(second?.clicks).toBeCloseTo(5 * weight(0), 9);
+  });
+});
+
+describe('kpi command line', () => {
+  it('refuses a mistyped option before it runs, instead of starting the full default run', async () => {
+    const file = writeScenario('typo.json', tiny);
+    await expect(main(['--scenario', file, '--seed', '1'])).rejects.toThrow(UsageError);
+    await expect(main(['--scenario', file, '--seed', '1'])).rejects.toThrow(/unknown option --seed\b/);
+  });
+
+  it('answers --help with its usage and runs nothing', async () => {
+    const file = writeScenario('help.json', tiny);
+    await expect(main(['--scenario', file, '--help'])).rejects.toMatchObject({ help: true, message: expect.stringMatching(/--seeds VALUE.*--trace/) });
+  });
+
+  it('refuses an option without its value', async () => {
+    await expect(main(['--seeds', '--trace'])).rejects.toThrow(/--seeds needs a value/);
   });
 });
