@@ -109,6 +109,15 @@ describe('API keys and roles', () => {
     expect((await server.call('GET', `/api/v1/smart-links/${hidden.id}`, undefined, { key: partnerKey })).status).toBe(404);
   });
 
+  it("a partner is not shown a visible smart link's warnings, which name other offers' states", async () => {
+    const paused = await create(server, '/api/v1/offers', { advertiser_id: network.advertiser.id, name: 'Paused', destination_url: 'https://paused.example/', status: 'paused' });
+    const link = await create(server, '/api/v1/smart-links', { name: 'Warned', visible_to_partners: true, entries: [{ offer_id: network.offer.id }, { offer_id: paused.id }] });
+    expect((await server.call('GET', `/api/v1/smart-links/${link.id}`)).body.warnings).toEqual([expect.stringContaining(`offer ${paused.id} is paused`)]);
+    expect((await server.call('GET', `/api/v1/smart-links/${link.id}`, undefined, { key: partnerKey })).body).toMatchObject({ id: link.id, warnings: [] });
+    const listed = await server.call('GET', '/api/v1/smart-links?page_size=500', undefined, { key: partnerKey });
+    expect(listed.body.data.find((l: { id: number }) => l.id === link.id)).toMatchObject({ name: 'Warned', warnings: [] });
+  });
+
   it('a partner never lists a deleted smart link, not even by asking for status=deleted', async () => {
     const gone = await create(server, '/api/v1/smart-links', { name: 'Gone', visible_to_partners: true, entries: [{ offer_id: network.offer.id }] });
     expect((await server.call('DELETE', `/api/v1/smart-links/${gone.id}`)).status).toBe(204);

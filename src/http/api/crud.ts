@@ -49,6 +49,8 @@ export interface CrudResource<R extends Meta, B> {
     /** Filters that limit a list to the partner's rows; absent = partners cannot list. */
     list?: (partnerId: number) => ListQuery['where'];
     item: (record: R, partnerId: number) => boolean;
+    /** What a partner key is shown of a record it may see; absent = what an admin is shown. */
+    view?: (record: R) => unknown;
   };
 }
 
@@ -125,9 +127,11 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
       const parentId = await parentIdOf(store, request.params as Record<string, number>);
       if (resource.parent && parentId !== undefined) where = { ...where, [resource.parent.column]: parentId };
       const result = await resource.repo(store).list({ page, pageSize, where, hideStatuses: resource.hideStatuses ?? [] });
-      const rows = resource.presentMany
-        ? await resource.presentMany(store, result.rows)
-        : await Promise.all(result.rows.map((record) => present(store, record)));
+      const partnerView = principal.role === 'partner' ? resource.partnerScope?.view : undefined;
+      let rows: unknown[];
+      if (partnerView) rows = result.rows.map((record) => partnerView(record));
+      else if (resource.presentMany) rows = await resource.presentMany(store, result.rows);
+      else rows = await Promise.all(result.rows.map((record) => present(store, record)));
       return pageOf({ rows, total: result.total }, page, pageSize);
     },
   });
@@ -139,7 +143,10 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
       if (principal.role === 'partner' && !resource.partnerScope) throw new AppError('forbidden', `partner keys cannot read ${resource.noun}s`);
       const { record } = await loadItem(store, request.params as Record<string, number>);
       // One a partner may not see answers as missing, so a partner key cannot count the others' ids.
-      if (principal.role === 'partner' && !resource.partnerScope?.item(record, principal.partnerId)) throw AppError.notFound(resource.noun);
+      if (principal.role === 'partner') {
+        if (!resource.partnerScope?.item(record, principal.partnerId)) throw AppError.notFound(resource.noun);
+        if (resource.partnerScope.view) return resource.partnerScope.view(record);
+      }
       return present(store, record);
     },
   });

@@ -165,6 +165,8 @@ export function registerSmartLinks(app: FastifyInstance, deps: ApiDeps): void {
     partnerScope: {
       list: () => ({ visible_to_partners: true }),
       item: (link) => link.visible_to_partners && link.status !== 'deleted',
+      // Warnings are the operator's: they name other offers' states and advertisers' currencies.
+      view: (link) => ({ ...link, warnings: [] }),
     },
     async remove(tx, link) {
       await refuseIfFailTrafficTarget(tx, [{ type: 'smart_link', id: link.id }], 'smart link');
