@@ -258,6 +258,7 @@ describe('meta refresh redirect modes', () => {
     expect(answer.status).toBe(200);
     expectNoStore(answer);
     expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
     expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
     expect(answer.location).toBeNull();
     const target = metaRefreshTarget(answer.body);
@@ -289,6 +290,7 @@ describe('meta refresh redirect modes', () => {
     expect(answer.status).toBe(200);
     expectNoStore(answer);
     expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
     const hopTarget = metaRefreshTarget(answer.body);
     expect(hopTarget).not.toBeNull();
     const hop = new URL(hopTarget as string, server.url);
