@@ -8,6 +8,7 @@ import type { KpiSettings } from '../domain/schemas/smart-link.js';
 import { compileDeepLinkPolicy } from './deep-link.js';
 import type { KpiLinkView, KpiModel, KpiSettingsView } from './kpi/model.js';
 import { goalOf } from './kpi/metric.js';
+import { posteriorsInForce } from './kpi/thompson.js';
 import { compileTemplate } from './macros.js';
 import { byPriority } from './priority.js';
 import { rulesetCompiler } from './ruleset.js';
@@ -115,7 +116,7 @@ function kpiPlan(model: KpiModel | null, entries: readonly EntryView[], priority
     const ordered = [...model.order.flatMap((id) => byId.get(id) ?? []), ...priorityOrder.filter((e) => !named.has(e.id))];
     return { kind: 'ranking', ordered };
   }
-  const posteriorOf = new Map(model.posteriors.map((p) => [p.entryId, p]));
+  const posteriorOf = new Map(posteriorsInForce(model).map((p) => [p.entryId, p]));
   return { kind: 'thompson', metric: model.metric, goal: goalOf(model), posteriors: entries.map((e) => posteriorOf.get(e.id)) };
 }
 

@@ -216,6 +216,29 @@ describe('KPI thompson', () => {
     expect((counts.get(1) ?? 0) / 2_000).toBeGreaterThan(0.9);
   });
 
+  it('an events-per-click model stored before the Gamma posterior (a Beta one) still steers clicks toward the goal', () => {
+    // What the previous version stored for entry 1 at 100 % EVR (2,000 events on 2,000 clicks) and
+    // entry 2 at 50 % (1,000 on 2,000), goal 100 %: Beta posteriors of a proportion. Read as Gamma
+    // shape and rate, entry 1 looked like 200,000 % and entry 2 exactly on the goal.
+    const settings: KpiSettings = { metric: 'evr', algorithm: 'thompson', goal: 100, collection_threshold: 0 };
+    const stored: KpiModel = {
+      algorithm: 'thompson', metric: 'evr', goal: 100,
+      posteriors: [
+        { entryId: 1, alpha: 32016, beta: 16, valueMean: null, valueSd: null },
+        { entryId: 2, alpha: 16016, beta: 16016, valueMean: null, valueSd: null },
+      ],
+    };
+    const counts = shares(kpiSnapshot(settings, stored, 2), 2_000, 5);
+    expect((counts.get(1) ?? 0) / 2_000).toBeGreaterThan(0.9);
+    // The run that keeps it (a window without clicks) names the same winner.
+    const kept = runKpi(input(settings, [], { clicksInEpoch: 4000, previous: stored, entries: [1, 2].map((id, position) => ({ id, routingValue: 1, position })) }));
+    expect(kept).toMatchObject({ keptPrevious: true, winnerEntryId: 1 });
+    // A model the current version computes from the same traffic agrees.
+    const rows = [stats(1, 2000, 2000, { events: 2000 }), stats(2, 2000, 1000, { events: 1000 })];
+    const computed = runKpi(input(settings, rows)).model;
+    expect((shares(kpiSnapshot(settings, computed, 2), 2_000, 5).get(1) ?? 0) / 2_000).toBeGreaterThan(0.9);
+  });
+
   it('never routes a click to an entry the visitor is not eligible for, however good its posterior', () => {
     const settings: KpiSettings = { metric: 'cvr', algorithm: 'thompson', collection_threshold: 0 };
     const model = runKpi(input(settings, clearWinner)).model;

@@ -131,6 +131,11 @@ export type KpiModel =
       readonly posteriors: readonly EntryPosterior[];
       /** What the run knew of the epoch before its history, for the next run to add to; absent in models stored before it existed. */
       readonly earlier?: EarlierOutcomes;
+      /**
+       * 'gamma' when evr's posteriors are Gamma (shape alpha, rate beta) of events per click. An evr
+       * model without it was stored before: Beta posteriors of a proportion (see posteriorsInForce).
+       */
+      readonly rate_posterior?: 'gamma';
     };
 
 /** What a run reports about one entry (stored in the run record). */

@@ -1,8 +1,8 @@
 import { seededRng } from '../rng.js';
-import { goalOf, metricPerClick, scoreOf } from './metric.js';
+import { goalOf, isCountMetric, metricPerClick, scoreOf } from './metric.js';
 import type { EntryPosterior, EntryWindowStats, KpiEntryReport, KpiMetric, KpiModel, KpiRunInput, KpiRunResult } from './model.js';
 import { rankEntries } from './ranking.js';
-import { expectedShares, fitPosteriors } from './thompson.js';
+import { expectedShares, fitPosteriors, posteriorsInForce } from './thompson.js';
 
 const MICROS = 1_000_000;
 /** Monte Carlo draws behind the allocation a thompson run reports. */
@@ -62,7 +62,7 @@ function sharesOf(metric: KpiMetric, goal: number | null, posteriors: readonly E
 
 /** The winner of a model, as the run that computed it reported. */
 function winnerOf(model: KpiModel): number | null {
-  return model.algorithm === 'ranking' ? (model.order[0] ?? null) : largestShare(sharesOf(model.metric, goalOf(model), model.posteriors));
+  return model.algorithm === 'ranking' ? (model.order[0] ?? null) : largestShare(sharesOf(model.metric, goalOf(model), posteriorsInForce(model)));
 }
 
 function thompsonRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>): { model: KpiModel; entries: KpiEntryReport[]; winner: number | null } {
@@ -77,9 +77,11 @@ function thompsonRun(input: KpiRunInput, statsOf: Map<number, EntryWindowStats>)
     posterior: posteriorOf.get(entry.id) ?? null,
     expected_share: shares.get(entry.id) ?? 0,
   }));
-  const model: KpiModel = input.earlier === null
-    ? { algorithm: 'thompson', metric, goal, posteriors }
-    : { algorithm: 'thompson', metric, goal, posteriors, earlier: input.earlier.outcomes };
+  const model: KpiModel = {
+    algorithm: 'thompson', metric, goal, posteriors,
+    ...(input.earlier === null ? {} : { earlier: input.earlier.outcomes }),
+    ...(isCountMetric(metric) ? { rate_posterior: 'gamma' as const } : {}),
+  };
   return { model, entries, winner };
 }
 

@@ -1,7 +1,7 @@
 import type { Rng } from '../rng.js';
 import { arrivalCurve } from './delay.js';
 import { isCountMetric, isRateMetric, rateScale, scoreOf, successes, valueOf } from './metric.js';
-import type { EntryPosterior, HourStats, KpiMetric, KpiRunInput } from './model.js';
+import type { EntryPosterior, HourStats, KpiMetric, KpiModel, KpiRunInput } from './model.js';
 import { sampleBeta, sampleGamma, sampleNormal } from './sampling.js';
 
 /**
@@ -216,6 +216,18 @@ export function fitPosteriors(input: KpiRunInput): ThompsonFit {
     };
   });
   return { posteriors, effective: new Map([...evidence].map(([id, e]) => [id, e.exposure])) };
+}
+
+/**
+ * The posteriors a stored thompson model routes with. Before events per click had a Gamma
+ * posterior, evr models held Beta(alpha, beta) posteriors of a proportion; read as Gamma shape and
+ * rate, an entry near one event per click looked like thousands of percent and goal mode steered
+ * away from it until the next run. Such a posterior becomes the Gamma of the same mean,
+ * Gamma(alpha, alpha + beta).
+ */
+export function posteriorsInForce(model: Extract<KpiModel, { algorithm: 'thompson' }>): readonly EntryPosterior[] {
+  if (!isCountMetric(model.metric) || model.rate_posterior === 'gamma') return model.posteriors;
+  return model.posteriors.map((p) => ({ ...p, beta: p.alpha + p.beta }));
 }
 
 /** One posterior draw of the metric per click, in the metric's units (rates in percent). */
