@@ -5,13 +5,15 @@ let zones: ReadonlyMap<string, string> | undefined;
 /**
  * Countries with more than one clock of which one is the country's own: the others keep a small
  * share of its people (the Canaries 5 %, the Azores 2 %, Bougainville 3 %, Chile's south and Easter
- * Island 2 %, Galápagos, the Chatham Islands' 800) or are not its legal time (Xinjiang's informal
+ * Island 2 %, Galápagos, the Chatham Islands' 800, the Marquesas and Gambier 4 % of French Polynesia,
+ * Kiribati's Line Islands 8 %, Mongolia's three western provinces 8 %) or are not its legal time (Xinjiang's informal
  * Urumqi time, Moscow time kept in Crimea). Without a zone every visitor of these countries
  * failed day parting in the visitor's zone (reason 17); with it, those few may be an hour off.
  */
 const MAIN_CLOCKS: Readonly<Record<string, string>> = {
   CN: 'Asia/Shanghai', NZ: 'Pacific/Auckland', ES: 'Europe/Madrid', PT: 'Europe/Lisbon', UA: 'Europe/Kyiv',
   CL: 'America/Santiago', EC: 'America/Guayaquil', PG: 'Pacific/Port_Moresby',
+  MN: 'Asia/Ulaanbaatar', PF: 'Pacific/Tahiti', KI: 'Pacific/Tarawa',
 };
 
 /**

@@ -61,6 +61,22 @@ describe("day parting in the visitor's time zone where one clock is the country'
   });
 });
 
+describe("day parting in the visitor's time zone in Mongolia and French Polynesia", () => {
+  it('places their visitors in the clock most of their people keep (Ulaanbaatar, Tahiti), not in no zone at all', async () => {
+    const { link, token } = await linkTo({
+      destination_url: 'https://dp-main2.example/?t={transaction_id}',
+      ruleset: { day_parting: { windows: [{ days: [0, 1, 2, 3, 4, 5, 6], start: '00:00', end: '24:00' }] } },
+    });
+    for (const [ip, zone] of [['202.131.0.1', 'Asia/Ulaanbaatar'], ['123.50.64.1', 'Pacific/Tahiti']] as const) {
+      const explained = (await server.call('POST', `/api/v1/smart-links/${link.id}/explain`, { partner_id: partnerId, ip })).body;
+      expect(explained.context.geo.time_zone, ip).toBe(zone);
+      expect(explained.decision.outcome, ip).toBe('routed');
+      const click = await clickOn(server.url, token, {}, { 'x-forwarded-for': ip });
+      expect(click.status, ip).toBe(302);
+    }
+  });
+});
+
 describe('deep links longer than 512 characters', () => {
   it('are used whole, not cut at the 512 characters other query values are cut to, by a click and by explain', async () => {
     const { link, token } = await linkTo({
