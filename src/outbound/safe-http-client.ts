@@ -117,6 +117,9 @@ function resultOf(status: number): GetResult {
 }
 
 function describe(err: unknown): string {
+  // Several vetted addresses that all failed: Node reports an AggregateError with an empty message
+  // (its code is the first one's); each attempt's own error names its address.
+  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(describe).join('; ');
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
     return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;

@@ -147,6 +147,20 @@ describe('SafeHttpClient delivers', () => {
     expect(result).toMatchObject({ ok: false, retryable: true });
     expect(result.ok === false && result.error).toMatch(/ECONNREFUSED/);
   });
+
+  it('when every vetted address refuses, the error names each address, as it names the one of a single-address host', async () => {
+    const closedPort = internal.port;
+    await internal.close();
+    const resolve = async (): Promise<ResolvedAddress[]> => [
+      { address: '127.0.0.2', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ];
+    const result = await new SafeHttpClient({ allowLoopback: true, resolve }).get(`http://partner.invalid:${closedPort}/pb`);
+    expect(result).toMatchObject({ ok: false, retryable: true });
+    // The operator reads this as the postback's last_error: "ECONNREFUSED: " alone says nothing of where.
+    expect(result.ok === false && result.error).toContain(`127.0.0.2:${closedPort}`);
+    expect(result.ok === false && result.error).toContain(`127.0.0.1:${closedPort}`);
+  });
 });
 
 describe('SafeHttpClient refuses private targets', () => {
