@@ -16,6 +16,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,9 @@ interface Load {
   p99: number;
   non2xx3xx: number;
   requests: number;
+  /** Connections refused or reset, and requests with no answer before autocannon's timeout. */
+  errors: number;
+  timeouts: number;
 }
 
 interface Pinning {
@@ -65,22 +69,42 @@ const children = new Set<ChildProcess>();
 
 const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
 
+/** A child process the bench started, with everything it wrote on stdout and stderr. */
+export interface Child {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves once the child has exited and its output has been read to the end. */
+  closed: Promise<unknown>;
+}
+
+/** How a child ended and what it said, for an error message. */
+async function ending(child: Child): Promise<string> {
+  await child.closed;
+  const how = child.child.signalCode !== null ? `killed by ${child.child.signalCode}` : `exit code ${String(child.child.exitCode)}`;
+  const output = child.output().trim();
+  return `${how}; its output:\n${output === '' ? '(none)' : output.split('\n').slice(-20).join('\n')}`;
+}
+
 /** Starts a node child; resolves once its output matches `ready` (null: at once). */
-function startChild(args: string[], env: Record<string, string>, ready: RegExp | null, cpus = ''): Promise<{ child: ChildProcess; output: () => string }> {
+function startChild(args: string[], env: Record<string, string>, ready: RegExp | null, cpus = ''): Promise<Child> {
   // taskset execs node in place, so the child's pid is the server's.
   const child = spawn(...pinned(cpus, process.execPath, args), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
+  const closed = new Promise((resolve) => child.once('close', resolve));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // Not started at all (taskset missing): exitCode is set and the message lands in the output.
+  child.once('error', (err) => (output += `${err.message}\n`));
+  const started: Child = { child, output: () => output, closed };
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => {
       if (ready === null || ready.test(output)) {
         clearInterval(timer);
-        resolve({ child, output: () => output });
+        resolve(started);
       } else if (exited(child)) {
         clearInterval(timer);
-        reject(new Error(`child exited early:\n${output}`));
+        void ending(started).then((how) => reject(new Error(`${path.basename(args[0] ?? 'child')} exited before it was ready, ${how}`)));
       }
     }, 20);
   });
@@ -105,10 +129,12 @@ async function load(url: string, connections: number, seconds: number, cpus = ''
   const code = await new Promise((resolve) => child.once('exit', resolve));
   children.delete(child);
   if (code !== 0 || out.trim() === '') throw new Error(`the load generator failed (exit ${String(code)}):\n${err.trim()}`);
-  const result = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; '3xx'?: number };
+  const result = JSON.parse(out) as {
+    requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; '3xx'?: number; errors?: number; timeouts?: number;
+  };
   return {
     rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx3xx: result.non2xx - (result['3xx'] ?? 0),
-    requests: result.requests.total,
+    requests: result.requests.total, errors: result.errors ?? 0, timeouts: result.timeouts ?? 0,
   };
 }
 
@@ -144,6 +170,8 @@ async function interleavedLoads(targets: Target[], connections: number, seconds:
       p99: median(own.map((r) => r.p99)),
       non2xx3xx: own.reduce((sum, r) => sum + r.non2xx3xx, 0),
       requests,
+      errors: own.reduce((sum, r) => sum + r.errors, 0),
+      timeouts: own.reduce((sum, r) => sum + r.timeouts, 0),
       cpuUsPerReq: round(((cpu.get(name) ?? 0) * 1e6) / requests, 1),
       runs: own,
     }];
@@ -191,26 +219,90 @@ async function seedLinks(base: string, links: number): Promise<string> {
   return (await api(base, 'POST', `/smart-links/${first}/tracking-links`, { partner_id: partner.id, sub1: 'bench' })).url;
 }
 
-async function startSwitchyard(dataDir: string, synchronous: 'full' | 'normal', cpus = '') {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+/** A loopback port nothing listens on right now (the system picks it). */
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+export interface StartOptions {
+  /** Default: a free port. */
+  port?: number;
+  /** The server's entry point; default the built src/main.js beside this file. */
+  main?: string;
+  /** How long the server may take to answer /healthz (default 10 s). */
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Starts Switchyard and resolves once it answers /healthz. Fails at once, with its exit code and
+ * output, if it exits first (a port already taken, a bad setting in the caller's environment), and
+ * stops it and fails if it does not answer within the timeout.
+ */
+export async function startSwitchyard(dataDir: string, synchronous: 'full' | 'normal', cpus = '', options: StartOptions = {}): Promise<{ server: Child; base: string }> {
+  const port = options.port ?? (await freePort());
   const base = `http://127.0.0.1:${port}`;
-  const server = await startChild([MAIN], {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
+  const server = await startChild([options.main ?? MAIN], {
     DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SWITCHYARD_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'warn',
     SQLITE_SYNCHRONOUS: synchronous, PUBLIC_URL: base, METRICS_TOKEN,
   }, null, cpus);
-  for (let i = 0; i < 200; i++) {
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
+  const deadline = performance.now() + readyTimeoutMs;
+  for (;;) {
+    if (exited(server.child)) throw new Error(`Switchyard (${synchronous}, port ${port}) exited before it answered /healthz, ${await ending(server)}`);
+    const healthy = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+    // A server that exits at once (its port taken) must not be mistaken for whatever answers there.
+    if (healthy && !exited(server.child)) return { server, base };
+    if (performance.now() > deadline && !exited(server.child)) {
+      await stop(server.child);
+      throw new Error(`Switchyard (${synchronous}, port ${port}) did not answer ${base}/healthz within ${readyTimeoutMs / 1000} s; stopped it, ${await ending(server)}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { server, base };
 }
 
 async function residentMb(base: string): Promise<number> {
-  const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` }, signal: AbortSignal.timeout(10_000) }).catch((err: unknown) => {
+    throw new Error(`cannot read resident memory: ${base}/metrics did not answer (${err instanceof Error ? err.message : String(err)})`);
+  });
   const text = await res.text();
   const bytes = /^switchyard_process_resident_memory_bytes (\d+)/m.exec(text)?.[1];
   if (!res.ok || bytes === undefined) throw new Error(`cannot read resident memory from ${base}/metrics: ${res.status} ${text.slice(0, 200)}`);
   return round(Number(bytes) / 1024 / 1024, 1);
+}
+
+/** What the memory phase recorded: clicks answered so far, and the resident memory after each run. */
+export interface Recorded {
+  sent: number;
+  rssSamples: number[];
+  sentAt: number[];
+}
+
+/**
+ * Sends clicks to `url` in runs of `seconds` until `clicks` have been answered with a redirect,
+ * reading resident memory after each run. Fails, saying after how many clicks, as soon as the
+ * server has exited or a whole run got no redirect back (it would otherwise loop for ever).
+ */
+export async function recordClicks(server: Child, base: string, url: string, clicks: number, connections: number, seconds = 10): Promise<Recorded> {
+  const recorded: Recorded = { sent: 0, rssSamples: [], sentAt: [] };
+  while (recorded.sent < clicks) {
+    const result = await load(base + url, connections, seconds);
+    if (exited(server.child)) throw new Error(`the server stopped after ~${recorded.sent} clicks of the memory run, ${await ending(server)}`);
+    const answered = result.requests - result.non2xx3xx;
+    if (answered <= 0) {
+      throw new Error(
+        `the server stopped answering after ~${recorded.sent} clicks of the memory run: no click got a redirect in ${seconds} s ` +
+          `(${result.requests} answers, ${result.non2xx3xx} of them errors; ${result.errors} connection errors, ${result.timeouts} timeouts)`,
+      );
+    }
+    recorded.sent += answered;
+    recorded.rssSamples.push(await residentMb(base));
+    recorded.sentAt.push(recorded.sent);
+  }
+  return recorded;
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -264,15 +356,7 @@ export async function main(args: string[]): Promise<void> {
     await stop(seeding.server.child);
     const { server, base } = await startSwitchyard(memoryDir, 'normal');
     const rssLoaded = await residentMb(base);
-    let sent = 0;
-    const rssSamples: number[] = [];
-    const sentAt: number[] = [];
-    while (sent < memoryClicks) {
-      const result = await load(base + url, connections, 10);
-      sent += Math.round(result.rps * 10);
-      rssSamples.push(await residentMb(base));
-      sentAt.push(sent);
-    }
+    const { sent, rssSamples, sentAt } = await recordClicks(server, base, url, memoryClicks, connections);
     const rssAfter = rssSamples[rssSamples.length - 1] ?? rssLoaded;
     const rssMax = Math.max(rssLoaded, ...rssSamples);
     const growth = round(slope(sentAt, rssSamples) * 1e6, 1);

@@ -28,10 +28,11 @@ it('the reports benchmark loads its clicks into a fresh database and ends with i
   expect(lines.at(-1)).toMatch(/^BENCH reports clicks=2000 .*day_offer_rows=\d+/);
 });
 
-it('the click-writer benchmark writes its clicks and ends with its BENCH line, leaving no folder behind', async () => {
+it('the click-writer benchmark writes its clicks in each round and ends with its BENCH line, leaving no folder behind', async () => {
   vi.stubEnv('DATA_DIR', dataDir);
-  const lines = await printed(clickWriter.main, ['--clicks', '200', '--concurrency', '4']);
-  expect(lines.at(-1)).toMatch(/^BENCH click-writer concurrency=4 .*full_clicks_per_s=\d+/);
+  const lines = await printed(clickWriter.main, ['--clicks', '200', '--concurrency', '4', '--repeats', '2']);
+  expect(lines.filter((line) => line.startsWith('click-writer round 2/2 synchronous='))).toHaveLength(2);
+  expect(lines.at(-1)).toMatch(/^BENCH click-writer concurrency=4 .*repeats=2 .*full_clicks_per_s=\d+ .*ratio_full_clicks_per_s_to_fsyncs_per_s=[\d.]+ .*ratio_full_p99_to_fsync_p99=[\d.]+/);
   expect(fs.readdirSync(dataDir)).toEqual([]);
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
