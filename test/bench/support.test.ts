@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { pairedRatio } from '../../bench/kpi/report.js';
-import { slope } from '../../bench/support.js';
+import { median, slope } from '../../bench/support.js';
 
 it('the memory trend is the least-squares slope: flat swings read as no growth, a steady rise as its rate', () => {
   expect(slope([1, 2, 3, 4], [200, 260, 200, 260])).toBeCloseTo(12, 9);
@@ -19,4 +19,10 @@ it('the regret ratio carries its standard error over the paired seeds', () => {
   expect(spread.se).toBeCloseTo(0.5, 12);
   // One seed says nothing about the spread.
   expect(pairedRatio([3], [4]).se).toBe(0);
+});
+
+it('the median of an even number of repeats is the mean of the middle two, not the higher one', () => {
+  expect(median([5, 1, 3])).toBe(3);
+  expect(median([10, 2])).toBe(6);
+  expect(median([4, 1, 3, 2])).toBe(2.5);
 });
