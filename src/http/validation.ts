@@ -19,16 +19,50 @@ export const serializerFormats: typeof ajvFormats = Object.fromEntries(
   Object.keys(ajvFormats).map((name) => [name, { type: 'string' as const, validate: () => true }]),
 );
 
+/** A finite number's shortest text (`7955.9`, `1e-7`, `1.5e+21`) as exact digits scaled by 10^-places. */
+function decimalOf(value: number): { digits: bigint; places: number } {
+  const [mantissa = '0', exponent = '0'] = String(value).toLowerCase().split('e');
+  const [whole = '0', fraction = ''] = mantissa.split('.');
+  const places = fraction.length - Number(exponent);
+  const digits = BigInt(`${whole}${fraction}`);
+  return places >= 0 ? { digits, places } : { digits: digits * 10n ** BigInt(-places), places: 0 };
+}
+
+/**
+ * Whether `value` is an exact multiple of `step` as the decimals they were written as. A float
+ * quotient is not: 7955.9 / 0.0001 is 79558999.99999999, so Ajv's own check (even with a
+ * tolerance) refused about one money value in four above a few thousand units.
+ */
+export function isDecimalMultiple(value: number, step: number): boolean {
+  if (!Number.isFinite(value) || !Number.isFinite(step) || step <= 0) return false;
+  const a = decimalOf(value);
+  const b = decimalOf(step);
+  const places = Math.max(a.places, b.places);
+  const scaledStep = b.digits * 10n ** BigInt(places - b.places);
+  return scaledStep !== 0n && (a.digits * 10n ** BigInt(places - a.places)) % scaledStep === 0n;
+}
+
 function makeAjv(options: Options): Ajv {
   const ajv = new Ajv({
     allErrors: true,
     strict: false,
     removeAdditional: false,
-    // Money is checked as a multiple of 0.0001; this tolerance absorbs binary float noise only.
-    multipleOfPrecision: 8,
     ...options,
   });
   for (const [name, format] of Object.entries(ajvFormats)) ajv.addFormat(name, format);
+  // Money is a multiple of 0.0001, judged on its decimal text, never on a float quotient.
+  ajv.removeKeyword('multipleOf');
+  ajv.addKeyword({
+    keyword: 'multipleOf',
+    type: 'number',
+    schemaType: 'number',
+    errors: true,
+    validate: function multipleOf(step: number, value: number): boolean {
+      const valid = isDecimalMultiple(value, step);
+      (multipleOf as { errors?: Partial<ErrorObject>[] }).errors = valid ? [] : [{ keyword: 'multipleOf', message: `must be multiple of ${step}`, params: { multipleOf: step } }];
+      return valid;
+    },
+  });
   return ajv;
 }
 

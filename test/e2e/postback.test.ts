@@ -114,6 +114,28 @@ describe('attribution and money', () => {
     }
   });
 
+  it('any payout, revenue or cap limit of at most 4 decimals is accepted, however a binary float divides it, and converts exactly', async () => {
+    // 7955.9 / 0.0001 is 79558999.99999999 in binary floats: a float tolerance refused such values.
+    for (const value of [7955.9, 9475.07, 7349.007, 7137.0007, 1234567.8901]) {
+      const created = await server.call('POST', '/api/v1/offers', {
+        advertiser_id: advertiserId, name: `Pays ${value}`, destination_url: 'https://shop.example/land?tid={transaction_id}',
+        payout: { type: 'fixed', value }, revenue: { type: 'fixed', value }, caps: [{ metric: 'payout', period: 'daily', limit: value, mode: 'soft' }],
+      });
+      expect(created.status, `${value}: ${JSON.stringify(created.body)}`).toBe(201);
+      const link = await create(server, '/api/v1/smart-links', { name: `Pays ${value}`, entries: [{ offer_id: created.body.id }] });
+      const token = (await server.call('POST', `/api/v1/smart-links/${link.id}/tracking-links`, { partner_id: partnerId })).body.token as string;
+      const tid = await clickTid(server, token);
+      expect((await postback(server, { transaction_id: tid })).body.status).toBe('approved');
+      expect(storedConversions(server, tid)[0]).toMatchObject({ payout_micros: Math.round(value * 1e6), revenue_micros: Math.round(value * 1e6) });
+    }
+    // Five decimals are still refused.
+    const fiveDecimals = await server.call('POST', '/api/v1/offers', {
+      advertiser_id: advertiserId, name: 'Five decimals', destination_url: 'https://shop.example/', payout: { type: 'fixed', value: 7955.90001 },
+    });
+    expect(fiveDecimals.status).toBe(400);
+    expect(fiveDecimals.body.error.details.map((d: { path: string }) => d.path)).toContain('payout.value');
+  });
+
   it('a payout or revenue too large to keep exactly is refused when the offer is saved, not on every postback after', async () => {
     const tooLarge = await server.call('POST', '/api/v1/offers', {
       advertiser_id: advertiserId, name: 'Too large', destination_url: 'https://big.example/', payout: { type: 'fixed', value: 10_000_000_000 },
