@@ -101,4 +101,17 @@ describe('smart-link warning for cookie offers', () => {
     const pinned = await create(server, '/api/v1/smart-links', { name: 'pinned', tracking_domain_id: domain.id, entries: [{ offer_id: offer.id }] });
     expect(pinned.warnings).toEqual([]);
   });
+
+  it('warns as well when the cookie-converting offer is the catch-all, whose clicks convert by the same cookie', async () => {
+    const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Cookie Catch-all Co' })).id;
+    const byPostback = await create(server, '/api/v1/offers', { advertiser_id: advertiserId, name: 'postback offer', destination_url: 'https://shop.example/' });
+    const byPixel = await create(server, '/api/v1/offers', {
+      advertiser_id: advertiserId, name: 'pixel catch-all', destination_url: 'https://shop.example/', conversion_method: 'cookie',
+    });
+    const link = await create(server, '/api/v1/smart-links', {
+      name: 'unpinned with a pixel catch-all', tracking_domain_id: null, entries: [{ offer_id: byPostback.id }], catch_all_offer_id: byPixel.id,
+    });
+    expect(link.tracking_domain_id).toBeNull();
+    expect(link.warnings).toEqual([expect.stringContaining(`offers ${byPixel.id} convert by cookie pixel`)]);
+  });
 });

@@ -98,6 +98,9 @@ async function warningsFor(lookups: Lookups, link: SmartLinkRecord): Promise<str
     if (offer && offer.status !== 'active') warnings.push(`entry ${entry.id}: offer ${offer.id} is ${offer.status} and receives no traffic`);
     if (offer?.conversion_method === 'cookie') cookieOffers.add(offer.id);
   }
+  const catchAll = link.catch_all_offer_id === null ? undefined : await lookups.offer(link.catch_all_offer_id);
+  // The catch-all's clicks leave the same offer cookie and convert by the same pixel.
+  if (catchAll?.conversion_method === 'cookie') cookieOffers.add(catchAll.id);
   // SPEC §10.2: the browser sends the offer cookie only to the host that set it, so the pixel must
   // be served from the link's tracking domain. Offers carry no conversion domain to compare with;
   // what we can see is a link whose host is not pinned to a tracking domain at all.
@@ -107,7 +110,6 @@ async function warningsFor(lookups: Lookups, link: SmartLinkRecord): Promise<str
         'the pixel converts only on the host that served the click, so give the link the tracking domain the advertiser places the pixel on',
     );
   }
-  const catchAll = link.catch_all_offer_id === null ? undefined : await lookups.offer(link.catch_all_offer_id);
   if (catchAll && catchAll.status !== 'active') {
     warnings.push(`catch-all offer ${catchAll.id} is ${catchAll.status}: clicks no entry takes go to its fail traffic, else the global fail redirect`);
   }
