@@ -88,6 +88,16 @@ describe('numbers in a JSON postback', () => {
     expect(answer.status).toBe(400);
     expect(answer.body.error?.code).toBe('validation_failed');
   });
+
+  it('a JSON body that is not an object (an array, a lone value) is a 400 and stores nothing, not a conversion from the query alone', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    for (const body of [`[{"event_id":"deposit","amount":"100"}]`, '"event_id=deposit"', '100']) {
+      const res = await fetch(`${server.url}/postback?transaction_id=${tid}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(res.status, body).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('validation_failed');
+    }
+    expect(storedConversions(server, tid)).toEqual([]);
+  });
 });
 
 describe('a multipart/form-data postback (what PHP cURL sends for an array of fields)', () => {
@@ -140,5 +150,42 @@ describe('a malformed multipart postback', () => {
     const body = (await res.json()) as { error: { code: string } };
     expect(res.status, JSON.stringify(body)).toBe(400);
     expect(body.error.code).toBe('validation_failed');
+  });
+});
+
+describe('a postback body labelled text/plain (what fetch sends for a string body without a Content-Type)', () => {
+  it('is refused with 400 and stores nothing, rather than converting without the amount, event and order it carried', async () => {
+    const offer = await convertingOffer(server, advertiserId, partnerId, { payout: { type: 'percent', value: 10 } });
+    const tid = await clickTid(server, offer.token);
+    for (const body of [JSON.stringify({ event_id: 'deposit', amount: '100', order_id: 'D-1' }), 'event_id=deposit&amount=100&order_id=D-1']) {
+      const res = await fetch(`${server.url}/postback?transaction_id=${tid}`, { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8' }, body });
+      const answer = (await res.json()) as { error?: { code: string } };
+      expect(res.status, JSON.stringify(answer)).toBe(400);
+      expect(answer.error?.code).toBe('validation_failed');
+      expect(storedConversions(server, tid)).toEqual([]);
+    }
+    // Sent right, the same postback is the event it says, with its amount.
+    const res = await fetch(`${server.url}/postback?transaction_id=${tid}`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ event_id: 'deposit', amount: '100', order_id: 'D-1' }),
+    });
+    expect(res.status).toBe(200);
+    expect(storedConversions(server, tid)).toEqual([expect.objectContaining({ event_key: 'deposit', amount_micros: 100_000_000, payout_micros: 10_000_000 })]);
+  });
+
+  it('a JSON body labelled a form (what PHP cURL sends for a JSON string) is refused the same way', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    const res = await fetch(`${server.url}/postback?transaction_id=${tid}`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: JSON.stringify({ event_id: 'deposit', amount: '100' }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('validation_failed');
+    expect(storedConversions(server, tid)).toEqual([]);
+  });
+
+  it('an empty one is no body, as with the other types: the query is the postback', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    const res = await fetch(`${server.url}/postback?transaction_id=${tid}&amount=5`, { method: 'POST', headers: { 'content-type': 'text/plain' } });
+    expect(res.status, await res.text()).toBe(200);
+    expect(storedConversions(server, tid)[0]?.amount_micros).toBe(5_000_000);
   });
 });

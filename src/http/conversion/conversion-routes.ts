@@ -44,7 +44,10 @@ function parseJsonExactly(_request: FastifyRequest, body: string, done: (err: Er
   try {
     const text = body.startsWith('\ufeff') ? body.slice(1) : body;
     if (text.trim() === '') return done(null, undefined);
-    done(null, parseLosslessJson(text, undefined, { parseNumber: numberText, onDuplicateKey: ({ newValue }) => newValue }));
+    const parsed = parseLosslessJson(text, undefined, { parseNumber: numberText, onDuplicateKey: ({ newValue }) => newValue });
+    // Only an object holds parameters: an array or a lone value would be dropped, and the postback converted from the query alone.
+    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) return done(AppError.invalid([], 'the JSON body must be an object of parameters'));
+    done(null, parsed);
   } catch (err) {
     done(AppError.invalid([], `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`));
   }
@@ -90,8 +93,24 @@ function parseMultipart(request: FastifyRequest, body: Buffer, done: (err: Error
   parser.end(body);
 }
 
+/**
+ * Fastify reads text/plain bodies by default, and the handler, which merges only objects, dropped
+ * them: a JSON or form body labelled text/plain (fetch's label for a string body) converted from the
+ * query alone, without its amount, order or event (an event stored as the base conversion), and
+ * the corrected retry was then a duplicate. Such a body is refused; an empty one is no body.
+ */
+function refuseText(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
+  if (body.trim() === '') return done(null, undefined);
+  done(AppError.invalid([], 'the body is text/plain: send a form (Content-Type: application/x-www-form-urlencoded) or JSON (Content-Type: application/json)'));
+}
+
 /** Advertisers' servers often POST forms; the first value of a repeated field wins, as in queries. */
 function parseForm(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
+  // JSON labelled a form (PHP cURL's label for a JSON string) reads as one field named after the
+  // whole text: its amount, order and event would be dropped without a word.
+  if (/^\s*[[{]/.test(body)) {
+    return done(AppError.invalid([], 'the body is JSON but labelled a form: send it with Content-Type: application/json'));
+  }
   const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, value] of new URLSearchParams(body)) if (!(key in fields)) fields[key] = value;
   done(null, fields);
@@ -135,6 +154,8 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
     scope.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, parseMultipart);
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonExactly);
+    scope.removeContentTypeParser('text/plain');
+    scope.addContentTypeParser('text/plain', { parseAs: 'string' }, refuseText);
     const tags = ['conversions'];
     const response = { 200: PostbackAnswer, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody };
     const description =
