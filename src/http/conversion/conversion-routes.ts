@@ -93,24 +93,17 @@ function parseMultipart(request: FastifyRequest, body: Buffer, done: (err: Error
   parser.end(body);
 }
 
-/**
- * Fastify reads text/plain bodies by default, and the handler, which merges only objects, dropped
- * them: a JSON or form body labelled text/plain (fetch's label for a string body) converted from the
- * query alone, without its amount, order or event (an event stored as the base conversion), and
- * the corrected retry was then a duplicate. Such a body is refused; an empty one is no body.
- */
-function refuseText(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
-  if (body.trim() === '') return done(null, undefined);
-  done(AppError.invalid([], 'the body is text/plain: send a form (Content-Type: application/x-www-form-urlencoded) or JSON (Content-Type: application/json)'));
-}
+const looksLikeJson = (body: string): boolean => /^\ufeff?\s*[[{]/.test(body);
 
-/** Advertisers' servers often POST forms; the first value of a repeated field wins, as in queries. */
-function parseForm(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
-  // JSON labelled a form (PHP cURL's label for a JSON string) reads as one field named after the
-  // whole text: its amount, order and event would be dropped without a word.
-  if (/^\s*[[{]/.test(body)) {
-    return done(AppError.invalid([], 'the body is JSON but labelled a form: send it with Content-Type: application/json'));
-  }
+/**
+ * Advertisers' servers often POST forms; the first value of a repeated field wins, as in queries.
+ * Bodies labelled text/plain (fetch's label for a string body) are read the same way. JSON under
+ * either label (PHP cURL labels a JSON string a form) is read as JSON: dropped, or read as one field
+ * named after the whole text, the postback converted from the query alone, without its amount,
+ * order or event, and the corrected retry was then a duplicate.
+ */
+function parseForm(request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
+  if (looksLikeJson(body)) return parseJsonExactly(request, body, done);
   const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, value] of new URLSearchParams(body)) if (!(key in fields)) fields[key] = value;
   done(null, fields);
@@ -155,7 +148,7 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonExactly);
     scope.removeContentTypeParser('text/plain');
-    scope.addContentTypeParser('text/plain', { parseAs: 'string' }, refuseText);
+    scope.addContentTypeParser('text/plain', { parseAs: 'string' }, parseForm);
     const tags = ['conversions'];
     const response = { 200: PostbackAnswer, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody };
     const description =
