@@ -223,6 +223,23 @@ describe('caps_timezone moved west', () => {
   });
 });
 
+describe('caps_timezone changed mid-period', () => {
+  it("a daily hard cap already reached in the new zone's current day holds at once, as it does after a restart", async () => {
+    clock.set('2025-06-26T16:00:00.000Z'); // the 26th in UTC, already the 27th (01:00) in Tokyo
+    const capped = await offer('moved-east', { caps: [{ metric: 'clicks', period: 'daily', limit: 3, mode: 'hard' }], caps_timezone: 'UTC' });
+    const { tokenA } = await priorityLink(capped.id);
+    expect(await clickHosts(tokenA, 3)).toEqual(Array(3).fill('moved-east.example'));
+    // All three clicks fall on 27 June in Tokyo: the new zone's day is already full.
+    expect((await server.call('PATCH', `/api/v1/offers/${capped.id}`, { caps_timezone: 'Asia/Tokyo' })).status).toBe(200);
+    clock.set('2025-06-26T16:01:00.000Z');
+    const live = (await clickHost(tokenA)).host;
+    await server.close();
+    server = await startServer({ dataDir, now: clock.now, env: { POSTBACK_CONCURRENCY: '0' } });
+    const rebuilt = (await clickHost(tokenA)).host;
+    expect({ live, rebuilt }).toEqual({ live: 'fallback.example', rebuilt: 'fallback.example' });
+  });
+});
+
 /** The notifications stored for an offer; storing is off the click path, so this polls until `count` are there. */
 async function notificationsOf(offerId: number, count: number): Promise<any[]> {
   let listed: any[] = [];

@@ -47,6 +47,15 @@ export class CapCounters {
     }
   }
 
+  /** Forgets the daily, weekly and monthly sums of the scopes `drop` names (global sums stay). */
+  dropCalendar(drop: (scope: string) => boolean): void {
+    for (const [scope, byPeriod] of this.sums) {
+      if (!drop(scope)) continue;
+      for (const periodKey of byPeriod.keys()) if (periodKey !== 'global') byPeriod.delete(periodKey);
+      if (byPeriod.size === 0) this.sums.delete(scope);
+    }
+  }
+
   /** Whether any hard cap in `caps` is reached: `used >= limit` (a reached cap stops the next event). */
   hardCapReached(scope: string, caps: readonly CapView[], keys: PeriodKeys): boolean {
     for (const cap of caps) {

@@ -1,6 +1,6 @@
 import { canonicalIp } from '../../context/ip-text.js';
 import { rememberedKey, type OfferView, type Snapshot } from '../../engine/index.js';
-import type { HistoryTotal, LiveHistoryReader, VisitorRow } from '../../ports/store.js';
+import type { HistoryBucket, HistoryTotal, LiveHistoryReader, VisitorRow } from '../../ports/store.js';
 import { CLOCK_STEP_MS, offerScope, partnerScope, type CapMetric } from './cap-counters.js';
 import type { MemoryLiveState } from './memory-live-state.js';
 import { periodKeys, type PeriodKeys } from './period-key.js';
@@ -106,6 +106,48 @@ export async function refreshVisitorMemory(state: MemoryLiveState, history: Live
 }
 
 /**
+ * After a configuration change: offers whose caps time zone changed have their daily, weekly and
+ * monthly counters recounted from the stored clicks and conversions in the new zone, as a restart
+ * would. Counted under the old zone's keys, the new zone's current day started empty (or with the
+ * wrong hours), and a hard cap already reached there let traffic through until the next restart.
+ * The server is serving meanwhile, so the period's history is read an hour at a time with a turn
+ * for the clicks between hours (one read of 33 days held the event loop for seconds), and the last
+ * hour up to now in one read right before the counters are swapped, in the same synchronous step.
+ */
+export async function refreshCapPeriods(state: MemoryLiveState, history: LiveHistoryReader, previous: Snapshot, next: Snapshot, now: () => number): Promise<void> {
+  const moved = new Set<number>();
+  for (const offer of next.offers.values()) {
+    const before = previous.offers.get(offer.id);
+    if (before !== undefined && before.capsTimeZone !== offer.capsTimeZone) moved.add(offer.id);
+  }
+  if (moved.size === 0) return;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const tailFromMs = now() - HOUR_MS;
+  const buckets: HistoryBucket[] = [];
+  for (let from = tailFromMs - PERIOD_LOOKBACK_MS; from < tailFromMs; from += HOUR_MS) {
+    for (const bucket of await history.bucketsSince(iso(from), iso(Math.min(from + HOUR_MS, tailFromMs)))) {
+      if (moved.has(bucket.offerId)) buckets.push(bucket);
+    }
+    await nextTurn();
+  }
+  for (const bucket of await history.bucketsSince(iso(tailFromMs))) if (moved.has(bucket.offerId)) buckets.push(bucket);
+  // From here on one synchronous step: no click is counted between dropping and recounting.
+  const current = currentPeriods(now());
+  state.counters.dropCalendar((scope) => moved.has(Number(/^[op](\d+)/.exec(scope)?.[1])));
+  for (const bucket of buckets) addTotals(state, next, bucket, Date.parse(`${bucket.minute}:00.000Z`), 'calendar', current);
+}
+
+/** The current and soon-current periods of each zone at `nowMs`, computed once per zone. */
+function currentPeriods(nowMs: number): Current {
+  const currentByZone = new Map<string, { now: PeriodKeys; soon: PeriodKeys }>();
+  return (zone) => {
+    let keys = currentByZone.get(zone);
+    if (keys === undefined) currentByZone.set(zone, (keys = { now: periodKeys(nowMs, zone), soon: periodKeys(nowMs + CLOCK_STEP_MS, zone) }));
+    return keys;
+  };
+}
+
+/**
  * Rebuilds caps counters, duplicate memory and already-converted memory from what is stored, so
  * they survive restarts (SPEC §8, §9, §12.1). Reservations of clicks that were never acknowledged
  * died with the process; acknowledged clicks are stored; so afterwards every counter equals the
@@ -114,12 +156,7 @@ export async function refreshVisitorMemory(state: MemoryLiveState, history: Live
  * and the clicks inside each offer's duplicate window.
  */
 export async function rebuildLiveState(state: MemoryLiveState, history: LiveHistoryReader, snapshot: Snapshot, nowMs: number): Promise<void> {
-  const currentByZone = new Map<string, { now: PeriodKeys; soon: PeriodKeys }>();
-  const current: Current = (zone) => {
-    let keys = currentByZone.get(zone);
-    if (keys === undefined) currentByZone.set(zone, (keys = { now: periodKeys(nowMs, zone), soon: periodKeys(nowMs + CLOCK_STEP_MS, zone) }));
-    return keys;
-  };
+  const current = currentPeriods(nowMs);
   for (const total of await history.totals()) addTotals(state, snapshot, total, nowMs, 'global', current);
   const since = new Date(nowMs - PERIOD_LOOKBACK_MS).toISOString();
   for (const bucket of await history.bucketsSince(since)) {

@@ -77,14 +77,15 @@ export function liveHistoryReader(db: Executor): LiveHistoryReader {
           from conversions where ${COUNTED_CONVERSION} group by offer_id, partner_id`.execute(db);
       return merge(rows, total, (r) => `${num(r.offer_id)}:${num(r.partner_id)}`);
     },
-    async bucketsSince(since) {
+    async bucketsSince(since, until) {
+      const before = until === undefined ? sql`` : sql`and time < ${until}`;
       // Times are ISO 8601 UTC text of one shape, so the first 16 characters name the minute.
       const { rows } = await sql<SumRow>`
         select offer_id, partner_id, substr(time, 1, 16) as minute, count(*) as clicks, 0 as conversions, 0 as payout, 0 as revenue
-          from clicks where time >= ${since} and ${COUNTED_CLICK} group by offer_id, partner_id, substr(time, 1, 16)
+          from clicks where time >= ${since} ${before} and ${COUNTED_CLICK} group by offer_id, partner_id, substr(time, 1, 16)
         union all
         select offer_id, partner_id, substr(time, 1, 16), 0, sum(case when event_key = '' then 1 else 0 end), sum(payout_micros), sum(revenue_micros)
-          from conversions where time >= ${since} and ${COUNTED_CONVERSION} group by offer_id, partner_id, substr(time, 1, 16)`.execute(db);
+          from conversions where time >= ${since} ${before} and ${COUNTED_CONVERSION} group by offer_id, partner_id, substr(time, 1, 16)`.execute(db);
       return merge<HistoryBucket>(rows, (r) => ({ ...total(r), minute: r.minute ?? '' }), (r) => `${num(r.offer_id)}:${num(r.partner_id)}:${r.minute}`);
     },
     async visitorsBetween(from, to) {
