@@ -69,6 +69,7 @@ const cases: Case[] = [
   // Browsers and the postback client read `\\` as `//` after http(s):, and need no slashes at all.
   { name: 'relative destination', path: () => '/api/v1/offers', body: () => ({ ...offer(), destination_url: '/local/path' }), status: 400, code: 'validation_failed', detail: 'destination_url' },
   { name: 'invalid IANA timezone', path: () => '/api/v1/offers', body: () => ({ ...offer(), caps_timezone: 'Mars/Olympus_Mons' }), status: 400, code: 'validation_failed', detail: 'caps_timezone' },
+  { name: 'a click cap of two and a half clicks', path: () => '/api/v1/offers', body: () => ({ ...offer(), caps: [{ metric: 'clicks', period: 'daily', limit: 2.5 }] }), status: 400, code: 'validation_failed', detail: 'caps[0].limit' },
   { name: 'money with five decimals', path: () => '/api/v1/offers', body: () => ({ ...offer(), payout: { type: 'fixed', value: 1.23456 } }), status: 400, code: 'validation_failed', detail: 'payout.value' },
   { name: 'negative payout', path: () => '/api/v1/offers', body: () => ({ ...offer(), payout: { type: 'fixed', value: -1 } }), status: 400, code: 'validation_failed', detail: 'payout.value' },
   { name: 'unknown advertiser', path: () => '/api/v1/offers', body: () => ({ ...offer(), advertiser_id: 999999 }), status: 400, code: 'validation_failed', detail: 'advertiser_id' },
@@ -115,6 +116,7 @@ const cases: Case[] = [
   { name: 'hour 24', method: 'GET', path: () => '/api/v1/conversions?to=2024-02-01T24:00:00Z', status: 400, code: 'validation_failed', detail: 'query.to' },
   { name: 'a page past any list (its offset overflowed SQLite)', method: 'GET', path: () => '/api/v1/offers?page=200000000000000000', status: 400, code: 'validation_failed', detail: 'query.page' },
   { name: 'a conversions page past any list', method: 'GET', path: () => '/api/v1/conversions?page=99999999999999999999', status: 400, code: 'validation_failed', detail: 'query.page' },
+  { name: 'a partner conversion cap of 1.5 conversions', method: 'PUT', path: () => `/api/v1/offers/${n.offer.id}/access/${n.partner.id}`, body: () => ({ state: 'approved', caps: [{ metric: 'conversions', period: 'daily', limit: 1.5 }] }), status: 400, code: 'validation_failed', detail: 'caps[0].limit' },
   { name: 'access state out of the enum', method: 'PUT', path: () => `/api/v1/offers/${n.offer.id}/access/${n.partner.id}`, body: () => ({ state: 'maybe' }), status: 400, code: 'validation_failed', detail: 'state' },
   { name: 'deleting an advertiser that has offers', method: 'DELETE', path: () => `/api/v1/advertisers/${n.advertiser.id}`, status: 409, code: 'conflict' },
   { name: 'tracking domain with a path', path: () => '/api/v1/tracking-domains', body: () => ({ host: 'evil.example/path' }), status: 400, code: 'validation_failed', detail: 'host' },

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { checkCaps } from '../../domain/caps-check.js';
+import { assertNoProblems } from '../../domain/errors.js';
 import { ErrorBody, IfMatchHeaders } from '../../domain/schemas/common.js';
 import { OfferAccess, OfferAccessBody, OfferAccessParams } from '../../domain/schemas/offer-access.js';
 import type { Cap } from '../../domain/schemas/offer.js';
@@ -36,6 +38,7 @@ export function registerOfferAccess(app: FastifyInstance, deps: ApiDeps): void {
         const previous = await tx.offerAccess.get(id, partnerId);
         // A pair never set has no version yet: 0, as If-Match would name it.
         if (version !== undefined && version !== (previous?.version ?? 0)) throw staleVersion('access record');
+        assertNoProblems(checkCaps(body.caps, 'caps', previous?.caps));
         const caps = (body.caps ?? previous?.caps ?? []).map((cap) => ({ ...cap, mode: cap.mode ?? 'hard' }));
         return tx.offerAccess.put({ offer_id: id, partner_id: partnerId, state: body.state, caps });
       });

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { AppError, assertNoProblems, type ErrorDetail } from '../../domain/errors.js';
 import type { Body, OfferRecord } from '../../domain/records.js';
+import { checkCaps } from '../../domain/caps-check.js';
 import { checkRuleset } from '../../domain/ruleset-check.js';
 import { Offer, OfferFields, type FailTraffic, type OfferInput } from '../../domain/schemas/offer.js';
 import type { StoreTx } from '../../ports/store.js';
@@ -86,6 +87,7 @@ export function registerOffers(app: FastifyInstance, deps: ApiDeps): void {
         problems.push({ path: 'advertiser_id', message: `advertiser ${fields.advertiser_id} does not exist` });
       }
       problems.push(...checkRuleset(fields.ruleset, 'ruleset', existing?.ruleset));
+      problems.push(...checkCaps(fields.caps, 'caps', existing?.caps));
       // Fail traffic saved before is not checked again (as rulesets): pausing an offer must not demand
       // rewriting it. An offer brought back from deleted is: its targets were free to go meanwhile.
       const revived = existing?.status === 'deleted' && fields.status !== 'deleted';
