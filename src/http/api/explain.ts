@@ -10,6 +10,7 @@ import type { LiveState } from '../../ports/live-state.js';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps, EngineDeps } from './deps.js';
 import { principalOf } from './helpers.js';
+import { readOfferCookies } from '../redirect/offer-cookie.js';
 
 const QueryValue = Type.String({ maxLength: 4096 });
 const NullableText = (maxLength: number) => Nullable(Type.String({ maxLength }));
@@ -20,6 +21,16 @@ export const ExplainBody = Type.Object(
     ip: Type.Optional(Nullable(Type.String({ maxLength: 64, description: 'IPv4 or IPv6 address' }))),
     user_agent: Type.Optional(NullableText(4096)),
     accept_language: Type.Optional(NullableText(1024)),
+    cookie: Type.Optional(
+      Nullable(
+        Type.String({
+          maxLength: 8192,
+          description:
+            'The Cookie header the browser would send, e.g. `sy_o12=<transaction id>.<visitor id>; theme=dark`: its offer cookies (`sy_o<offer id>`) are ' +
+            'read as the click reads them, so a returning browser is recognised by the `cookie` identifier and `{unique_click}`; other cookies are ignored.',
+        }),
+      ),
+    ),
     query: Type.Optional(
       Type.Object(
         {
@@ -113,6 +124,9 @@ function presentContext(ctx: ClickContext) {
     ip: ctx.ip, ...device, is_bot: ctx.is_bot, geo,
     sub1: ctx.sub1, sub2: ctx.sub2, sub3: ctx.sub3, sub4: ctx.sub4, sub5: ctx.sub5, source_id: ctx.source_id,
     deep_link: ctx.deep_link, idfa: ctx.idfa, gaid: ctx.gaid,
+    offer_cookies: Object.fromEntries(
+      [...ctx.offer_cookies].map(([offerId, cookie]) => [offerId, { transaction_id: cookie.transactionId, visitor_id: cookie.visitorId }]),
+    ),
   };
 }
 
@@ -211,6 +225,7 @@ export function registerExplain(app: FastifyInstance, deps: ApiDeps & { engine: 
         user_agent: body.user_agent ?? null,
         accept_language: body.accept_language ?? null,
         query: body.query ?? {},
+        offer_cookies: readOfferCookies(body.cookie ?? undefined),
       });
       const seed = body.seed ?? randomInt(0, 2 ** 32);
       const state = engine.live.viewAt(ctx.time_ms);
