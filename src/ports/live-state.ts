@@ -54,6 +54,11 @@ export interface LiveState {
   reserveConversion(conversion: CountedConversion): { overHardCap: boolean; reservation: Reservation };
   /** Remembers that the click's visitor converted on the offer, under every identifier it carries. */
   markConverted(offerId: number, visitor: VisitorFacts): void;
+  /**
+   * When the visitor (by `lastClickKey`) last clicked the offer, or null if nothing is remembered
+   * (read-only, for explain). Only the latest click is kept, so an earlier one cannot be asked for.
+   */
+  lastClickAt(offerId: number, key: string): number | null;
   /** The offer's and this partner's caps with their current usage (read-only, for explain). */
   capUsage(offerId: number, partnerId: number, nowMs: number): CapUsage[];
 }

@@ -171,7 +171,7 @@ describe('duplicate filter per identifier (SPEC §9)', () => {
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       return res.body.candidates[0];
     };
-    expect((await explain('10.0.7.1')).duplicate).toEqual({ enabled: true, identifier: 'ip', window_hours: 24, identified: true, seen: true, already_converted: false });
+    expect((await explain('10.0.7.1')).duplicate).toEqual({ enabled: true, identifier: 'ip', window_hours: 24, identified: true, seen: true, last_click_at: new Date(clock.now()).toISOString(), already_converted: false });
     expect((await explain('10.0.7.2')).duplicate).toMatchObject({ seen: false });
     expect((await explain('10.0.7.2')).duplicate).toMatchObject({ seen: false });
   });

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../domain/errors.js';
 import { DateTime, ErrorBody, Id, IdParams, Nullable, StringEnum } from '../../domain/schemas/common.js';
 import { microsToNumber } from '../../domain/money.js';
-import { MAX_DEEP_LINK_LENGTH, decide, lastClickKey, seededRng, visitorKey, type CandidateTrace, type ClickContext, type Decision, type Snapshot } from '../../engine/index.js';
+import { MAX_DEEP_LINK_LENGTH, decide, lastClickKey, seededRng, visitorKey, type CandidateTrace, type ClickContext, type Decision, type Snapshot, type StateView } from '../../engine/index.js';
 import type { LiveState } from '../../ports/live-state.js';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps, EngineDeps } from './deps.js';
@@ -41,7 +41,12 @@ export const ExplainBody = Type.Object(
         { additionalProperties: false, description: 'The tracking URL query parameters of the simulated click.' },
       ),
     ),
-    at: Type.Optional({ ...DateTime, description: 'Click time; default now.' }),
+    at: Type.Optional({
+      ...DateTime,
+      description:
+        'Click time; default now. The duplicate memory keeps only each visitor\'s latest click: when that click is after `at`, it cannot make this one a ' +
+        'duplicate, and whether an earlier click fell within the window is unknown (the candidate\'s `duplicate.seen` is null and a note says so).',
+    }),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4294967295, description: 'Makes weighted draws reproducible.' })),
   },
   { additionalProperties: false },
@@ -75,7 +80,17 @@ const Candidate = Type.Object({
       identifier: Type.String(),
       window_hours: Type.Integer(),
       identified: Type.Boolean({ description: 'The click carries this identifier (else it cannot be recognised and counts as new).' }),
-      seen: Type.Boolean({ description: 'The same visitor clicked the offer within the window (any partner).' }),
+      seen: Nullable(
+        Type.Boolean({
+          description:
+            'The same visitor clicked the offer within the window before the click (any partner). Null when unknown: the latest click memory holds ' +
+            'is after `at`, and memory keeps no earlier one; explained as not a duplicate.',
+        }),
+      ),
+      last_click_at: Nullable({
+        ...DateTime,
+        description: "The visitor's latest click on the offer: the one its offer cookie names, or for other identifiers the one memory holds (within the window).",
+      }),
       already_converted: Type.Boolean(),
     }),
   ),
@@ -135,8 +150,38 @@ const MONEY: ReadonlySet<string> = new Set(['payout', 'revenue']);
 interface ExplainState {
   snapshot: Snapshot;
   live: LiveState;
+  /** The view the engine was asked through. */
+  state: StateView;
+  /** Offers whose duplicate status as of `at` memory cannot tell, with the later click it holds (see viewAsOf). */
+  undetermined: Map<number, number>;
   partnerId: number;
   ctx: ClickContext;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The live state as of a past `at`. The duplicate memory keeps only each visitor's latest click,
+ * so when that click is after `at` it is all memory knows of the visitor: it cannot make a click
+ * at `at` a duplicate, and whether an earlier one fell within the window is unknown. Such a click
+ * is explained as new, and its offer noted in `undetermined`. (The click path keeps asking
+ * `viewAt(now)`, where a clock stepped back still counts a later click as within the window.)
+ */
+function viewAsOf(live: LiveState, atMs: number, undetermined: Map<number, number>): StateView {
+  const view = live.viewAt(atMs);
+  return {
+    capReached: (offerId, partnerId) => view.capReached(offerId, partnerId),
+    alreadyConverted: (offerId, key) => view.alreadyConverted(offerId, key),
+    isDuplicate: (offerId, key, windowHours) => {
+      const last = live.lastClickAt(offerId, key);
+      if (last === null) return false;
+      if (last > atMs) {
+        undetermined.set(offerId, last);
+        return false;
+      }
+      return atMs - last < windowHours * HOUR_MS;
+    },
+  };
 }
 
 /** A candidate with its caps usage and visitor memory, read from the live state without changing it. */
@@ -155,7 +200,8 @@ function withState(candidate: CandidateTrace, view: ExplainState): CandidateTrac
   const { enabled, identifier, windowHours } = offer.duplicateFilter;
   const key = visitorKey(identifier, view.ctx, offer.id);
   const lastClick = lastClickKey(identifier, view.ctx, offer.id);
-  const state = view.live.viewAt(view.ctx.time_ms);
+  const seen = lastClick !== null && view.state.isDuplicate(offer.id, lastClick, windowHours);
+  const lastClickAt = lastClick === null ? null : view.live.lastClickAt(offer.id, lastClick);
   return {
     ...candidate,
     caps,
@@ -164,8 +210,9 @@ function withState(candidate: CandidateTrace, view: ExplainState): CandidateTrac
       identifier,
       window_hours: windowHours,
       identified: key !== null,
-      seen: lastClick !== null && state.isDuplicate(offer.id, lastClick, windowHours),
-      already_converted: key !== null && state.alreadyConverted(offer.id, key),
+      seen: view.undetermined.has(offer.id) ? null : seen,
+      last_click_at: lastClickAt === null ? null : new Date(lastClickAt).toISOString(),
+      already_converted: key !== null && view.state.alreadyConverted(offer.id, key),
     },
   };
 }
@@ -173,17 +220,27 @@ function withState(candidate: CandidateTrace, view: ExplainState): CandidateTrac
 
 function presentDecision(decision: Decision, seed: number, ctx: ClickContext, view: ExplainState) {
   const { trace, ...rest } = decision;
+  const candidates = trace.candidates.map((candidate) => withState(candidate, view));
+  const catchAll = trace.catch_all === null ? null : withState(trace.catch_all, view);
+  const undetermined = [...view.undetermined].map(([offerId, lastMs]) => {
+    const hours = view.snapshot.offers.get(offerId)?.duplicateFilter.windowHours;
+    return (
+      `offer ${offerId}: the visitor's latest click on it that memory holds (${new Date(lastMs).toISOString()}) is after \`at\`, and memory keeps ` +
+      `no earlier one, so whether the visitor clicked it within the ${hours} h before \`at\` is unknown; explained as a new visitor ` +
+      '(not a duplicate, {unique_click} 1)'
+    );
+  });
   return {
     seed,
     context: presentContext(ctx),
     routing: trace.routing,
     order: trace.order,
     draw: trace.draw,
-    candidates: trace.candidates.map((candidate) => withState(candidate, view)),
-    catch_all: trace.catch_all === null ? null : withState(trace.catch_all, view),
+    candidates,
+    catch_all: catchAll,
     fail_traffic: trace.fail_traffic,
     kpi: trace.kpi,
-    notes: trace.notes,
+    notes: [...trace.notes, ...undetermined],
     decision: rest,
   };
 }
@@ -228,10 +285,12 @@ export function registerExplain(app: FastifyInstance, deps: ApiDeps & { engine: 
         offer_cookies: readOfferCookies(body.cookie ?? undefined),
       });
       const seed = body.seed ?? randomInt(0, 2 ** 32);
-      const state = engine.live.viewAt(ctx.time_ms);
+      // Without `at` the click is asked about exactly as a real click now would be.
+      const undetermined = new Map<number, number>();
+      const state = body.at === undefined ? engine.live.viewAt(ctx.time_ms) : viewAsOf(engine.live, ctx.time_ms, undetermined);
       const decision = decide(snapshot, id, body.partner_id, ctx, state, seededRng(seed), { traceAll: true });
       if (decision === null) throw AppError.notFound('smart link');
-      return presentDecision(decision, seed, ctx, { snapshot, live: engine.live, partnerId: body.partner_id, ctx });
+      return presentDecision(decision, seed, ctx, { snapshot, live: engine.live, state, undetermined, partnerId: body.partner_id, ctx });
     },
   });
 }

@@ -129,6 +129,10 @@ export class MemoryLiveState implements LiveState {
     }
   }
 
+  lastClickAt(offerId: number, key: string): number | null {
+    return cookieClickTimeMs(key) ?? this.lastSeen.get(offerId)?.get(this.hash(key)) ?? null;
+  }
+
   capUsage(offerId: number, partnerId: number, nowMs: number): CapUsage[] {
     const offer = this.options.snapshot().offers.get(offerId);
     if (offer === undefined) return [];

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../support/api-server.js';
+import { clickOn, transactionIdIn } from '../support/clicks.js';
+import { testClock } from '../support/clock.js';
+import { uniqueName } from '../support/conversions.js';
+import { create } from '../support/fixtures.js';
+
+/**
+ * Explain (SPEC §4.8) at a past `at`: the duplicate memory (SPEC §9) keeps only each visitor's
+ * latest click. A click after `at` cannot make the explained click a duplicate, and memory cannot
+ * tell whether an earlier one fell within the window, so explain says so instead of reporting a
+ * duplicate. The click path is unchanged: it asks with its own clock. Time moves by an injected clock.
+ */
+
+const clock = testClock('2025-10-01T12:00:00.000Z');
+const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1';
+let server: TestServer;
+let advertiserId: number;
+let partnerId: number;
+let fallbackId: number;
+
+beforeAll(async () => {
+  server = await startServer({ now: clock.now, env: { TRUST_PROXY: '127.0.0.1', POSTBACK_CONCURRENCY: '0' } });
+  advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Explain at' })).id;
+  partnerId = (await create(server, '/api/v1/partners', { name: 'Partner' })).id;
+  fallbackId = (await create(server, '/api/v1/offers', { advertiser_id: advertiserId, name: 'fallback', destination_url: 'https://fallback.example/?tid={transaction_id}' })).id;
+});
+afterAll(async () => server?.close());
+
+async function ipFilteredLink(duplicateFilter: Record<string, unknown>) {
+  const name = uniqueName('at-offer');
+  const host = `${name.replace(/\W/g, '-')}.example`;
+  const offer = await create(server, '/api/v1/offers', {
+    advertiser_id: advertiserId, name, destination_url: `https://${host}/?tid={transaction_id}&u={unique_click}`, duplicate_filter: duplicateFilter,
+  });
+  const link = await create(server, '/api/v1/smart-links', {
+    name: uniqueName('link'), routing: 'priority', entries: [{ offer_id: offer.id, routing_value: 1 }, { offer_id: fallbackId, routing_value: 2 }],
+  });
+  const token = (await server.call('POST', `/api/v1/smart-links/${link.id}/tracking-links`, { partner_id: partnerId })).body.token as string;
+  const click = async (ip: string) => {
+    const answer = await clickOn(server.url, token, {}, { 'user-agent': IPHONE, 'x-forwarded-for': ip });
+    expect(answer.status).toBe(302);
+    const location = new URL(answer.location ?? '');
+    return { host: location.hostname, tid: transactionIdIn(answer.location), unique: location.searchParams.get('u') };
+  };
+  const explain = async (ip: string, at?: string) => {
+    const res = await server.call('POST', `/api/v1/smart-links/${link.id}/explain`, { partner_id: partnerId, ip, user_agent: IPHONE, seed: 1, ...(at ? { at } : {}) });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body;
+  };
+  return { offer, host, click, explain };
+}
+
+describe('explain at a past time', () => {
+  it('a click after `at` does not make the explained click a duplicate; memory that cannot tell says so', async () => {
+    clock.set('2025-10-01T12:00:00.000Z');
+    const { offer, host, click, explain } = await ipFilteredLink({ enabled: true, identifier: 'ip', window_hours: 24 });
+    expect((await click('10.0.40.1')).host).toBe(host);
+
+    // One hour before the visitor's only click: not a duplicate of a click it had not made yet.
+    const before = await explain('10.0.40.1', '2025-10-01T11:00:00.000Z');
+    expect(before.candidates[0]).toMatchObject({ eligible: true, reason: null });
+    expect(before.candidates[0].duplicate).toMatchObject({ identified: true, seen: null, last_click_at: '2025-10-01T12:00:00.000Z' });
+    expect(before.decision).toMatchObject({ outcome: 'routed', offer_id: offer.id });
+    expect(new URL(before.decision.destination_url).searchParams.get('u')).toBe('1');
+    expect(before.notes.join('\n')).toMatch(new RegExp(`offer ${offer.id}: .*2025-10-01T12:00:00.000Z.* is after \`at\`.*unknown`));
+
+    // After the click and within the window: the duplicate a real click then gets.
+    const after = await explain('10.0.40.1', '2025-10-01T13:00:00.000Z');
+    expect(after.candidates[0]).toMatchObject({ eligible: false, reason: 21 });
+    expect(after.candidates[0].duplicate).toMatchObject({ seen: true, last_click_at: '2025-10-01T12:00:00.000Z' });
+    expect(after.decision.offer_id).toBe(fallbackId);
+    expect(after.notes.join('\n')).not.toContain('after `at`');
+    clock.set('2025-10-01T13:00:00.000Z');
+    expect((await click('10.0.40.1')).host).toBe('fallback.example');
+
+    // After the window: new again, as the real click then.
+    const later = await explain('10.0.40.1', '2025-10-02T12:00:00.000Z');
+    expect(later.candidates[0].duplicate).toMatchObject({ seen: false });
+    expect(later.decision.offer_id).toBe(offer.id);
+  });
+
+  it('{unique_click} with the filter off is not made 0 by a later click', async () => {
+    clock.set('2025-10-05T12:00:00.000Z');
+    const { offer, click, explain } = await ipFilteredLink({ enabled: false, identifier: 'ip' });
+    expect((await click('10.0.41.1')).unique).toBe('1');
+    const before = await explain('10.0.41.1', '2025-10-05T11:00:00.000Z');
+    expect(before.decision.offer_id).toBe(offer.id);
+    expect(new URL(before.decision.destination_url).searchParams.get('u')).toBe('1');
+    expect(before.candidates[0].duplicate).toMatchObject({ seen: null });
+    expect(new URL((await explain('10.0.41.1', '2025-10-05T12:30:00.000Z')).decision.destination_url).searchParams.get('u')).toBe('0');
+  });
+
+  it('the click path is unchanged: a clock stepped back still finds the later click a duplicate, and explain without `at` agrees', async () => {
+    clock.set('2025-10-08T12:00:00.000Z');
+    const { host, click, explain } = await ipFilteredLink({ enabled: true, identifier: 'ip', window_hours: 24 });
+    expect((await click('10.0.42.1')).host).toBe(host);
+    clock.set('2025-10-08T11:59:59.000Z'); // the clock stepped back a second
+    const now = await explain('10.0.42.1');
+    expect(now.candidates[0]).toMatchObject({ eligible: false, reason: 21 });
+    expect(now.candidates[0].duplicate).toMatchObject({ seen: true });
+    expect((await click('10.0.42.1')).host).toBe('fallback.example');
+  });
+
+  it('an offer cookie that names a click after `at` does not make the explained click a duplicate either', async () => {
+    clock.set('2025-10-10T12:00:00.000Z');
+    const name = uniqueName('cookie-at');
+    const offer = await create(server, '/api/v1/offers', {
+      advertiser_id: advertiserId, name, destination_url: 'https://cookie-at.example/?tid={transaction_id}', duplicate_filter: { enabled: true, identifier: 'cookie' },
+    });
+    const link = await create(server, '/api/v1/smart-links', { name: uniqueName('link'), routing: 'priority', entries: [{ offer_id: offer.id, routing_value: 1 }, { offer_id: fallbackId, routing_value: 2 }] });
+    const token = (await server.call('POST', `/api/v1/smart-links/${link.id}/tracking-links`, { partner_id: partnerId })).body.token as string;
+    const first = await clickOn(server.url, token, {}, { 'user-agent': IPHONE });
+    const cookie = first.headers.get('set-cookie')?.split(';')[0] ?? '';
+    const explain = async (at: string) => (await server.call('POST', `/api/v1/smart-links/${link.id}/explain`, { partner_id: partnerId, cookie, at, seed: 1 })).body;
+    const before = await explain('2025-10-10T11:00:00.000Z');
+    expect(before.candidates[0]).toMatchObject({ eligible: true });
+    expect(before.candidates[0].duplicate).toMatchObject({ identified: true, seen: null, last_click_at: '2025-10-10T12:00:00.000Z' });
+    const after = await explain('2025-10-10T13:00:00.000Z');
+    expect(after.candidates[0]).toMatchObject({ eligible: false, reason: 21 });
+  });
+});
