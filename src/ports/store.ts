@@ -159,8 +159,8 @@ export interface VisitorRow {
 export interface LiveHistoryReader {
   /** All-time sums per offer and partner (global caps), computed by the database. */
   totals(): Promise<HistoryTotal[]>;
-  /** Per-minute sums from `since` (ISO UTC) up to `until` (exclusive; absent: no bound), for the daily, weekly and monthly periods. */
-  bucketsSince(since: string, until?: string): Promise<HistoryBucket[]>;
+  /** Per-minute sums with `from` ≤ time < `to` (ISO UTC; `to` null: no upper bound), for the daily, weekly and monthly periods. */
+  bucketsBetween(from: string, to: string | null): Promise<HistoryBucket[]>;
   /** Counted clicks on every offer with `from` ≤ time < `to` (ISO UTC; `to` null: no upper bound), oldest first. */
   visitorsBetween(from: string, to: string | null): Promise<VisitorRow[]>;
   /** The clicks whose base conversion is approved or pending. */

@@ -16,7 +16,7 @@ function historyOf(rows: VisitorRow[]) {
   const reads: { from: string; to: string | null; rows: number }[] = [];
   const history: LiveHistoryReader = {
     totals: async () => [],
-    bucketsSince: async () => [],
+    bucketsBetween: async () => [],
     convertedVisitors: async () => [],
     async visitorsBetween(from, to) {
       const slice = rows.filter((r) => r.time >= from && (to === null || r.time < to));

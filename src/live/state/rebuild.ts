@@ -6,6 +6,7 @@ import type { MemoryLiveState } from './memory-live-state.js';
 import { periodKeys, type PeriodKeys } from './period-key.js';
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 /**
  * How far back the daily, weekly and monthly periods can reach: a month of 31 days plus the widest
  * gap between a zone's wall clock and UTC (±14 h), rounded up. Older rows matter only to global
@@ -25,14 +26,25 @@ const METRICS: readonly [CapMetric, (t: HistoryTotal) => number][] = [
 const factsOf = (row: VisitorRow) => ({ visitorId: row.visitorId, ip: canonicalIp(row.ip), userAgent: row.userAgent, gaid: row.gaid, idfa: row.idfa });
 
 type Current = (zone: string) => { now: PeriodKeys; soon: PeriodKeys };
+type CalendarPeriod = 'daily' | 'weekly' | 'monthly';
+/** Zone and minute → the period keys of that minute and the calendar periods it counts toward. */
+type MinuteMemo = Map<string, { keys: PeriodKeys; calendar: readonly CalendarPeriod[] }>;
 
-function addTotals(state: MemoryLiveState, snapshot: Snapshot, total: HistoryTotal, atMs: number, periods: 'global' | 'calendar', current: Current): void {
+function addTotals(state: MemoryLiveState, snapshot: Snapshot, total: HistoryTotal, atMs: number, periods: 'global' | 'calendar', current: Current, memo: MinuteMemo): void {
   const zone = snapshot.offers.get(total.offerId)?.capsTimeZone ?? 'UTC';
-  const keys = periodKeys(atMs, zone);
-  // A bucket counts toward a calendar period that is current, or begins within CLOCK_STEP_MS (this
-  // clock a little behind the one that stamped the bucket): the periods the minute prune keeps.
-  const { now, soon } = current(zone);
-  const calendar = (['daily', 'weekly', 'monthly'] as const).filter((p) => keys[p] >= now[p] && keys[p] <= soon[p]);
+  // Buckets arrive grouped by offer and partner, not by minute, so the period-key cache (one minute
+  // per zone) would miss on nearly every bucket: formatting a date per bucket was a third of a start.
+  const memoKey = `${zone}\n${atMs}`;
+  let known = memo.get(memoKey);
+  if (known === undefined) {
+    const keys = periodKeys(atMs, zone);
+    // A bucket counts toward a calendar period that is current, or begins within CLOCK_STEP_MS (this
+    // clock a little behind the one that stamped the bucket): the periods the minute prune keeps.
+    const { now, soon } = current(zone);
+    const calendar = (['daily', 'weekly', 'monthly'] as const).filter((p) => keys[p] >= now[p] && keys[p] <= soon[p]);
+    memo.set(memoKey, (known = { keys, calendar }));
+  }
+  const { keys, calendar } = known;
   const which = periods === 'global' ? (['global'] as const) : calendar;
   if (which.length === 0) return;
   for (const scope of [offerScope(total.offerId), partnerScope(total.offerId, total.partnerId)]) {
@@ -125,16 +137,17 @@ export async function refreshCapPeriods(state: MemoryLiveState, history: LiveHis
   const tailFromMs = now() - HOUR_MS;
   const buckets: HistoryBucket[] = [];
   for (let from = tailFromMs - PERIOD_LOOKBACK_MS; from < tailFromMs; from += HOUR_MS) {
-    for (const bucket of await history.bucketsSince(iso(from), iso(Math.min(from + HOUR_MS, tailFromMs)))) {
+    for (const bucket of await history.bucketsBetween(iso(from), iso(Math.min(from + HOUR_MS, tailFromMs)))) {
       if (moved.has(bucket.offerId)) buckets.push(bucket);
     }
     await nextTurn();
   }
-  for (const bucket of await history.bucketsSince(iso(tailFromMs))) if (moved.has(bucket.offerId)) buckets.push(bucket);
+  for (const bucket of await history.bucketsBetween(iso(tailFromMs), null)) if (moved.has(bucket.offerId)) buckets.push(bucket);
   // From here on one synchronous step: no click is counted between dropping and recounting.
   const current = currentPeriods(now());
   state.counters.dropCalendar((scope) => moved.has(Number(/^[op](\d+)/.exec(scope)?.[1])));
-  for (const bucket of buckets) addTotals(state, next, bucket, Date.parse(`${bucket.minute}:00.000Z`), 'calendar', current);
+  const memo: MinuteMemo = new Map();
+  for (const bucket of buckets) addTotals(state, next, bucket, Date.parse(`${bucket.minute}:00.000Z`), 'calendar', current, memo);
 }
 
 /** The current and soon-current periods of each zone at `nowMs`, computed once per zone. */
@@ -157,10 +170,16 @@ function currentPeriods(nowMs: number): Current {
  */
 export async function rebuildLiveState(state: MemoryLiveState, history: LiveHistoryReader, snapshot: Snapshot, nowMs: number): Promise<void> {
   const current = currentPeriods(nowMs);
-  for (const total of await history.totals()) addTotals(state, snapshot, total, nowMs, 'global', current);
-  const since = new Date(nowMs - PERIOD_LOOKBACK_MS).toISOString();
-  for (const bucket of await history.bucketsSince(since)) {
-    addTotals(state, snapshot, bucket, Date.parse(`${bucket.minute}:00.000Z`), 'calendar', current);
+  for (const total of await history.totals()) addTotals(state, snapshot, total, nowMs, 'global', current, new Map());
+  // A day at a time: a busy network has about one bucket per click (a minute × an offer × a
+  // partner), and all 33 days' at once held ~650 MB per million clicks until the start was over.
+  for (let from = nowMs - PERIOD_LOOKBACK_MS; ; from += DAY_MS) {
+    const last = from + DAY_MS >= nowMs;
+    const memo: MinuteMemo = new Map();
+    for (const bucket of await history.bucketsBetween(new Date(from).toISOString(), last ? null : new Date(from + DAY_MS).toISOString())) {
+      addTotals(state, snapshot, bucket, Date.parse(`${bucket.minute}:00.000Z`), 'calendar', current, memo);
+    }
+    if (last) break;
   }
   const everyWindow = new Map([...snapshot.offers.values()].map((offer) => [offer.id, { fromMs: windowStartMs(offer, nowMs), untilMs: null }]));
   await rememberVisitors(state, history, snapshot, nowMs, everyWindow);
