@@ -36,3 +36,18 @@ it('the click-writer benchmark writes its clicks in each round and ends with its
   expect(fs.readdirSync(dataDir)).toEqual([]);
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
+
+it('a kept database is named, and timing it again reports the clicks it holds, not the --clicks default', async () => {
+  vi.stubEnv('KEEP_BENCH_DB', '1');
+  const kept = await printed(reports.main, ['--clicks', '1500', '--runs', '1']);
+  const dir = /kept the database in (\S+):/.exec(kept.join('\n'))?.[1];
+  expect(dir, kept.join('\n')).toBeDefined();
+  try {
+    vi.unstubAllEnvs();
+    vi.stubEnv('REUSE_BENCH_DB', dir ?? '');
+    const reused = await printed(reports.main, ['--runs', '1']);
+    expect(reused.at(-1)).toMatch(/^BENCH reports clicks=1500 /);
+  } finally {
+    fs.rmSync(dir ?? '', { recursive: true, force: true });
+  }
+});

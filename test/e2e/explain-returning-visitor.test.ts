@@ -6,9 +6,13 @@ import { uniqueName } from '../support/conversions.js';
 import { create } from '../support/fixtures.js';
 
 /**
- * Explain (SPEC §4.8) for a returning browser: the offer cookie `sy_o<offer id>` it sends is what
- * the default duplicate identifier (`cookie`) and `{unique_click}` recognise it by, so explain
- * takes the Cookie header the browser would send and answers as that browser's real click does.
+ * Explain (SPEC §4.8) for a returning visitor, answered as that visitor's real click would be:
+ * - the offer cookie `sy_o<offer id>` a browser sends is what the default duplicate identifier
+ *   (`cookie`) and `{unique_click}` recognise it by, so explain takes the Cookie header;
+ * - at a past `at`: the duplicate memory (SPEC §9) keeps only each visitor's latest click. A click
+ *   after `at` cannot make the explained click a duplicate, and memory cannot tell whether an
+ *   earlier one fell within the window, so explain says so instead of reporting a duplicate. The
+ *   click path is unchanged: it asks with its own clock.
  */
 
 const clock = testClock('2025-09-01T12:00:00.000Z');
@@ -27,7 +31,7 @@ beforeAll(async () => {
 afterAll(async () => server?.close());
 
 /** An offer with the given duplicate filter first in a priority link, the fallback second. */
-async function cookieLink(duplicateFilter: Record<string, unknown>) {
+async function filteredLink(duplicateFilter: Record<string, unknown>) {
   const name = uniqueName('cookie-offer');
   const host = `${name.replace(/\W/g, '-')}.example`;
   const offer = await create(server, '/api/v1/offers', {
@@ -55,7 +59,7 @@ async function cookieLink(duplicateFilter: Record<string, unknown>) {
 
 describe('explain with the Cookie header of a returning browser', () => {
   it('shows the duplicate (reason 21) the browser\'s second real click gets, and no duplicate without the cookie', async () => {
-    const { offer, host, entryId, click, explain } = await cookieLink({ enabled: true, identifier: 'cookie', window_hours: 24 });
+    const { offer, host, entryId, click, explain } = await filteredLink({ enabled: true, identifier: 'cookie', window_hours: 24 });
     const first = await click('10.0.30.1');
     expect(first.host).toBe(host);
     const offerCookie = first.setCookie?.split(';')[0] ?? '';
@@ -83,7 +87,7 @@ describe('explain with the Cookie header of a returning browser', () => {
   });
 
   it('{unique_click} is 0 for the returning browser, as in its real click, with the filter off', async () => {
-    const { offer, click, explain } = await cookieLink({ enabled: false, identifier: 'cookie' });
+    const { offer, click, explain } = await filteredLink({ enabled: false, identifier: 'cookie' });
     const first = await click('10.0.31.1');
     expect(first.unique).toBe('1');
     const header = first.setCookie?.split(';')[0] ?? '';
@@ -96,7 +100,7 @@ describe('explain with the Cookie header of a returning browser', () => {
   });
 
   it('refuses a cookie that is not a string or too long, and ignores cookies that are not offer cookies', async () => {
-    const { linkId, explain } = await cookieLink({ enabled: true });
+    const { linkId, explain } = await filteredLink({ enabled: true });
     for (const cookie of [42, { a: 1 }, 'x='.padEnd(8193, 'a')]) {
       const res = await server.call('POST', `/api/v1/smart-links/${linkId}/explain`, { partner_id: partnerId, cookie });
       expect(res.status, JSON.stringify(cookie).slice(0, 40)).toBe(400);
@@ -106,5 +110,68 @@ describe('explain with the Cookie header of a returning browser', () => {
     expect(other.context.offer_cookies).toEqual({});
     expect(other.candidates[0].duplicate).toMatchObject({ identified: false });
     expect((await explain({ cookie: null })).candidates[0].duplicate).toMatchObject({ identified: false });
+  });
+});
+
+describe('explain at a past time', () => {
+  it('a click after `at` does not make the explained click a duplicate; memory that cannot tell says so', async () => {
+    clock.set('2025-10-01T12:00:00.000Z');
+    const { offer, host, click, explain } = await filteredLink({ enabled: true, identifier: 'ip', window_hours: 24 });
+    expect((await click('10.0.40.1')).host).toBe(host);
+
+    // One hour before the visitor's only click: not a duplicate of a click it had not made yet.
+    const before = await explain({ ip: '10.0.40.1', at: '2025-10-01T11:00:00.000Z' });
+    expect(before.candidates[0]).toMatchObject({ eligible: true, reason: null });
+    expect(before.candidates[0].duplicate).toMatchObject({ identified: true, seen: null, last_click_at: '2025-10-01T12:00:00.000Z' });
+    expect(before.decision).toMatchObject({ outcome: 'routed', offer_id: offer.id });
+    expect(new URL(before.decision.destination_url).searchParams.get('u')).toBe('1');
+    expect(before.notes.join('\n')).toMatch(new RegExp(`offer ${offer.id}: .*2025-10-01T12:00:00.000Z.* is after \`at\`.*unknown`));
+
+    // After the click and within the window: the duplicate a real click then gets.
+    const after = await explain({ ip: '10.0.40.1', at: '2025-10-01T13:00:00.000Z' });
+    expect(after.candidates[0]).toMatchObject({ eligible: false, reason: 21 });
+    expect(after.candidates[0].duplicate).toMatchObject({ seen: true, last_click_at: '2025-10-01T12:00:00.000Z' });
+    expect(after.decision.offer_id).toBe(fallbackId);
+    expect(after.notes.join('\n')).not.toContain('after `at`');
+    clock.set('2025-10-01T13:00:00.000Z');
+    expect((await click('10.0.40.1')).host).toBe('fallback.example');
+
+    // After the window: new again, as the real click then.
+    const later = await explain({ ip: '10.0.40.1', at: '2025-10-02T12:00:00.000Z' });
+    expect(later.candidates[0].duplicate).toMatchObject({ seen: false });
+    expect(later.decision.offer_id).toBe(offer.id);
+  });
+
+  it('{unique_click} with the filter off is not made 0 by a later click', async () => {
+    clock.set('2025-10-05T12:00:00.000Z');
+    const { offer, click, explain } = await filteredLink({ enabled: false, identifier: 'ip' });
+    expect((await click('10.0.41.1')).unique).toBe('1');
+    const before = await explain({ ip: '10.0.41.1', at: '2025-10-05T11:00:00.000Z' });
+    expect(before.decision.offer_id).toBe(offer.id);
+    expect(new URL(before.decision.destination_url).searchParams.get('u')).toBe('1');
+    expect(before.candidates[0].duplicate).toMatchObject({ seen: null });
+    expect(new URL((await explain({ ip: '10.0.41.1', at: '2025-10-05T12:30:00.000Z' })).decision.destination_url).searchParams.get('u')).toBe('0');
+  });
+
+  it('the click path is unchanged: a clock stepped back still finds the later click a duplicate, and explain without `at` agrees', async () => {
+    clock.set('2025-10-08T12:00:00.000Z');
+    const { host, click, explain } = await filteredLink({ enabled: true, identifier: 'ip', window_hours: 24 });
+    expect((await click('10.0.42.1')).host).toBe(host);
+    clock.set('2025-10-08T11:59:59.000Z'); // the clock stepped back a second
+    const now = await explain({ ip: '10.0.42.1' });
+    expect(now.candidates[0]).toMatchObject({ eligible: false, reason: 21 });
+    expect(now.candidates[0].duplicate).toMatchObject({ seen: true });
+    expect((await click('10.0.42.1')).host).toBe('fallback.example');
+  });
+
+  it('an offer cookie that names a click after `at` does not make the explained click a duplicate either', async () => {
+    clock.set('2025-10-10T12:00:00.000Z');
+    const { click, explain } = await filteredLink({ enabled: true, identifier: 'cookie' });
+    const cookie = (await click('10.0.43.1')).setCookie?.split(';')[0] ?? '';
+    const before = await explain({ cookie, at: '2025-10-10T11:00:00.000Z' });
+    expect(before.candidates[0]).toMatchObject({ eligible: true });
+    expect(before.candidates[0].duplicate).toMatchObject({ identified: true, seen: null, last_click_at: '2025-10-10T12:00:00.000Z' });
+    const after = await explain({ cookie, at: '2025-10-10T13:00:00.000Z' });
+    expect(after.candidates[0]).toMatchObject({ eligible: false, reason: 21 });
   });
 });
