@@ -30,8 +30,14 @@ export async function loadSnapshot(store: Store): Promise<Snapshot> {
 /**
  * `onReplaced` runs after each rebuild with the snapshot it replaced, and the rebuild waits for it:
  * whatever must follow a configuration change is in place when the change's request is answered.
+ * `beforeReplace` runs first, while the previous snapshot still serves; what it returns runs in the
+ * same synchronous step as the switch, so state prepared for the new snapshot arrives with it.
  */
-export async function createSnapshotHolder(store: Store, onReplaced?: (previous: Snapshot, next: Snapshot) => Promise<void>): Promise<SnapshotHolder> {
+export async function createSnapshotHolder(
+  store: Store,
+  onReplaced?: (previous: Snapshot, next: Snapshot) => Promise<void>,
+  beforeReplace?: (previous: Snapshot, next: Snapshot) => Promise<(() => void) | undefined>,
+): Promise<SnapshotHolder> {
   let snapshot = await loadSnapshot(store);
   let builtAtMs = Date.now();
   let running: Promise<Snapshot> | null = null;
@@ -40,7 +46,10 @@ export async function createSnapshotHolder(store: Store, onReplaced?: (previous:
   const build = async (): Promise<Snapshot> => {
     const started = Date.now();
     const previous = snapshot;
-    snapshot = await loadSnapshot(store);
+    const next = await loadSnapshot(store);
+    const switched = await beforeReplace?.(previous, next);
+    snapshot = next;
+    switched?.();
     builtAtMs = started;
     await onReplaced?.(previous, snapshot);
     return snapshot;

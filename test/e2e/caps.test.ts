@@ -240,6 +240,23 @@ describe('caps_timezone changed mid-period', () => {
   });
 });
 
+describe('caps_timezone changed while clicks arrive', () => {
+  it('a daily hard cap already reached in the new zone holds for the clicks that arrive while the change is being applied', async () => {
+    clock.set('2025-07-02T16:00:00.000Z'); // the 2nd in UTC, already the 3rd (01:00) in Tokyo
+    const capped = await offer('moved-busy', { caps: [{ metric: 'clicks', period: 'daily', limit: 3, mode: 'hard' }], caps_timezone: 'UTC' });
+    const { tokenA } = await priorityLink(capped.id);
+    expect(await clickHosts(tokenA, 3)).toEqual(Array(3).fill('moved-busy.example'));
+    // The cap is reached in UTC's day and in Tokyo's: no click may reach the offer, during the change or after it.
+    let answered = false;
+    const patch = server.call('PATCH', `/api/v1/offers/${capped.id}`, { caps_timezone: 'Asia/Tokyo' }).finally(() => (answered = true));
+    const during: string[] = [];
+    while (!answered) during.push((await clickHost(tokenA)).host);
+    expect((await patch).status).toBe(200);
+    expect(during.length).toBeGreaterThan(0);
+    expect(during.filter((host) => host === 'moved-busy.example')).toEqual([]);
+  });
+});
+
 /** The notifications stored for an offer; storing is off the click path, so this polls until `count` are there. */
 async function notificationsOf(offerId: number, count: number): Promise<any[]> {
   let listed: any[] = [];

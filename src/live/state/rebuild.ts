@@ -118,21 +118,23 @@ export async function refreshVisitorMemory(state: MemoryLiveState, history: Live
 }
 
 /**
- * After a configuration change: offers whose caps time zone changed have their daily, weekly and
- * monthly counters recounted from the stored clicks and conversions in the new zone, as a restart
- * would. Counted under the old zone's keys, the new zone's current day started empty (or with the
- * wrong hours), and a hard cap already reached there let traffic through until the next restart.
- * The server is serving meanwhile, so the period's history is read an hour at a time with a turn
- * for the clicks between hours (one read of 33 days held the event loop for seconds), and the last
- * hour up to now in one read right before the counters are swapped, in the same synchronous step.
+ * Before a configuration change takes effect: offers whose caps time zone changes have their daily,
+ * weekly and monthly counters recounted from the stored clicks and conversions in the new zone, as a
+ * restart would. Counted under the old zone's keys, the new zone's current day started empty (or with
+ * the wrong hours), and a hard cap already reached there let traffic through until the next restart.
+ * The history is read while the previous configuration still serves (its clicks counted under the
+ * old zone, as before the change), an hour at a time with a turn for the clicks between hours (one
+ * read of 33 days held the event loop for seconds), and the last hour up to now in one read right
+ * before the counters are swapped. Returns the swap, to run in the same synchronous step as the
+ * switch to `next`: a click served meanwhile under the new zone would find its period empty.
  */
-export async function refreshCapPeriods(state: MemoryLiveState, history: LiveHistoryReader, previous: Snapshot, next: Snapshot, now: () => number): Promise<void> {
+export async function prepareCapPeriods(state: MemoryLiveState, history: LiveHistoryReader, previous: Snapshot, next: Snapshot, now: () => number): Promise<(() => void) | undefined> {
   const moved = new Set<number>();
   for (const offer of next.offers.values()) {
     const before = previous.offers.get(offer.id);
     if (before !== undefined && before.capsTimeZone !== offer.capsTimeZone) moved.add(offer.id);
   }
-  if (moved.size === 0) return;
+  if (moved.size === 0) return undefined;
   const iso = (ms: number) => new Date(ms).toISOString();
   const tailFromMs = now() - HOUR_MS;
   const buckets: HistoryBucket[] = [];
@@ -143,11 +145,13 @@ export async function refreshCapPeriods(state: MemoryLiveState, history: LiveHis
     await nextTurn();
   }
   for (const bucket of await history.bucketsBetween(iso(tailFromMs), null)) if (moved.has(bucket.offerId)) buckets.push(bucket);
-  // From here on one synchronous step: no click is counted between dropping and recounting.
-  const current = currentPeriods(now());
-  state.counters.dropCalendar((scope) => moved.has(Number(/^[op](\d+)/.exec(scope)?.[1])));
-  const memo: MinuteMemo = new Map();
-  for (const bucket of buckets) addTotals(state, next, bucket, Date.parse(`${bucket.minute}:00.000Z`), 'calendar', current, memo);
+  // From here on one synchronous step with the switch: no click is counted between dropping and recounting.
+  return () => {
+    const current = currentPeriods(now());
+    state.counters.dropCalendar((scope) => moved.has(Number(/^[op](\d+)/.exec(scope)?.[1])));
+    const memo: MinuteMemo = new Map();
+    for (const bucket of buckets) addTotals(state, next, bucket, Date.parse(`${bucket.minute}:00.000Z`), 'calendar', current, memo);
+  };
 }
 
 /** The current and soon-current periods of each zone at `nowMs`, computed once per zone. */
