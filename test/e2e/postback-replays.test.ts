@@ -175,6 +175,13 @@ describe('a postback body labelled text/plain (what fetch sends for a string bod
     expect(storedConversions(server, tid)).toEqual([expect.objectContaining({ event_key: 'deposit', amount_micros: 100_000_000 })]);
   });
 
+  it('a body that only starts like JSON ([object Object], what fetch sends for an object body) is read as a form, as before: the query converts', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    const res = await fetch(`${server.url}/postback?transaction_id=${tid}&amount=7`, { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8' }, body: '[object Object]' });
+    expect(res.status, await res.text()).toBe(200);
+    expect(storedConversions(server, tid)[0]?.amount_micros).toBe(7_000_000);
+  });
+
   it('an empty one is no body, as with the other types: the query is the postback', async () => {
     const tid = await clickTid(server, repeatable.token);
     const res = await fetch(`${server.url}/postback?transaction_id=${tid}&amount=5`, { method: 'POST', headers: { 'content-type': 'text/plain' } });

@@ -41,16 +41,24 @@ const numberText = (text: string): string => {
  * advertisers do not retry one.
  */
 function parseJsonExactly(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
+  const read = readJsonObject(body);
+  if (read.ok) done(null, read.value);
+  else done(AppError.invalid([], read.message));
+}
+
+/** A JSON body's parameters (undefined for an empty body), or why it holds none. */
+function readJsonObject(body: string): { ok: true; value: unknown } | { ok: false; message: string } {
+  const text = body.startsWith('\ufeff') ? body.slice(1) : body;
+  if (text.trim() === '') return { ok: true, value: undefined };
+  let parsed: unknown;
   try {
-    const text = body.startsWith('\ufeff') ? body.slice(1) : body;
-    if (text.trim() === '') return done(null, undefined);
-    const parsed = parseLosslessJson(text, undefined, { parseNumber: numberText, onDuplicateKey: ({ newValue }) => newValue });
-    // Only an object holds parameters: an array or a lone value would be dropped, and the postback converted from the query alone.
-    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) return done(AppError.invalid([], 'the JSON body must be an object of parameters'));
-    done(null, parsed);
+    parsed = parseLosslessJson(text, undefined, { parseNumber: numberText, onDuplicateKey: ({ newValue }) => newValue });
   } catch (err) {
-    done(AppError.invalid([], `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`));
+    return { ok: false, message: `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
   }
+  // Only an object holds parameters: an array or a lone value would be dropped, and the postback converted from the query alone.
+  if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) return { ok: false, message: 'the JSON body must be an object of parameters' };
+  return { ok: true, value: parsed };
 }
 
 /** A postback's fields are few and short; it carries no files. */
@@ -102,8 +110,13 @@ const looksLikeJson = (body: string): boolean => /^\ufeff?\s*[[{]/.test(body);
  * named after the whole text, the postback converted from the query alone, without its amount,
  * order or event, and the corrected retry was then a duplicate.
  */
-function parseForm(request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
-  if (looksLikeJson(body)) return parseJsonExactly(request, body, done);
+function parseForm(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
+  if (looksLikeJson(body)) {
+    // Only a JSON object is taken as one: what merely starts like JSON under these labels (fetch
+    // sends `[object Object]` for an object body; a field named `{tid}`) is read as before.
+    const read = readJsonObject(body);
+    if (read.ok && read.value !== null) return done(null, read.value);
+  }
   const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, value] of new URLSearchParams(body)) if (!(key in fields)) fields[key] = value;
   done(null, fields);
