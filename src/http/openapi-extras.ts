@@ -5,17 +5,20 @@ import { DIMENSIONS } from '../reporting/dimensions.js';
 /**
  * The answers every management route can give whatever it does, added to its documented responses
  * where missing, so the OpenAPI document lists what clients actually get: 401 without a valid key,
- * 403 for a key that may not, 429 past the rate limit, for routes that read input 400 and (with
- * a body) 413, and for writes 503 while the database's write lock is held elsewhere.
+ * 403 for a key that may not, 429 past the rate limit, for routes that read input 400, 413 for a
+ * body too large (with a body schema, and on every write: a body-less POST or DELETE still reads
+ * whatever body is sent, up to BODY_LIMIT_BYTES), and for writes 503 while the database's write
+ * lock is held elsewhere.
  */
 export function documentCommonAnswers(route: RouteOptions): void {
   const schema = route.schema as { response?: Record<string, unknown>; body?: unknown; params?: unknown; querystring?: unknown } | undefined;
   if (schema?.response === undefined) return;
   const codes = [401, 403, 429];
   if (schema.body !== undefined || schema.params !== undefined || schema.querystring !== undefined) codes.push(400);
-  if (schema.body !== undefined) codes.push(413);
   const methods = [route.method].flat();
-  if (methods.some((m) => m !== 'GET' && m !== 'HEAD')) codes.push(503);
+  const writes = methods.some((m) => m !== 'GET' && m !== 'HEAD');
+  if (schema.body !== undefined || writes) codes.push(413);
+  if (writes) codes.push(503);
   for (const code of codes) schema.response[code] ??= ErrorBody;
 }
 

@@ -91,6 +91,33 @@ describe('the OpenAPI document against real answers', () => {
     }
   });
 
+  it('documents 413 on writes that take no body: the body is read (and limited) all the same', async () => {
+    const big = { x: 'x'.repeat(4000) };
+    const partner = await create(server, '/api/v1/partners', { name: 'Big body' });
+    const writes: [string, string, string][] = [
+      ['POST', '/api/v1/partners/{id}/api-keys', `/api/v1/partners/${partner.id}/api-keys`],
+      ['DELETE', '/api/v1/partners/{id}/api-keys/{key_id}', `/api/v1/partners/${partner.id}/api-keys/999`],
+      ['DELETE', '/api/v1/api-keys/{id}', '/api/v1/api-keys/999'],
+      ['POST', '/api/v1/partner-postbacks/{id}/retry', '/api/v1/partner-postbacks/999/retry'],
+      ['POST', '/api/v1/smart-links/{id}/kpi/reset', '/api/v1/smart-links/999/kpi/reset'],
+    ];
+    const answers = await Promise.all(writes.map(async ([method, , url]) => server.call(method, url, big)));
+    expect(answers.map((res) => res.status)).toEqual(writes.map(() => 413));
+    expect(writes.flatMap(([method, route], i) => problems(method, route, answers[i]!))).toEqual([]);
+  });
+
+  it("documents explain's parsed offer cookies (context.offer_cookies) read from its cookie field", async () => {
+    const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Cookies' })).id;
+    const offer = await create(server, '/api/v1/offers', { advertiser_id: advertiserId, name: 'c', destination_url: 'https://c.example/' });
+    const link = await create(server, '/api/v1/smart-links', { name: 'Cookies', entries: [{ offer_id: offer.id }] });
+    const tid = 'a'.repeat(32);
+    const explained = await server.call('POST', `/api/v1/smart-links/${link.id}/explain`, { partner_id: 1, cookie: `sy_o${offer.id}=${tid}; theme=dark` });
+    expect(explained.body.context.offer_cookies).toEqual({ [offer.id]: { transaction_id: tid, visitor_id: tid } });
+    const context = operation('post', '/api/v1/smart-links/{id}/explain').responses['200'].content['application/json'].schema.properties.context;
+    expect(Object.keys(context.properties ?? {})).toContain('offer_cookies');
+    expect(problems('POST', '/api/v1/smart-links/{id}/explain', explained)).toEqual([]);
+  });
+
   it('documents the 409 a partner key gets past its tracking-link limit', async () => {
     const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Limit' })).id;
     const offer = await create(server, '/api/v1/offers', { advertiser_id: advertiserId, name: 'l', destination_url: 'https://l.example/' });
@@ -118,6 +145,18 @@ describe('the OpenAPI document against real answers', () => {
     expect(answers.flatMap(([method, route, res]) => problems(method, route, res))).toEqual([]);
   });
 
+  it('documents 503 unavailable on the server postback, answered while another connection holds the write lock', async () => {
+    const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Locked postback' })).id;
+    const partnerId = (await create(server, '/api/v1/partners', { name: 'Locked postback partner' })).id;
+    const tid = await clickTid(server, (await convertingOffer(server, advertiserId, partnerId)).token);
+    const answers = await whileWriteLocked(server.dataDir, async () => [
+      await server.call('GET', `/postback?transaction_id=${tid}`, undefined, { key: null }),
+      await server.call('POST', '/postback', { transaction_id: tid, event_id: 'e1' }, { key: null }),
+    ]);
+    expect(answers.map((res) => res.status)).toEqual([503, 503]);
+    expect([...problems('GET', '/postback', answers[0]!), ...problems('POST', '/postback', answers[1]!)]).toEqual([]);
+  }, 30_000);
+
   it('documents what is not JSON: report CSV, the pixel GIF, form and multipart postbacks', async () => {
     const csv = await server.call('GET', '/api/v1/reports?format=csv');
     const pixel = await fetch(`${server.url}/pixel?offer_id=1`);
@@ -125,6 +164,6 @@ describe('the OpenAPI document against real answers', () => {
       ...problems('GET', '/api/v1/reports', csv),
       ...problems('GET', '/pixel', { status: pixel.status, headers: pixel.headers, body: null }),
     ]).toEqual([]);
-    expect(Object.keys(operation('post', '/postback').requestBody.content)).toEqual(['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data']);
+    expect(Object.keys(operation('post', '/postback').requestBody.content)).toEqual(['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
   });
 });

@@ -60,7 +60,7 @@ export const SmartLink = storedResource(
     Type.Omit(SmartLinkFields, ['entries']),
     Type.Object({
       entries: Type.Array(Entry),
-      warnings: Type.Array(Type.String(), { description: 'Configuration problems that do not block saving.' }),
+      warnings: Type.Array(Type.String(), { description: 'Configuration problems that do not block saving. Always empty for a partner key, which is not shown them.' }),
     }),
   ]),
 );

@@ -116,7 +116,18 @@ const KpiTrace = Type.Object(
 
 const ExplainResponse = Type.Object({
   seed: Type.Integer({ description: 'Send it back to replay the same draws.' }),
-  context: Type.Object({}, { additionalProperties: true }),
+  context: Type.Object(
+    {
+      offer_cookies: Type.Object(
+        {},
+        {
+          additionalProperties: Type.Object({ transaction_id: Type.String(), visitor_id: Type.String() }),
+          description: 'The offer cookies (`sy_o<offer id>`) read from the `cookie` field, by offer id: the click each names and the visitor id the `cookie` duplicate identifier and `{unique_click}` use. Empty without a `cookie`.',
+        },
+      ),
+    },
+    { additionalProperties: true, description: 'The click as the engine sees it: visitor, device, geo, subs, deep link, offer cookies.' },
+  ),
   routing: Type.String(),
   order: Type.Array(Type.Integer()),
   draw: Type.Unknown(),

@@ -163,7 +163,8 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
     scope.removeContentTypeParser('text/plain');
     scope.addContentTypeParser('text/plain', { parseAs: 'string' }, parseForm);
     const tags = ['conversions'];
-    const response = { 200: PostbackAnswer, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+    // 503 unavailable (with Retry-After) while another connection holds the database's write lock: send it again.
+    const response = { 200: PostbackAnswer, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody };
     const description =
       'A 2xx answer means the conversion is stored durably. A replay of the same (transaction_id, event_id, order_id) answers `duplicate`.';
     scope.get('/postback', {
@@ -178,7 +179,7 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
         summary: 'Server postback in a form or JSON body (query parameters are merged in; the body wins)',
         description,
         body: PostbackInput,
-        consumes: ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'],
+        consumes: ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'],
         response: { ...response, 413: ErrorBody },
         security: [],
       },
