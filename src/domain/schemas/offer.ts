@@ -10,7 +10,7 @@ export const Cap = Type.Object(
   {
     metric: StringEnum(['clicks', 'conversions', 'payout', 'revenue'] as const),
     period: StringEnum(['daily', 'weekly', 'monthly', 'global'] as const),
-    limit: Type.Number({ minimum: 0, maximum: 9e9, multipleOf: 0.0001, description: 'A whole number for clicks and conversions caps; an amount with up to four decimals for payout and revenue caps.' }),
+    limit: Type.Number({ ...Money, description: 'A whole number for clicks and conversions caps; an amount with up to four decimals for payout and revenue caps.' }),
     mode: Type.Optional(StringEnum(['hard', 'soft'] as const, { default: 'hard' })),
   },
   { additionalProperties: false },
