@@ -64,12 +64,17 @@ export function parseNetwork(text: string): IpNetwork | null {
   return Number.isInteger(prefix) && prefix >= 0 && prefix <= full ? { ...ip, prefix } : null;
 }
 
+/** The mask of a 32-bit word's top `bits` bits (none at 0 or fewer, all at 32 or more). */
+export function wordMask(bits: number): number {
+  if (bits <= 0) return 0;
+  return bits >= 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
+}
+
 export function networkContains(network: IpNetwork, ip: IpAddress): boolean {
   if (network.family !== ip.family) return false;
   let bits = network.prefix;
   for (let k = 0; bits > 0; k++, bits -= 32) {
-    const mask = bits >= 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
-    if ((((network.words[k] ?? 0) ^ (ip.words[k] ?? 0)) & mask) !== 0) return false;
+    if ((((network.words[k] ?? 0) ^ (ip.words[k] ?? 0)) & wordMask(bits)) !== 0) return false;
   }
   return true;
 }

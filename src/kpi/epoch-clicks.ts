@@ -31,12 +31,13 @@ export async function countEpochClicks(kpi: KpiRepo, stats: KpiStatsReader, stat
 }
 
 /**
- * Whether this epoch already has a run for a slot later than `slotMs`. A slot that began before
- * the run in force (the run frequency grew, and the longer frequency's current slot was missed
- * while the server was down or the link paused) would only read older traffic than that run did:
- * it is passed over like any missed slot, not run late.
+ * Whether the slot starting at `slotMs` is done: it has its run, or this epoch already has a run
+ * for a later slot. A slot that began before the run in force (the run frequency grew, and the
+ * longer frequency's current slot was missed while the server was down or the link paused) would
+ * only read older traffic than that run did: it is passed over like any missed slot, not run late.
  */
-export async function slotIsSuperseded(kpi: KpiRepo, state: KpiStateRecord, slotMs: number): Promise<boolean> {
+export async function slotDone(kpi: KpiRepo, state: KpiStateRecord, slotMs: number): Promise<boolean> {
+  if (await kpi.hasRun(state.smart_link_id, new Date(slotMs).toISOString())) return true;
   const { rows } = await kpi.listRuns({ smartLinkId: state.smart_link_id, page: 1, pageSize: 1 });
   const last = rows[0];
   return last?.kind === 'run' && last.epoch === state.epoch && last.slot_at !== null && Date.parse(last.slot_at) > slotMs;

@@ -5,7 +5,7 @@ import { kpiSettingsView, runKpi, type KpiEntryRef } from '../engine/index.js';
 import type { SnapshotHolder } from '../live/snapshot-holder.js';
 import type { Store } from '../ports/store.js';
 import { readRunInput, runRecordOf, type RunSubject } from './run-input.js';
-import { slotIsSuperseded } from './epoch-clicks.js';
+import { slotDone } from './epoch-clicks.js';
 import { dueSlotMs } from './slots.js';
 
 /** The lease that names the process running KPI ticks. */
@@ -134,8 +134,7 @@ export class KpiScheduler {
       changed = true;
     }
     const slotMs = dueSlotMs(nowMs, settings.runFrequencyHours, Date.parse(state.epoch_started_at));
-    if (slotMs === null || (await store.kpi.hasRun(link.id, new Date(slotMs).toISOString()))) return { changed };
-    if (await slotIsSuperseded(store.kpi, state, slotMs)) return { changed };
+    if (slotMs === null || (await slotDone(store.kpi, state, slotMs))) return { changed };
     const subject: RunSubject = { smartLinkId: link.id, settings, entries: entryRefs(link), state, slotMs, nowMs };
     const prepared = await readRunInput(store, subject);
     const result = runKpi(prepared.input);

@@ -164,6 +164,7 @@ export interface ThompsonFit {
  */
 export function fitPosteriors(input: KpiRunInput): ThompsonFit {
   const { metric } = input.settings;
+  const counted = isCountMetric(metric);
   const arrived = arrivalCurve(input.conversionDelaysMs);
   const statsOf = new Map(input.stats.map((s) => [s.entryId, s]));
   const { earlier } = input;
@@ -177,7 +178,7 @@ export function fitPosteriors(input: KpiRunInput): ThompsonFit {
     const raw = [...(statsOf.get(entry.id)?.hours ?? []), ...(before && earlier ? [{ ...before, ageMs: earlier.ageMs }] : [])];
     const hours = correctedHours(metric, raw, arrived);
     hoursOf.set(entry.id, hours);
-    const age = changeAge(hours, isCountMetric(metric));
+    const age = changeAge(hours, counted);
     if (age !== null && (sinceMs === null || age < sinceMs)) sinceMs = age;
   }
   const evidence = new Map<number, Evidence>();
@@ -189,7 +190,7 @@ export function fitPosteriors(input: KpiRunInput): ThompsonFit {
     if (hours.length > 0) seen = evidenceOf(hours, sinceMs);
     else if (stats) {
       const wins = successes(metric, stats);
-      seen = { successes: wins, exposure: isCountMetric(metric) ? stats.clicks : Math.max(stats.clicks, wins), value: valueOf(metric, stats) };
+      seen = { successes: wins, exposure: counted ? stats.clicks : Math.max(stats.clicks, wins), value: valueOf(metric, stats) };
     } else continue;
     evidence.set(entry.id, seen);
     pooled.successes += seen.successes;
@@ -198,14 +199,14 @@ export function fitPosteriors(input: KpiRunInput): ThompsonFit {
   }
   const pooledRate = (pooled.successes + 0.5) / (pooled.exposure + 1);
   // Beta: one prior success against this many failures; Gamma (counts): one count over this exposure.
-  const priorBeta = isCountMetric(metric) ? 1 / pooledRate : Math.max(1, (1 - pooledRate) / pooledRate);
+  const priorBeta = counted ? 1 / pooledRate : Math.max(1, (1 - pooledRate) / pooledRate);
   const pooledMean = pooled.successes > 0 ? pooled.value / pooled.successes : 1;
   const spread = Math.max(Math.abs(pooledMean), 1e-6);
   const posteriors = input.entries.map((entry): EntryPosterior => {
     const seen = evidence.get(entry.id) ?? { successes: 0, exposure: 0, value: 0 };
     const temper = sharpeningFor(seen.successes, input.entries.length);
     const alpha = temper * (1 + seen.successes);
-    const beta = temper * (priorBeta + (isCountMetric(metric) ? seen.exposure : Math.max(0, seen.exposure - seen.successes)));
+    const beta = temper * (priorBeta + (counted ? seen.exposure : Math.max(0, seen.exposure - seen.successes)));
     if (isRateMetric(metric)) return { entryId: entry.id, alpha, beta, valueMean: null, valueSd: null };
     return {
       entryId: entry.id,

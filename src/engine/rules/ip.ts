@@ -1,5 +1,5 @@
 import type { Rule } from '../../domain/schemas/ruleset.js';
-import { parseNetwork, type IpAddress, type IpNetwork } from '../ip-address.js';
+import { parseNetwork, wordMask, type IpAddress, type IpNetwork } from '../ip-address.js';
 import { REASON } from '../reasons.js';
 import { rulesFor, type RuleCheck } from './rule-check.js';
 
@@ -11,8 +11,7 @@ function networks(rules: readonly Rule[]): IpNetwork[] {
 
 /** The top `bits` bits of a 32-bit word (0 to 32 of them). */
 function maskWord(word: number, bits: number): number {
-  if (bits <= 0) return 0;
-  return bits >= 32 ? word >>> 0 : (word & ((0xffffffff << (32 - bits)) >>> 0)) >>> 0;
+  return (word & wordMask(bits)) >>> 0;
 }
 
 /** The network an address falls in at `prefix` bits: one number for IPv4, a string key for IPv6. */

@@ -5,7 +5,7 @@ import type { SmartLinkRecord } from '../../domain/records.js';
 import { ErrorBody, IdParams, Page } from '../../domain/schemas/common.js';
 import { KpiRun, KpiRunsQuery, KpiStatus } from '../../domain/schemas/kpi.js';
 import { kpiSettingsView } from '../../engine/index.js';
-import { countEpochClicks, nextRunAtMs, slotIsSuperseded, slotStartMs } from '../../kpi/index.js';
+import { countEpochClicks, nextRunAtMs, slotDone, slotStartMs } from '../../kpi/index.js';
 import type { StoreTx } from '../../ports/store.js';
 import { requireAdmin } from '../auth.js';
 import type { ApiDeps } from './deps.js';
@@ -29,8 +29,7 @@ async function statusOf(tx: StoreTx, link: SmartLinkRecord & { kpi: NonNullable<
   const settings = kpiSettingsView(link.kpi);
   const epochStartedMs = state === undefined ? nowMs : Date.parse(state.epoch_started_at);
   const slotMs = slotStartMs(nowMs, settings.runFrequencyHours);
-  // A slot older than the epoch's latest run is passed over, as if it had run.
-  const slotHasRun = state !== undefined && ((await tx.kpi.hasRun(link.id, iso(slotMs))) || (await slotIsSuperseded(tx.kpi, state, slotMs)));
+  const slotHasRun = state !== undefined && (await slotDone(tx.kpi, state, slotMs));
   // Clicks up to and including this millisecond.
   const clicks = state === undefined ? 0 : await countEpochClicks(tx.kpi, tx.kpiStats, state, iso(nowMs + 1));
   return {

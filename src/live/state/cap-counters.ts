@@ -11,6 +11,8 @@ export const PERIODS: readonly CapPeriod[] = ['daily', 'weekly', 'monthly', 'glo
 /** The counters of one offer (`o12`) or of one partner on an offer (`p12:7`). */
 export const offerScope = (offerId: number) => `o${offerId}`;
 export const partnerScope = (offerId: number, partnerId: number) => `p${offerId}:${partnerId}`;
+/** The offer id an offerScope or partnerScope names. */
+const offerOfScope = (scope: string): number => Number.parseInt(scope.slice(1), 10);
 
 type Sums = Record<CapMetric, number>;
 
@@ -47,10 +49,10 @@ export class CapCounters {
     }
   }
 
-  /** Forgets the daily, weekly and monthly sums of the scopes `drop` names (global sums stay). */
-  dropCalendar(drop: (scope: string) => boolean): void {
+  /** Forgets the daily, weekly and monthly sums of these offers' scopes, their partners' too (global sums stay). */
+  dropCalendar(offerIds: ReadonlySet<number>): void {
     for (const [scope, byPeriod] of this.sums) {
-      if (!drop(scope)) continue;
+      if (!offerIds.has(offerOfScope(scope))) continue;
       for (const periodKey of byPeriod.keys()) if (periodKey !== 'global') byPeriod.delete(periodKey);
       if (byPeriod.size === 0) this.sums.delete(scope);
     }

@@ -67,8 +67,8 @@ export class MemoryLiveState implements LiveState {
     return {
       capReached: (offerId, partnerId) => this.capReached(offerId, partnerId, nowMs),
       isDuplicate: (offerId, key, windowHours) => {
-        const last = cookieClickTimeMs(key) ?? this.lastSeen.get(offerId)?.get(this.hash(key));
-        return last !== undefined && nowMs - last < windowHours * HOUR_MS;
+        const last = this.lastClickAt(offerId, key);
+        return last !== null && nowMs - last < windowHours * HOUR_MS;
       },
       alreadyConverted: (offerId, key) => this.converted.get(offerId)?.has(this.hash(key)) ?? false,
     };

@@ -148,7 +148,7 @@ export async function prepareCapPeriods(state: MemoryLiveState, history: LiveHis
   // From here on one synchronous step with the switch: no click is counted between dropping and recounting.
   return () => {
     const current = currentPeriods(now());
-    state.counters.dropCalendar((scope) => moved.has(Number(/^[op](\d+)/.exec(scope)?.[1])));
+    state.counters.dropCalendar(moved);
     const memo: MinuteMemo = new Map();
     for (const bucket of buckets) addTotals(state, next, bucket, Date.parse(`${bucket.minute}:00.000Z`), 'calendar', current, memo);
   };
@@ -174,7 +174,8 @@ function currentPeriods(nowMs: number): Current {
  */
 export async function rebuildLiveState(state: MemoryLiveState, history: LiveHistoryReader, snapshot: Snapshot, nowMs: number): Promise<void> {
   const current = currentPeriods(nowMs);
-  for (const total of await history.totals()) addTotals(state, snapshot, total, nowMs, 'global', current, new Map());
+  const atNow: MinuteMemo = new Map();
+  for (const total of await history.totals()) addTotals(state, snapshot, total, nowMs, 'global', current, atNow);
   // A day at a time: a busy network has about one bucket per click (a minute × an offer × a
   // partner), and all 33 days' at once held ~650 MB per million clicks until the start was over.
   for (let from = nowMs - PERIOD_LOOKBACK_MS; ; from += DAY_MS) {
