@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
+import Negotiator from 'negotiator';
 
 type Cell = string | number | null;
 
@@ -29,8 +30,12 @@ export function csvStream(header: readonly string[], rows: readonly Record<strin
   return Readable.from(records()).pipe(stringifier);
 }
 
-/** Whether the caller asked for CSV (`format=csv`, or `Accept: text/csv`). */
+/**
+ * Whether the caller asked for CSV: `format=csv`, or an `Accept` header that prefers text/csv to JSON
+ * (quality values count: `application/json, text/csv;q=0.1` is JSON; on a tie JSON wins).
+ */
 export function wantsCsv(format: string | undefined, accept: string | undefined): boolean {
   if (format !== undefined) return format === 'csv';
-  return accept?.toLowerCase().includes('text/csv') ?? false;
+  if (accept === undefined) return false;
+  return new Negotiator({ headers: { accept } }).mediaType(['application/json', 'text/csv']) === 'text/csv';
 }

@@ -34,6 +34,21 @@ describe('report CSV export', () => {
   });
 });
 
+describe('report format from the Accept header', () => {
+  it.each([
+    ['text/csv', 'csv'],
+    ['text/csv;q=0.9, application/json;q=0.5', 'csv'],
+    ['application/json, text/csv;q=0.1', 'json'],
+    ['text/csv;q=0, */*', 'json'],
+    ['*/*', 'json'],
+    ['text/html', 'json'],
+  ])('Accept: %s answers %s', async (accept, format) => {
+    const res = await server.call('GET', '/api/v1/reports?from=2026-10-20&to=2026-10-20', undefined, { headers: { accept } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(format === 'csv' ? /^text\/csv/ : /^application\/json/);
+  });
+});
+
 describe('hour rows across the end of summer time', () => {
   it('come in time order in Berlin: 02:00+02:00 (CEST) before the repeated 02:00+01:00 (CET)', async () => {
     for (const time of ['2026-10-24T23:30:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-25T01:30:00.000Z', '2026-10-25T02:30:00.000Z']) {

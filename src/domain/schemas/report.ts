@@ -8,7 +8,7 @@ const RangeQuery = {
   from: Bound('A local date `YYYY-MM-DD` (start of that day in `timezone`) or a date-time with offset on a quarter hour. Default: today.'),
   to: Bound('A local date `YYYY-MM-DD` (its whole day included) or a date-time with offset on a quarter hour (exclusive). Default: end of today.'),
   timezone: Type.Optional(TimeZone),
-  format: Type.Optional(StringEnum(['json', 'csv'] as const, { description: 'csv = the rows as CSV (also chosen by `Accept: text/csv`).' })),
+  format: Type.Optional(StringEnum(['json', 'csv'] as const, { description: 'csv = the rows as CSV (without `format`, chosen by an `Accept` header that prefers `text/csv` to JSON).' })),
 };
 
 /**

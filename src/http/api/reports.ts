@@ -21,7 +21,7 @@ const MAX_REPORT_KPI_RUNS = 1000;
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 
-/** A report answers JSON, or CSV with `format=csv` / `Accept: text/csv`; both are documented. */
+/** A report answers JSON, or CSV with `format=csv` or an `Accept` preferring text/csv; both are documented. */
 const jsonOrCsv = (schema: TSchema) => ({
   description: 'The report',
   content: { 'application/json': { schema }, 'text/csv': { schema: { type: 'string', description: 'One header line, then one line per row' } } },
