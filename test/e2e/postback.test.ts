@@ -105,6 +105,25 @@ describe('attribution and money', () => {
     expect(storedConversions(server, jsonTid)[0]).toMatchObject({ amount_micros: 300_000, event_key: 'sale' });
   });
 
+  it('an amount written with trailing zeros past 4 places (printf "%f": 19.990000) converts, in a query or a form as in JSON', async () => {
+    const queryTid = await clickTid(server, sale.token);
+    const query = await postback(server, { transaction_id: queryTid, amount: '19.990000' });
+    expect(query.status, JSON.stringify(query.body)).toBe(200);
+    expect(storedConversions(server, queryTid)[0]).toMatchObject({ amount_micros: 19_990_000, revenue_micros: 2_498_750 });
+    const formTid = await clickTid(server, sale.token);
+    const form = await fetch(`${server.url}/postback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ transaction_id: formTid, amount: '25.000000' }).toString(),
+    });
+    expect(form.status).toBe(200);
+    expect(storedConversions(server, formTid)[0]?.amount_micros).toBe(25_000_000);
+    // Digits that are not zeros past the fourth place are still refused.
+    const tid = await clickTid(server, sale.token);
+    expect((await postback(server, { transaction_id: tid, amount: '19.990010' })).status).toBe(400);
+    expect(storedConversions(server, tid)).toEqual([]);
+  });
+
   it('a POST labelled JSON with no body takes every field from the query, as a bodiless form POST does', async () => {
     for (const contentType of ['application/json', 'application/x-www-form-urlencoded']) {
       const tid = await clickTid(server, sale.token);

@@ -12,8 +12,10 @@ const Param = (description: string) => Type.Optional(Type.String({ maxLength: MA
 const ConversionDetails = Type.Object({
   amount: Type.Optional(
     Type.String({
-      pattern: '^\\d{1,15}(\\.\\d{1,4})?$',
-      description: 'Sale amount: a non-negative decimal with at most 4 places, e.g. `19.99`. Percent payouts and revenues are taken of it.',
+      // Zeros past the fourth place change nothing (printf's `%f` writes `19.990000`).
+      pattern: '^\\d{1,15}(\\.\\d{1,4}0{0,20})?$',
+      description:
+        'Sale amount: a non-negative decimal with at most 4 significant places, e.g. `19.99` (`19.990000` is the same). Percent payouts and revenues are taken of it.',
     }),
   ),
   event_id: Param('Absent = the base conversion; otherwise the name of a post-conversion event.'),

@@ -35,10 +35,11 @@ export function checkInput<T>(validate: ValidateFunction, params: Record<string,
   return params as T;
 }
 
-/** The exact amount in micros; the schema already allowed only ≤ 4 decimal places. */
+/** The exact amount in micros; the schema already allowed only ≤ 4 decimal places other than trailing zeros. */
 function amountMicros(amount: string | undefined): number | null {
   if (amount === undefined) return null;
-  const micros = parseMicros(amount);
+  // The schema allowed zeros past the fourth place; they change nothing.
+  const micros = parseMicros(amount.replace(/(\.\d{4})0+$/, '$1'));
   if (micros === undefined) throw AppError.invalid([{ path: 'amount', message: 'is too large' }]);
   return micros;
 }
