@@ -189,3 +189,28 @@ describe('a postback body labelled text/plain (what fetch sends for a string bod
     expect(storedConversions(server, tid)[0]?.amount_micros).toBe(5_000_000);
   });
 });
+
+describe('a form postback in the character set its Content-Type names (ISO-8859-1 from older PHP shops)', () => {
+  it('is decoded in that character set: two orders that differ in an accented letter are two orders, stored as sent', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    const send = (body: string) =>
+      fetch(`${server.url}/postback`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=ISO-8859-1' }, body });
+    // é and ü in ISO-8859-1: read as UTF-8 both became U+FFFD, one order id, and the second order a duplicate.
+    const first = await send(`transaction_id=${tid}&order_id=Comm%E9-1&adv1=M%FCller+%26+S%F6hne`);
+    const second = await send(`transaction_id=${tid}&order_id=Comm%FC-1`);
+    expect(first.status).toBe(200);
+    expect(((await second.json()) as { status: string }).status).toBe('approved');
+    expect(storedConversions(server, tid).map((row) => row.order_id)).toEqual(['Commé-1', 'Commü-1']);
+    const listed = await server.call('GET', `/api/v1/conversions?offer_id=${repeatable.offerId}&page_size=500`);
+    expect(listed.body.data.find((c: { order_id: string }) => c.order_id === 'Commé-1')?.adv1).toBe('Müller & Söhne');
+  });
+
+  it('a form without a charset, or in UTF-8, is read as UTF-8 as before', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    for (const contentType of ['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=utf-8']) {
+      const res = await fetch(`${server.url}/postback`, { method: 'POST', headers: { 'content-type': contentType }, body: `transaction_id=${tid}&order_id=${encodeURIComponent(`Commé ${contentType.length}`)}` });
+      expect(res.status).toBe(200);
+    }
+    expect(storedConversions(server, tid).map((row) => row.order_id)).toEqual(['Commé 33', 'Commé 48']);
+  });
+});

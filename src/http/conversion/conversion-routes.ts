@@ -1,3 +1,4 @@
+import { TextDecoder } from 'node:util';
 import { Busboy, type BusboyHeaders } from '@fastify/busboy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseLosslessJson } from 'lossless-json';
@@ -110,7 +111,7 @@ const looksLikeJson = (body: string): boolean => /^\ufeff?\s*[[{]/.test(body);
  * named after the whole text, the postback converted from the query alone, without its amount,
  * order or event, and the corrected retry was then a duplicate.
  */
-function parseForm(_request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
+function parseForm(request: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
   if (looksLikeJson(body)) {
     // Only a JSON object is taken as one: what merely starts like JSON under these labels (fetch
     // sends `[object Object]` for an object body; a field named `{tid}`) is read as before.
@@ -118,8 +119,35 @@ function parseForm(_request: FastifyRequest, body: string, done: (err: Error | n
     if (read.ok && read.value !== null) return done(null, read.value);
   }
   const fields: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [key, value] of new URLSearchParams(body)) if (!(key in fields)) fields[key] = value;
+  for (const [key, value] of formPairs(body, formDecoder(request.headers['content-type']))) if (!(key in fields)) fields[key] = value;
   done(null, fields);
+}
+
+/**
+ * The decoder of a form's escapes in the character set its Content-Type names, when that is not
+ * UTF-8: `%E9` of an ISO-8859-1 form (older PHP shops) is é. Read as UTF-8 it became U+FFFD, so two
+ * orders differing in an accented letter were one order id, and the second a duplicate.
+ */
+function formDecoder(contentType: string | undefined): TextDecoder | undefined {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1];
+  if (charset === undefined) return undefined;
+  try {
+    const decoder = new TextDecoder(charset);
+    return decoder.encoding === 'utf-8' ? undefined : decoder;
+  } catch {
+    return undefined; // a label no decoder knows: read as UTF-8, as before
+  }
+}
+
+/**
+ * A form's pairs. With a decoder, each run of escapes is decoded as bytes in its character set and
+ * escaped again as UTF-8, so the standard parser reads the form as it reads any other.
+ */
+function formPairs(body: string, decoder: TextDecoder | undefined): URLSearchParams {
+  if (decoder === undefined) return new URLSearchParams(body);
+  return new URLSearchParams(
+    body.replace(/(?:%[0-9a-f]{2})+/gi, (run) => encodeURIComponent(decoder.decode(Buffer.from(run.replace(/%/g, ''), 'hex')))),
+  );
 }
 
 async function answerPostback(deps: RecordDeps, request: FastifyRequest, reply: FastifyReply) {
