@@ -200,6 +200,13 @@ describe('attribution and money', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(storedConversions(server, tid)[0]).toMatchObject({ amount_micros: null, event_key: 'nulls', order_id: null, adv1: null });
   });
+
+  it('a macro the advertiser left unfilled ({amount}, {{aff_sub}}) is an absent field, not a 400 that loses the conversion', async () => {
+    const tid = await clickTid(server, sale.token);
+    const res = await postback(server, { transaction_id: tid, amount: '{amount}', order_id: '{{order_id}}', adv1: '{aff_sub}', adv2: 'a {b}' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(storedConversions(server, tid)[0]).toMatchObject({ amount_micros: null, order_id: null, adv1: null, adv2: 'a {b}' });
+  });
 });
 
 describe('postbacks that store nothing', () => {

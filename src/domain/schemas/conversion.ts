@@ -29,8 +29,8 @@ const ConversionDetails = Type.Object({
 
 /**
  * A server postback (SPEC §10.1), from the query string or a form/JSON body. Every value is text
- * (JSON numbers are turned into their text first, so amounts stay exact); empty values count as
- * absent; unknown parameters are ignored, because advertisers' platforms add their own.
+ * (JSON numbers are turned into their text first, so amounts stay exact); empty values and
+ * unfilled macros such as `{amount}` count as absent; unknown parameters are ignored, because advertisers' platforms add their own.
  */
 export const PostbackInput = Type.Composite([
   Type.Object({

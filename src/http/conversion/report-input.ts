@@ -12,9 +12,15 @@ function asText(value: unknown): unknown {
 }
 
 /**
+ * A macro the advertiser's system left as written (`{amount}`, `{{aff_sub}}`): it carries no value.
+ * Taken literally, an unfilled `amount={amount}` was refused with 400 and the conversion lost.
+ */
+const UNFILLED_MACRO = /^\{+[\w.:-]*\}+$/;
+
+/**
  * Merges parameter sources (query string, then form or JSON body; later ones win) into one object
- * for the input schema. Empty values (and JSON nulls, their counterpart in a JSON body) count as
- * absent: postback templates often leave a macro unfilled.
+ * for the input schema. Empty values, unfilled macros (and JSON nulls, their counterpart in a JSON
+ * body) count as absent: postback templates often leave a macro unfilled.
  */
 export function collectParams(...sources: unknown[]): Record<string, unknown> {
   // No prototype: a parameter named `__proto__` stays a plain key.
@@ -23,7 +29,9 @@ export function collectParams(...sources: unknown[]): Record<string, unknown> {
     if (source === null || typeof source !== 'object' || Array.isArray(source)) continue;
     for (const [key, value] of Object.entries(source)) {
       const text = asText(value);
-      if (text !== '' && text !== undefined && text !== null) params[key] = text;
+      if (text === '' || text === undefined || text === null) continue;
+      if (typeof text === 'string' && UNFILLED_MACRO.test(text)) continue;
+      params[key] = text;
     }
   }
   return params;
