@@ -61,6 +61,10 @@ export interface AppDeps {
 
 export const API_PREFIX = '/api/v1';
 
+/** How soon a configuration snapshot whose rebuild failed is tried again: doubling up to the maximum. */
+const SNAPSHOT_RETRY_MS = 200;
+const SNAPSHOT_RETRY_MAX_MS = 5_000;
+
 /** Request line and headers together: room for tracking URLs far longer than anyone should send. */
 const MAX_REQUEST_HEADER_BYTES = 64 * 1024;
 
@@ -133,10 +137,34 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const trackingLinks = await TrackingLinkIndex.load(store);
   const now = deps.now ?? Date.now;
   const { live } = deps;
-  const onChange = async () => {
-    // The write is committed either way; a failed rebuild keeps the previous snapshot and is retried by the next change.
-    await snapshots.rebuild().catch((err: unknown) => app.log.error({ err }, 'snapshot rebuild failed'));
+  // The write is committed either way. A failed rebuild (the write lock held by the click writer under
+  // load, an operator's sqlite3 or another process past the short wait) keeps the previous snapshot;
+  // waiting for the next change to retry it left a change that was answered as saved out of the click
+  // path for good (SPEC §3: within 1 second). It is tried again until one succeeds.
+  let retry: NodeJS.Timeout | undefined;
+  let retryMs = SNAPSHOT_RETRY_MS;
+  let closing = false;
+  const onChange = async (): Promise<void> => {
+    await snapshots.rebuild().then(
+      () => {
+        retryMs = SNAPSHOT_RETRY_MS;
+      },
+      (err: unknown) => {
+        app.log.error({ err, retry_in_ms: retryMs }, 'snapshot rebuild failed; retrying');
+        if (retry !== undefined || closing) return;
+        retry = setTimeout(() => {
+          retry = undefined;
+          void onChange();
+        }, retryMs);
+        retry.unref();
+        retryMs = Math.min(SNAPSHOT_RETRY_MAX_MS, retryMs * 2);
+      },
+    );
   };
+  app.addHook('onClose', async () => {
+    closing = true;
+    clearTimeout(retry);
+  });
   const apiDeps: ApiDeps = { config, store, trackingLinks, onChange, now };
   const engine: EngineDeps = { settledSnapshot: () => snapshots.settled(), contextBuilder: deps.contexts, live, now };
   const signingKey = await store.secrets.getOrCreate('bounce-signing-key', () => randomBytes(32).toString('base64url'));
