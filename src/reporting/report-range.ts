@@ -22,10 +22,18 @@ export function resolveRange(from: string | undefined, to: string | undefined, t
   const fromMs = from === undefined ? startOfLocalDay(today.year, today.month, today.day, timeZone) : bound(from, 'from', timeZone, problems);
   const toMs = to === undefined ? dayAfter([today.year, today.month, today.day], timeZone) : bound(to, 'to', timeZone, problems);
   if (fromMs === undefined || toMs === undefined) return undefined;
-  if (toMs <= fromMs) problems.push({ path: 'querystring.to', message: 'must be after from' });
+  if (toMs <= fromMs) problems.push(unorderedRange(from, to, today));
   else if (Math.min(toMs - fromMs, wallClockSpan(fromMs, toMs, timeZone)) > MAX_RANGE_MS) problems.push({ path: 'querystring.to', message: 'the range may span at most 400 days' });
   else return { fromMs, toMs };
   return undefined;
+}
+
+/** `to` not after `from`, naming the default that stood in for the bound left out. */
+function unorderedRange(from: string | undefined, to: string | undefined, today: { year: number; month: number; day: number }): ErrorDetail {
+  const date = [today.year, String(today.month).padStart(2, '0'), String(today.day).padStart(2, '0')].join('-');
+  if (from === undefined) return { path: 'querystring.from', message: `is needed: without it the report starts today (${date}), after to` };
+  if (to === undefined) return { path: 'querystring.to', message: `is needed: without it the report ends with today (${date}), before from` };
+  return { path: 'querystring.to', message: 'must be after from' };
 }
 
 /**

@@ -63,6 +63,18 @@ describe('hour rows across the end of summer time', () => {
   });
 });
 
+describe('a range given by one bound only', () => {
+  it('names the default that stood in for the other when the two do not make a range', async () => {
+    clock.set('2026-10-20T12:00:00.000Z');
+    const past = await server.call('GET', '/api/v1/reports?to=2026-10-01');
+    expect(past.status).toBe(400);
+    expect(past.body.error.details).toEqual([{ path: 'querystring.from', message: 'is needed: without it the report starts today (2026-10-20), after to' }]);
+    const future = await server.call('GET', '/api/v1/reports?from=2026-11-01');
+    expect(future.body.error.details).toEqual([{ path: 'querystring.to', message: 'is needed: without it the report ends with today (2026-10-20), before from' }]);
+    expect((await server.call('GET', '/api/v1/reports?from=2026-10-01')).status).toBe(200);
+  });
+});
+
 describe('the 400-day limit', () => {
   it('counts local days: 400 of them in New York are accepted even when they hold one more end of summer time than start', async () => {
     // 2025-09-28 … 2026-11-01 holds the ends of summer time of 2025 and 2026 and one start: 400 days and an hour.
