@@ -5,7 +5,7 @@ import { buildApp } from './http/app.js';
 import { openSqliteClickWriter } from './ingest/index.js';
 import { KpiScheduler } from './kpi/index.js';
 import { createSnapshotHolder } from './live/snapshot-holder.js';
-import { MemoryLiveState, prepareCapPeriods, rebuildLiveState, refreshVisitorMemory } from './live/state/index.js';
+import { MemoryLiveState, prepareCapPeriods, prepareVisitorMemory, rebuildLiveState } from './live/state/index.js';
 import { Metrics } from './observability/metrics.js';
 import type { ClickWriter } from './ports/click-writer.js';
 import type { ConversionWriter } from './ports/conversion-writer.js';
@@ -96,13 +96,20 @@ export async function openServer(config: Config, options: ServerOptions = {}): P
   const metrics = new Metrics();
   let app: FastifyInstance | undefined;
   // Configuration changes arrive only once the server is up, after `live` exists.
-  // A caps time zone change is recounted while the previous configuration serves, and the counters
-  // switch with it: clicks served under the new zone before its recount would pass a reached cap.
-  const snapshots = await createSnapshotHolder(
-    store,
-    (previous, next) => refreshVisitorMemory(live, store.liveHistory, previous, next, now()),
-    (previous, next) => prepareCapPeriods(live, store.liveHistory, previous, next, now),
-  );
+  // A caps time zone change is recounted, and the visitors a new duplicate identifier or a longer
+  // window needs are read, while the previous configuration serves; counters and memory switch with
+  // it: clicks served under the new configuration before its reads finished would pass a reached cap
+  // or a visitor who clicked within the window. The last hour of each is read last, with no turn for
+  // a click between those reads and the switch.
+  const snapshots = await createSnapshotHolder(store, async (previous, next) => {
+    const memory = await prepareVisitorMemory(live, store.liveHistory, previous, next, now());
+    const caps = await prepareCapPeriods(live, store.liveHistory, previous, next, now);
+    const remember = await memory.finish();
+    return () => {
+      caps?.();
+      remember();
+    };
+  });
   const live = new MemoryLiveState({
     snapshot: () => snapshots.current(),
     // After a restart the first click past a reached soft cap asks again; the stored notification's

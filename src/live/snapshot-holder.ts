@@ -28,14 +28,12 @@ export async function loadSnapshot(store: Store): Promise<Snapshot> {
 }
 
 /**
- * `onReplaced` runs after each rebuild with the snapshot it replaced, and the rebuild waits for it:
- * whatever must follow a configuration change is in place when the change's request is answered.
- * `beforeReplace` runs first, while the previous snapshot still serves; what it returns runs in the
- * same synchronous step as the switch, so state prepared for the new snapshot arrives with it.
+ * `beforeReplace` runs with each rebuilt snapshot while the previous one still serves, and the
+ * rebuild waits for it; what it returns runs in the same synchronous step as the switch, so state
+ * prepared for the new snapshot arrives with it and is in place when the change's request is answered.
  */
 export async function createSnapshotHolder(
   store: Store,
-  onReplaced?: (previous: Snapshot, next: Snapshot) => Promise<void>,
   beforeReplace?: (previous: Snapshot, next: Snapshot) => Promise<(() => void) | undefined>,
 ): Promise<SnapshotHolder> {
   let snapshot = await loadSnapshot(store);
@@ -51,7 +49,6 @@ export async function createSnapshotHolder(
     snapshot = next;
     switched?.();
     builtAtMs = started;
-    await onReplaced?.(previous, snapshot);
     return snapshot;
   };
   const rebuild = (): Promise<Snapshot> => {

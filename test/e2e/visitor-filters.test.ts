@@ -195,6 +195,30 @@ describe('a duplicate filter changed while traffic flows', () => {
     expect((await server.call('PATCH', `/api/v1/offers/${offer.id}`, filter('gaid'))).status).toBe(200);
     expect((await click({ ip: '10.0.21.2', query: { gaid: 'eeee-5555' } })).host).toBe('fallback.example');
   });
+
+  it('no click is served under the new identifier before its memory is read: a returning visitor is a duplicate from the first click the change routes', async () => {
+    clock.set('2025-07-07T00:00:00.000Z');
+    // A year's window: the stored clicks are read back an hour at a time, with a turn for clicks between hours.
+    const { offer, host, click } = await filteredLink(filter('ip', 8760));
+    expect((await click({ ip: '10.0.22.1', query: { gaid: 'ffff-6666' } })).host).toBe(host);
+    // The destination changes with the identifier, so an answer shows which configuration routed it.
+    const changed = `${host.replace('.example', '')}-v2.example`;
+    let settled = false;
+    const patched = server
+      .call('PATCH', `/api/v1/offers/${offer.id}`, { ...filter('gaid', 8760), destination_url: `https://${changed}/?tid={transaction_id}&u={unique_click}` })
+      .finally(() => (settled = true));
+    const hosts: string[] = [];
+    // The same device (gaid) from new addresses while the change is applied, and once after it.
+    for (let after = false; !after && hosts.length < 5000; ) {
+      after = settled;
+      const i = hosts.length;
+      hosts.push((await click({ ip: `10.1.${Math.floor(i / 250)}.${i % 250}`, query: { gaid: 'ffff-6666' } })).host);
+    }
+    expect((await patched).status).toBe(200);
+    // Under the old identifier (ip) each new address is a new visitor; under the new one (gaid) the device clicked within the window.
+    expect(hosts.filter((h) => h === changed)).toEqual([]);
+    expect(hosts.at(-1)).toBe('fallback.example');
+  });
 });
 
 describe('the address behind a trusted proxy', () => {

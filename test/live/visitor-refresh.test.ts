@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryLiveState, rebuildLiveState, refreshVisitorMemory } from '../../src/live/state/index.js';
+import { MemoryLiveState, prepareVisitorMemory, rebuildLiveState } from '../../src/live/state/index.js';
 import type { LiveHistoryReader, VisitorRow } from '../../src/ports/store.js';
 import { offer, snapshotOf } from '../engine/fixtures.js';
 
@@ -37,7 +37,8 @@ describe('duplicate memory from stored clicks', () => {
     const before = snapshotOf({ offers: [offer(1, { duplicate_filter: { enabled: true, identifier: 'ip', window_hours: 168 } })] });
     const after = snapshotOf({ offers: [offer(1, { duplicate_filter: { enabled: true, identifier: 'ip', window_hours: 720 } })] });
     const state = new MemoryLiveState({ snapshot: () => after });
-    await refreshVisitorMemory(state, history, before, after, NOW);
+    const prepared = await prepareVisitorMemory(state, history, before, after, NOW);
+    (await prepared.finish())();
     expect(Math.max(...reads.map((r) => r.rows))).toBeLessThanOrEqual(60);
     // Nothing of the part the old window covered (memory holds it) is read again.
     expect(reads.every((r) => r.to !== null && Date.parse(r.to) <= NOW - 168 * HOUR)).toBe(true);

@@ -150,6 +150,29 @@ export class MemoryLiveState implements LiveState {
     if (cookieClickTimeMs(key) === null) this.rememberHashed(offerId, this.hash(key), timeMs);
   }
 
+  /**
+   * Visitors gathered while the previous configuration still serves (see prepareVisitorMemory in
+   * rebuild.ts): `remember` holds them aside, `apply` adds them to memory, in the synchronous step
+   * that switches to the configuration whose filters they are keyed for.
+   */
+  stageVisitors(): { remember(offerId: number, key: string, timeMs: number): void; apply(): void } {
+    const staged = new Map<number, Map<number, number>>();
+    return {
+      remember: (offerId, key, timeMs) => {
+        if (cookieClickTimeMs(key) !== null) return;
+        let seen = staged.get(offerId);
+        if (seen === undefined) staged.set(offerId, (seen = new Map()));
+        const hashed = this.hash(key);
+        const last = seen.get(hashed);
+        if (last === undefined || last < timeMs) seen.set(hashed, timeMs);
+      },
+      apply: () => {
+        for (const [offerId, seen] of staged) for (const [hashed, timeMs] of seen) this.rememberHashed(offerId, hashed, timeMs);
+        staged.clear();
+      },
+    };
+  }
+
   private rememberHashed(offerId: number, hashed: number, timeMs: number): void {
     let seen = this.lastSeen.get(offerId);
     if (seen === undefined) this.lastSeen.set(offerId, (seen = new Map()));

@@ -60,16 +60,20 @@ interface Stretch {
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Where the visitors read from stored clicks go: live memory, or a stage (see MemoryLiveState.stageVisitors). */
+type RememberVisitor = (offerId: number, key: string, timeMs: number) => void;
+
 /**
- * Remembers the visitors of the clicks in each offer's stretch (`stretches`: offer id → stretch).
- * The clicks are read once for all offers, by time, an hour at a time (so memory holds one hour's
- * rows, not a window's), back to the earliest start: clicks carry no per-offer index, which would
- * cost every group commit one more page write per distinct offer in the batch. Each hour's read is
- * synchronous on the main connection, so the event loop gets a turn between hours: a re-read while
- * the server runs must not hold up the clicks meanwhile.
+ * Reads the visitors of the clicks in each offer's stretch (`stretches`: offer id → stretch), keyed
+ * by the offer's identifier in `snapshot`, into `remember`. The clicks are read once for all offers,
+ * by time, an hour at a time (so memory holds one hour's rows, not a window's), back to the earliest
+ * start: clicks carry no per-offer index, which would cost every group commit one more page write per
+ * distinct offer in the batch. Each hour's read is synchronous on the main connection, so the event
+ * loop gets a turn between hours: a re-read while the server runs must not hold up the clicks
+ * meanwhile. `bulk` reads every hour but the last, `tail` the last one (up to now and beyond, when
+ * a stretch reaches now) with no turn before it returns.
  */
-async function rememberVisitors(state: MemoryLiveState, history: LiveHistoryReader, snapshot: Snapshot, nowMs: number, stretches: ReadonlyMap<number, Stretch>): Promise<void> {
-  if (stretches.size === 0) return;
+function visitorReads(history: LiveHistoryReader, snapshot: Snapshot, nowMs: number, stretches: ReadonlyMap<number, Stretch>, remember: RememberVisitor) {
   // A loop, not Math.min(...): a spread of one argument per offer overflows the stack past ~125,000.
   let earliest = nowMs;
   let latest: number | null = Number.NEGATIVE_INFINITY;
@@ -78,11 +82,7 @@ async function rememberVisitors(state: MemoryLiveState, history: LiveHistoryRead
     latest = latest === null || stretch.untilMs === null ? null : Math.max(latest, stretch.untilMs);
   }
   const end = latest ?? nowMs;
-  for (let from = earliest; ; from += HOUR_MS) {
-    const last = from + HOUR_MS >= end;
-    // Up to now the last slice has no upper bound, as a click stamped a moment ahead of this clock
-    // still counts; a re-read that stops short of now stops at its end.
-    const to = last ? (latest === null ? null : end) : from + HOUR_MS;
+  const read = async (from: number, to: number | null): Promise<void> => {
     const rows = await history.visitorsBetween(new Date(from).toISOString(), to === null ? null : new Date(to).toISOString());
     for (const row of rows) {
       const stretch = stretches.get(row.offerId);
@@ -90,22 +90,43 @@ async function rememberVisitors(state: MemoryLiveState, history: LiveHistoryRead
       const atMs = Date.parse(row.time);
       if (stretch === undefined || offer === undefined || atMs < stretch.fromMs || (stretch.untilMs !== null && atMs >= stretch.untilMs)) continue;
       const key = rememberedKey(offer.duplicateFilter.identifier, factsOf(row));
-      if (key !== null) state.rememberVisitor(offer.id, key, atMs);
+      if (key !== null) remember(offer.id, key, atMs);
     }
-    if (last) return;
-    await nextTurn();
-  }
+  };
+  let lastFrom = earliest;
+  while (lastFrom + HOUR_MS < end) lastFrom += HOUR_MS;
+  return {
+    async bulk(): Promise<void> {
+      if (stretches.size === 0) return;
+      for (let from = earliest; from < lastFrom; from += HOUR_MS) {
+        await read(from, from + HOUR_MS);
+        await nextTurn();
+      }
+    },
+    // Up to now the last slice has no upper bound, as a click stamped a moment ahead of this clock
+    // still counts; a re-read that stops short of now stops at its end.
+    async tail(): Promise<void> {
+      if (stretches.size > 0) await read(lastFrom, latest === null ? null : end);
+    },
+  };
+}
+
+/** Remembers the visitors of the clicks in each offer's stretch, straight into live memory (see visitorReads). */
+async function rememberVisitors(state: MemoryLiveState, history: LiveHistoryReader, snapshot: Snapshot, nowMs: number, stretches: ReadonlyMap<number, Stretch>): Promise<void> {
+  const reads = visitorReads(history, snapshot, nowMs, stretches, (offerId, key, timeMs) => state.rememberVisitor(offerId, key, timeMs));
+  await reads.bulk();
+  await reads.tail();
 }
 
 const windowStartMs = (offer: OfferView, nowMs: number) => nowMs - offer.duplicateFilter.windowHours * HOUR_MS;
 
 /**
- * After a configuration change: the offers whose duplicate memory no longer covers what their
- * filter asks have that part read again, so the change acts at once as it would after a restart. A
- * longer window needs the visitors of its older part, which memory has already pruned (the part the
- * old window covered is still held); another identifier needs the whole window, keyed by its kind.
+ * The offers whose duplicate memory no longer covers what their filter asks after a configuration
+ * change, and the stretch of stored clicks each lacks. A longer window needs the visitors of its
+ * older part, which memory has already pruned (the part the old window covered is still held);
+ * another identifier needs the whole window, keyed by its kind.
  */
-export async function refreshVisitorMemory(state: MemoryLiveState, history: LiveHistoryReader, previous: Snapshot, next: Snapshot, nowMs: number): Promise<void> {
+function lackingStretches(previous: Snapshot, next: Snapshot, nowMs: number): Map<number, Stretch> {
   const stretches = new Map<number, Stretch>();
   for (const offer of next.offers.values()) {
     const before = previous.offers.get(offer.id);
@@ -114,7 +135,28 @@ export async function refreshVisitorMemory(state: MemoryLiveState, history: Live
     if (offer.duplicateFilter.identifier !== before.duplicateFilter.identifier) stretches.set(offer.id, { fromMs, untilMs: null });
     else if (offer.duplicateFilter.windowHours > before.duplicateFilter.windowHours) stretches.set(offer.id, { fromMs, untilMs: windowStartMs(before, nowMs) });
   }
-  await rememberVisitors(state, history, next, nowMs, stretches);
+  return stretches;
+}
+
+/**
+ * Before a configuration change takes effect: the visitors memory lacks for the new duplicate filters
+ * (see lackingStretches), read from the stored clicks while the previous configuration still serves.
+ * Read after the switch, the new identifier (or the longer window) served meanwhile with that part of
+ * its memory missing, and a visitor who had clicked within the window was routed as new until the
+ * read finished (seconds on a big history). `finish` reads the last hour, right before the switch,
+ * and returns the step that adds every visitor read: run it in the same synchronous step as the
+ * switch to `next`.
+ */
+export async function prepareVisitorMemory(state: MemoryLiveState, history: LiveHistoryReader, previous: Snapshot, next: Snapshot, nowMs: number): Promise<{ finish(): Promise<() => void> }> {
+  const staged = state.stageVisitors();
+  const reads = visitorReads(history, next, nowMs, lackingStretches(previous, next, nowMs), staged.remember);
+  await reads.bulk();
+  return {
+    async finish() {
+      await reads.tail();
+      return staged.apply;
+    },
+  };
 }
 
 /**
