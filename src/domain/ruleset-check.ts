@@ -42,7 +42,8 @@ export function checkRuleset(ruleset: Ruleset | null | undefined, path: string, 
       if (rule.values !== undefined) problems.push({ path: `${at}.values`, message: 'os_version takes min and/or max, not values' });
       if (rule.min === undefined && rule.max === undefined) problems.push({ path: at, message: 'os_version needs min and/or max' });
       const [min, max] = [parseVersion(rule.min ?? null), parseVersion(rule.max ?? null)];
-      if (min !== null && max !== null && compareVersions(min, max) > 0) {
+      // max takes every later part (the engine's os-version rule): 14.2 … 14 is 14.2 to 14.x.
+      if (min !== null && max !== null && compareVersions(min.slice(0, max.length), max) > 0) {
         problems.push({ path: at, message: 'min must not be above max' });
       }
       return;

@@ -322,6 +322,8 @@ describe('management API round trips', () => {
       { dimension: 'device_type', op: 'exclude', values: ['Tablet', 'bot'] },
       { dimension: 'is_bot', op: 'include', values: ['False'] },
       { dimension: 'os_version', op: 'include', min: '14', max: '14.0.1' },
+      // max takes every later part of it: 14.2 up to 14.x is a range.
+      { dimension: 'os_version', op: 'include', min: '14.2', max: '14' },
     ];
     const res = await server.call('PATCH', `/api/v1/offers/${offer.id}`, { ruleset: { rules } });
     expect(res.status, JSON.stringify(res.body)).toBe(200);

@@ -60,11 +60,17 @@ describe('targeting rules (SPEC §6)', () => {
     expect(verdict(only(rule('region', 'include', 'New York'), rule('city', 'exclude', 'New York')))).toBe(11);
   });
 
-  it('os_version: inclusive min/max compared numerically (7); unknown fails an include range', () => {
+  it('os_version: inclusive min/max compared numerically, max at its own precision (7); unknown fails an include range', () => {
     const range = (op: Rule['op'], min?: string, max?: string): Ruleset => ({ rules: [{ dimension: 'os_version', op, ...(min ? { min } : {}), ...(max ? { max } : {}) }] });
     expect(verdict(range('include', '17'), device({ os_version: '17.2' }))).toBeNull();
     expect(verdict(range('include', '17.10'), device({ os_version: '17.2' }))).toBe(7);
     expect(verdict(range('include', undefined, '16.6'), device({ os_version: '16.6.0' }))).toBeNull();
+    // max counts at its own precision: "up to 14" is every 14.x.
+    expect(verdict(range('include', undefined, '14'), device({ os_version: '14.2' }))).toBeNull();
+    expect(verdict(range('include', undefined, '14'), device({ os_version: '15.0' }))).toBe(7);
+    expect(verdict(range('include', undefined, '16.6'), device({ os_version: '16.6.1' }))).toBeNull();
+    expect(verdict(range('include', undefined, '16.6'), device({ os_version: '16.7' }))).toBe(7);
+    expect(verdict(range('exclude', '10', '12'), device({ os_version: '12.5.1' }))).toBe(7);
     expect(verdict(range('exclude', '10', '12'), device({ os_version: '11' }))).toBe(7);
     expect(verdict(range('include', '10'), device({ os_version: null }))).toBe(7);
     expect(verdict(range('exclude', '10'), device({ os_version: null }))).toBeNull();

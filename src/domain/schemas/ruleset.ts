@@ -19,7 +19,7 @@ export const Rule = Type.Object(
       }),
     ),
     min: Type.Optional(Type.String({ format: 'version', description: 'os_version only: lowest accepted version.' })),
-    max: Type.Optional(Type.String({ format: 'version', description: 'os_version only: highest accepted version.' })),
+    max: Type.Optional(Type.String({ format: 'version', description: 'os_version only: highest accepted version, with every later part of it (`14` accepts 14.2, `16.6` accepts 16.6.1).' })),
   },
   { additionalProperties: false },
 );

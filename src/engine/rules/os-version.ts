@@ -8,14 +8,19 @@ interface VersionRange {
   max: readonly number[] | null;
 }
 
+/**
+ * `max` is compared at its own precision: `max: "14"` is every 14.x, as an admin targeting "iOS up
+ * to 14" means; compared in full, 14.2 counted as above 14 and was turned away.
+ */
 function inRange(version: readonly number[], range: VersionRange): boolean {
-  return (range.min === null || compareVersions(version, range.min) >= 0) && (range.max === null || compareVersions(version, range.max) <= 0);
+  const { min, max } = range;
+  return (min === null || compareVersions(version, min) >= 0) && (max === null || compareVersions(version.slice(0, max.length), max) <= 0);
 }
 
 const toRange = (rule: Rule): VersionRange => ({ min: parseVersion(rule.min ?? null), max: parseVersion(rule.max ?? null) });
 
 /**
- * OS version between `min` and `max`, both inclusive (reason 7). Several include ranges are
+ * OS version between `min` and `max`, both inclusive, `max` with every later part (reason 7). Several include ranges are
  * alternatives; a version inside any exclude range fails.
  */
 export function compileOsVersion(rules: readonly Rule[]): RuleCheck | null {
