@@ -199,7 +199,8 @@ export interface KpiRepo {
   hasRun(smartLinkId: number, slotAt: string): Promise<boolean>;
   /**
    * Stores a scheduled run and puts its model in force, or does nothing and returns null when the
-   * slot already has a run (another process ran it) or the link's epoch is no longer the run's.
+   * slot already has a run (another process ran it), a later slot of the epoch has one, or the
+   * link's epoch is no longer the run's.
    */
   appendRun(write: KpiRunWrite): Promise<KpiRunRecord | null>;
   /** The run record, newest first; `from` inclusive and `to` exclusive bound `run_at`. */

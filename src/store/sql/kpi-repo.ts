@@ -92,6 +92,12 @@ export function kpiRepo(db: Executor): KpiRepo {
       return rows.length > 0;
     },
     async appendRun({ run, keptModelRunId }) {
+      // A later slot of this epoch already ran (a process held up past its lease while another took
+      // over and ran the next slot): this older run would put an older model back in force, and is
+      // passed over like any missed slot.
+      const { rows: later } = await sql`select 1 as found from kpi_runs where smart_link_id = ${run.smart_link_id}
+        and epoch = ${run.epoch} and kind = 'run' and slot_at > ${run.slot_at} limit 1`.execute(db);
+      if (later.length > 0) return null;
       const id = await insertLine(db, run);
       if (id === null) return null;
       const modelRunId = run.model === null ? null : (keptModelRunId ?? id);
