@@ -61,7 +61,7 @@ export const SmartLinkReportAnswer = Type.Object(
     no_match_clicks: Type.Integer(),
     outcomes: Type.Record(Type.String(), Type.Integer()),
     skip_reasons: Type.Array(Type.Object({ entry_id: Type.Integer(), reason: Type.Integer(), count: Type.Integer() })),
-    kpi_runs: Type.Array(KpiRun, { description: 'The KPI run record in range, newest first (admin keys only).' }),
+    kpi_runs: Type.Array(KpiRun, { description: 'The KPI run record in range, newest first, at most its newest 1,000 lines (`GET /api/v1/smart-links/{id}/kpi/runs` pages through every line); admin keys only.' }),
   },
   { description: `Per-entry rows, catch-all and fail-traffic rows, the link's totals, outcome counts and the skip-reason histogram (from raw clicks) of one smart link. ${METRICS}.` },
 );
