@@ -10,7 +10,7 @@ import { bouncePage, notFound, redirectTo, type Answer } from './answer.js';
 import { BOUNCE_PATH, type BounceSigner } from './bounce-signer.js';
 import { toClickRecord } from './click-record.js';
 import { newTransactionId } from './transaction-id.js';
-import { offerCookie, readOfferCookies } from './offer-cookie.js';
+import { offerCookie, offerCookieMaxAge, readOfferCookies } from './offer-cookie.js';
 import { clientIp } from '../client-ip.js';
 
 export interface ClickPathDeps {
@@ -163,7 +163,7 @@ function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
     const offer = decision.offer_id === null ? undefined : snapshot.offers.get(decision.offer_id);
     if (offer !== undefined) {
       const cookie = { transactionId: ctx.transaction_id, visitorId: record.visitor_id };
-      reply.header('set-cookie', offerCookie(offer.id, cookie, offer.attributionWindowDays, servedOverHttps(request, routed, deps.publicUrlIsHttps)));
+      reply.header('set-cookie', offerCookie(offer.id, cookie, offerCookieMaxAge(offer), servedOverHttps(request, routed, deps.publicUrlIsHttps)));
     }
     deps.metrics.clicks.inc({ outcome: decision.outcome, reason: String(decision.reason ?? '') });
     deps.metrics.clickLatency.observe((performance.now() - started) / 1000);
