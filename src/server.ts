@@ -66,8 +66,10 @@ async function startPostbackDispatcher(config: Config, metrics: Metrics, app: Fa
     onError: (err) => app.log.error({ err }, 'partner postback dispatcher failure'),
   });
   metrics.readPostbackQueueDepth = () => outbox.depth();
-  if (config.postbackConcurrency > 0) dispatcher.start();
   return {
+    start() {
+      if (config.postbackConcurrency > 0) dispatcher.start();
+    },
     async close() {
       await dispatcher.close();
       await outbox.close();
@@ -150,7 +152,13 @@ export async function openServer(config: Config, options: ServerOptions = {}): P
   if (migrated.length > 0) server.log.info({ migrations: migrated, data_dir: config.dataDir }, `database migrated: ${migrated.join(', ')}`);
   const postbacks = await startPostbackDispatcher(config, metrics, server, store);
   const kpiScheduler = new KpiScheduler({ store, snapshots, now, intervalMs: config.kpiSchedulerIntervalMs, log: server.log });
-  kpiScheduler.start();
+  // Background work begins once the server listens. A start that fails there (the port taken by the
+  // instance already running on this DATA_DIR) claimed every due partner postback, used up one of
+  // its attempts and held it under a lease for a minute, without sending it, before exiting.
+  server.addHook('onListen', async () => {
+    postbacks.start();
+    kpiScheduler.start();
+  });
   return {
     app: server,
     store,

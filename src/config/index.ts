@@ -131,6 +131,23 @@ function explainError(name: string, message: string): string {
   return message;
 }
 
+/**
+ * PUBLIC_URL as an origin (`https://t.example`, a default port dropped); undefined when unset or
+ * already refused by the schema, null when the URL parser finds no origin with a host in it.
+ */
+function originOf(converted: Record<string, unknown>): string | null | undefined {
+  const text = converted.PUBLIC_URL;
+  if (typeof text !== 'string' || !Value.Check(ConfigSchema.properties.PUBLIC_URL, text)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return null;
+  }
+  const plain = url.hostname !== '' && url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '';
+  return plain && !text.includes('\\') && !text.includes('@') ? url.origin : null;
+}
+
 /** Parses the environment once into a frozen, typed configuration; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const picked: Record<string, unknown> = {};
@@ -142,6 +159,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const lines = [...Value.Errors(ConfigSchema, converted)].map((p) => `${p.path.slice(1) || '(root)'}: ${explainError(p.path.slice(1), p.message)}`);
   const proxies = badProxyEntries(env.TRUST_PROXY || undefined);
   if (proxies.length > 0) lines.push(`TRUST_PROXY: ${proxies.map((p) => JSON.stringify(p)).join(', ')} is not an address, a CIDR range or loopback/linklocal/uniquelocal`);
+  // The pattern lets through what is no origin at all (a port past 65535, user info, a backslash
+  // that browsers read as a path): every tracking link minted would be unusable, found out only
+  // once partners' traffic is lost. The URL parser decides; its origin is what links are built on.
+  const publicUrl = originOf(converted as Record<string, unknown>);
+  if (publicUrl === null) lines.push(`PUBLIC_URL: ${String(ConfigSchema.properties.PUBLIC_URL.hint)}`);
   // A Bearer header cannot carry a space or a line break (a mounted secret's trailing newline): such
   // a key would lock the admin out, and none would be generated because one is configured.
   const adminKey = env.SWITCHYARD_ADMIN_KEY;
@@ -154,7 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: raw.HOST,
     dataDir: path.resolve(raw.DATA_DIR),
     adminKey: raw.SWITCHYARD_ADMIN_KEY,
-    publicUrl: raw.PUBLIC_URL?.replace(/\/$/, ''),
+    publicUrl: publicUrl ?? undefined,
     logLevel: raw.LOG_LEVEL,
     bodyLimitBytes: raw.BODY_LIMIT_BYTES,
     requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,

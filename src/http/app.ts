@@ -91,7 +91,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // One log line per request would dominate the click path; debug and trace turn them on.
     logController: new LogController({ disableRequestLogging: !requestLogging }),
     serializerOpts: { ajv: { formats: serializerFormats } },
-    return503OnClosing: true,
+    // A request that still arrives on an open connection while shutdown drains (pipelined, or on a
+    // keep-alive connection a proxy reuses) is served, with `Connection: close`: Fastify's own 503
+    // answered a visitor's click with a JSON body and no redirect, and an API client with a body in
+    // none of the documented error shapes. /readyz says unready meanwhile (see registerOps).
+    return503OnClosing: false,
     // Node's default 16 KiB answered a long tracking URL with 431 before any route saw it; SPEC §4.1
     // wants such a click served with its values cut to 512 characters.
     // Node checks request deadlines on a timer (every 30 s by default), so a short timeout needs a

@@ -13,8 +13,15 @@ import { bearerToken, secretsEqual } from './auth.js';
  * them elsewhere.
  */
 export function registerOps(app: FastifyInstance, store: Store, clickWriter: ClickWriter): void {
+  // Shutdown has begun: requests still arriving on open connections are served, but a load
+  // balancer must send new ones elsewhere.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+    if (draining) return reply.code(503).send({ status: 'unavailable', reason: 'shutting down' });
     try {
       await store.ping();
     } catch (err) {

@@ -45,6 +45,14 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
 
+  it('PUBLIC_URL that is no usable origin (a port out of range, user info, a backslash) is refused, naming itself; a default port is dropped', () => {
+    for (const bad of ['https://t.example:99999', 'https://user:secret@t.example', 'http://:8080', 'https://t.example\\track']) {
+      expect(() => loadConfig({ PUBLIC_URL: bad }), bad).toThrow(/PUBLIC_URL: must be an http:\/\/ or https:\/\/ origin/);
+    }
+    expect(loadConfig({ PUBLIC_URL: 'https://t.example:8443/' }).publicUrl).toBe('https://t.example:8443');
+    expect(loadConfig({ PUBLIC_URL: 'https://t.example:443' }).publicUrl).toBe('https://t.example');
+  });
+
   it('without PUBLIC_URL, tracking links use the port the server listens on (PORT=0 picks it at start)', () => {
     const config = loadConfig({ PORT: '0' });
     expect(publicUrlFor(config, { address: '127.0.0.1', family: 'IPv4', port: 40725 })).toBe('http://localhost:40725');
