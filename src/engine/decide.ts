@@ -2,7 +2,7 @@ import type { ClickOutcome } from '../domain/click.js';
 import type { ClickContext } from './context.js';
 import { checkDeepLink } from './deep-link.js';
 import type { Decision, Trace } from './decision.js';
-import { compileTemplate, renderTemplate, type MacroFacts } from './macros.js';
+import { compileTemplate, renderTemplate, renderTemplateWithin, type MacroFacts } from './macros.js';
 import { toMatchInput } from './match-input.js';
 import { REASON } from './reasons.js';
 import type { Resolution } from './resolution.js';
@@ -78,7 +78,7 @@ function finish(scope: RouteScope, smartLinkId: number, resolution: Resolution, 
     if (offer !== null && requested !== null) {
       // The deep link is the partner's text, and partners never learn who the advertiser is.
       const partnerFacts: MacroFacts = { ...facts, advertiserId: null };
-      const verdict = checkDeepLink(offer.deepLink, requested, (template) => renderTemplate(compileTemplate(template, true), partnerFacts));
+      const verdict = checkDeepLink(offer.deepLink, requested, (template, maxLength) => renderTemplateWithin(compileTemplate(template, true), partnerFacts, maxLength));
       deepLink = verdict.ok ? 'used' : 'rejected';
       if (verdict.ok) destination = verdict.url;
       else trace.notes.push(`deep link rejected: ${verdict.why}`);

@@ -24,20 +24,25 @@ export const MAX_DEEP_LINK_LENGTH = 8192;
 
 /**
  * Whether a visitor-supplied `url=` may replace the offer's destination (SPEC §4.9), and what it
- * becomes. Its macros are filled in by `render` first, as in any destination (a deep link that
+ * becomes. Its macros are filled in by `render` first (undefined: longer than the limit it is given), as in any destination (a deep link that
  * carries `{transaction_id}` is how the advertiser learns the click). The result must parse, be
  * http(s) and name an allowed host, so no macro value can move it elsewhere. It is returned
  * re-serialised by the URL parser.
  */
-export function checkDeepLink(policy: DeepLinkPolicy, requested: string, render: (template: string) => string): DeepLinkVerdict {
+export function checkDeepLink(
+  policy: DeepLinkPolicy,
+  requested: string,
+  render: (template: string, maxLength: number) => string | undefined,
+): DeepLinkVerdict {
   if (!policy.enabled) return { ok: false, why: 'the offer does not allow deep links' };
   if (requested.length > MAX_DEEP_LINK_LENGTH) return { ok: false, why: `the deep link is longer than ${MAX_DEEP_LINK_LENGTH} characters` };
   // Whitespace and control characters are refused outright rather than left to the URL parser,
   // which would silently strip some of them.
   if (/[\s\u0000-\u001f\u007f]/.test(requested)) return { ok: false, why: 'the deep link contains control characters or spaces' };
-  // Filled in, macros can make it far longer than it was sent (a value repeats with its macro).
-  const rendered = render(requested);
-  if (rendered.length > MAX_DEEP_LINK_LENGTH) return { ok: false, why: `the deep link is longer than ${MAX_DEEP_LINK_LENGTH} characters once its macros are filled in` };
+  // Filled in, macros can make it far longer than it was sent (a value repeats with its macro):
+  // the filling stops (undefined) once past the limit.
+  const rendered = render(requested, MAX_DEEP_LINK_LENGTH);
+  if (rendered === undefined) return { ok: false, why: `the deep link is longer than ${MAX_DEEP_LINK_LENGTH} characters once its macros are filled in` };
   let url: URL;
   try {
     url = new URL(rendered);

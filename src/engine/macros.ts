@@ -106,11 +106,21 @@ export function macroValue(name: MacroName, facts: MacroFacts): string {
 
 /** Substitutes every known macro, URL-encoded; a known macro without a value becomes empty. */
 export function renderTemplate(template: Template, facts: MacroFacts): string {
+  return renderTemplateWithin(template, facts, Infinity) as string;
+}
+
+/**
+ * renderTemplate, giving up (undefined) as soon as the result passes `maxLength` characters. A
+ * visitor's deep link may repeat a macro of the visitor's own value a thousand times: filled in
+ * whole, one click built megabytes of text only to refuse it as too long.
+ */
+export function renderTemplateWithin(template: Template, facts: MacroFacts, maxLength: number): string | undefined {
   let out = template.literals[0] ?? '';
   for (let i = 0; i < template.macros.length; i++) {
+    if (out.length > maxLength) return undefined;
     const name = template.macros[i];
     if (name !== undefined) out += encodeValue(macroValue(name, facts));
     out += template.literals[i + 1] ?? '';
   }
-  return out;
+  return out.length > maxLength ? undefined : out;
 }

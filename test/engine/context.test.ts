@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createUserAgentParser, openContextBuilder, openGeoLookup, primaryLanguage, toVisitorGeo, type GeoLookup,
@@ -60,6 +62,20 @@ describe('user agents', () => {
     ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36', { os: 'macOS', os_version: '10.15.7', device_type: 'desktop', browser: 'Chrome' }],
   ])('%s', (agent, expected) => {
     expect(parser.parse(agent)).toMatchObject(expected);
+  });
+
+  it('does not keep long user agents: anyone with a tracking link could pin hundreds of MB with clicks of 60 KB agents', () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const cached = createUserAgentParser();
+    gc();
+    const before = v8.getHeapStatistics().used_heap_size;
+    // Request headers may be 64 KiB; 2,000 distinct agents of 32 KB each are 64 MB if kept.
+    for (let i = 0; i < 2000; i++) cached.parse(`Mozilla/5.0 (Windows NT 10.0; Win64; x64) ${i} `.padEnd(32_000, 'x'));
+    gc();
+    const grown = v8.getHeapStatistics().used_heap_size - before;
+    expect(cached.parse(`Mozilla/5.0 (Windows NT 10.0; Win64; x64) 1 `.padEnd(32_000, 'x'))).toMatchObject({ os: 'Windows' });
+    expect(grown).toBeLessThan(16 * 1024 * 1024);
   });
 
   it('an absent user agent is all unknown, never a crash', () => {

@@ -104,6 +104,17 @@ describe('deep links', () => {
     expect(decide(snapshot(true), 1, 1, context({ deep_link: repeated, sub1: 'x'.repeat(512) }), allClear, seededRng(1))).toMatchObject(normal);
   });
 
+  it('a deep link whose macros would fill it far past 8192 characters is refused at the limit, not after filling every one', () => {
+    // A visitor controls both the deep link and the values its macros stand for: 1,360 copies of
+    // {sub1} with a 512-character sub1 filled in whole came to millions of characters, built on the
+    // click path for every such click before the length was checked.
+    const ctx = context({ deep_link: `https://shop.example.com/?x=${'{sub1}'.repeat(1360)}` });
+    let reads = 0;
+    Object.defineProperty(ctx, 'sub1', { get: () => (reads++, '€'.repeat(512)) });
+    expect(decide(snapshot(true), 1, 1, ctx, allClear, seededRng(1))).toMatchObject({ deep_link: 'rejected' });
+    expect(reads).toBeLessThan(20);
+  });
+
   it('an offer that does not allow deep links ignores them', () => {
     expect(route('https://shop.example.com/p/1', false)).toMatchObject({ deep_link: 'rejected' });
   });
