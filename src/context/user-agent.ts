@@ -69,6 +69,13 @@ export interface UserAgentParser {
 }
 
 /**
+ * Longest user agent the cache keeps. Real ones are a few hundred characters; a request header may
+ * be 64 KiB, and the cache holding up to twice its size of those (QuickLRU keeps an old generation)
+ * let anyone with a tracking link pin over a gigabyte of memory with distinct long agents.
+ */
+const MAX_CACHED_USER_AGENT_LENGTH = 1024;
+
+/**
  * ua-parser-js (1.x, MIT) plus isbot behind an LRU cache: real traffic repeats a small set of
  * user agents, so most clicks skip the regular expressions entirely.
  */
@@ -77,6 +84,7 @@ export function createUserAgentParser(cacheSize = 10_000): UserAgentParser {
   return {
     parse(userAgent) {
       if (!userAgent) return UNKNOWN;
+      if (userAgent.length > MAX_CACHED_USER_AGENT_LENGTH) return Object.freeze(parse(userAgent));
       let parsed = cache.get(userAgent);
       if (parsed === undefined) {
         parsed = Object.freeze(parse(userAgent));
