@@ -12,9 +12,10 @@ const MACRO = /\{[a-z0-9_]+\}/gi;
  * send visitors (or a partner postback) wherever they like: `https://{sub1}/` with `sub1=evil.example`
  * is an open redirect on the network's own tracking domain. A partner postback's `{event_id}` is free
  * text from the conversion, which the visitor's browser sends itself with the cookie pixel (and anyone
- * who saw the transaction id, with a server postback for an offer without a secret).
+ * who saw the transaction id, with a server postback for an offer without a secret); its `{payout}`
+ * follows the conversion's `amount` on a percent payout, and a number is a host (`12.5` is 12.0.0.5).
  */
-const VISITOR_MACRO = /\{(?:sub[1-5]|source_id|idfa|gaid|event_id)\}/i;
+const VISITOR_MACRO = /\{(?:sub[1-5]|source_id|idfa|gaid|event_id|payout)\}/i;
 
 /**
  * Scheme, user info, host and port: everything before the path, query or fragment, as browsers and
@@ -121,7 +122,7 @@ export const customFormats: Readonly<Record<string, (value: string) => boolean>>
 /** What a value of each format must look like, in the words an error message gives a user. */
 export const FORMAT_HINTS: Readonly<Record<string, string>> = {
   'date-time': 'must be a date-time with a time zone, e.g. 2026-03-07T12:00:00Z',
-  'http-url': 'must be an absolute http or https URL without spaces or control characters (percent-encode them), with no {sub1}–{sub5}, {source_id}, {idfa}, {gaid} or {event_id} in its host',
+  'http-url': 'must be an absolute http or https URL without spaces or control characters (percent-encode them), with no {sub1}–{sub5}, {source_id}, {idfa}, {gaid}, {event_id} or {payout} in its host',
   'iana-timezone': 'must be an IANA time zone, e.g. Europe/Berlin',
   'host-port': 'must be a lower-case host name, optionally with :port, e.g. clicks.example.com',
   cidr: 'must be an IPv4 or IPv6 address or CIDR network',

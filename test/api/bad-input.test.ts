@@ -140,7 +140,7 @@ describe('validation messages say what to send', () => {
 
   it('a visitor-written macro in a host is refused with the reason; the same macro after the host, and macros the network writes in it, are fine', async () => {
     const res = await server.call('POST', '/api/v1/offers', { ...offer(), destination_url: 'https://{sub2}.example/?t={transaction_id}' });
-    expect(res.body.error.details).toEqual([{ path: 'destination_url', message: expect.stringMatching(/no \{sub1\}–\{sub5\}, \{source_id\}, \{idfa\}, \{gaid\} or \{event_id\} in its host/) }]);
+    expect(res.body.error.details).toEqual([{ path: 'destination_url', message: expect.stringMatching(/no \{sub1\}–\{sub5\}, \{source_id\}, \{idfa\}, \{gaid\}, \{event_id\} or \{payout\} in its host/) }]);
     const fine = await server.call('POST', '/api/v1/offers', { ...offer(), destination_url: 'https://{country}.shop.example/{sub1}?s={sub2}#{gaid}' });
     expect(fine.status).toBe(201);
   });

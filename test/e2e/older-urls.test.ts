@@ -82,7 +82,8 @@ describe('a partner postback URL with {event_id} in its host', () => {
   // event_id is whatever the conversion says: the cookie pixel is fired by the visitor's browser, and a
   // server postback for an offer without a secret needs only the transaction id the visitor saw.
   it('is refused by the API, like the other values a visitor writes', async () => {
-    for (const postbackUrl of ['https://{event_id}/c?tid={transaction_id}', 'https://pb.example{event_id}/c', 'https:{event_id}/c']) {
+    // {payout} too: on a percent payout it follows the conversion's amount, and a number is an IPv4 host.
+    for (const postbackUrl of ['https://{event_id}/c?tid={transaction_id}', 'https://pb.example{event_id}/c', 'https:{event_id}/c', 'http://{payout}/c']) {
       const created = await server.call('POST', '/api/v1/partners', { name: 'Event host partner', postback_url: postbackUrl });
       expect(created.status, postbackUrl).toBe(400);
     }
