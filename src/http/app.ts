@@ -186,7 +186,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     now,
     publicUrlIsHttps: config.publicUrl?.startsWith('https:') ?? false,
   }, { requestLogging });
-  await registerConversionPaths(app, { store, writer: deps.conversionWriter, live, now, inFlight: new Map() });
+  await registerConversionPaths(app, { store, writer: deps.conversionWriter, live, now, inFlight: new Map() }, deps.metrics);
   await app.register(
     async (api) => {
       // Per client address, before authentication, so guessing keys is throttled too.

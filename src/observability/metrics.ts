@@ -9,7 +9,7 @@ export class Metrics {
 
   readonly clicks = new Counter({
     name: 'switchyard_clicks_total',
-    help: 'Clicks answered, by outcome and reason code',
+    help: 'Clicks answered, by outcome and reason code (outcome not_found: an unknown token or deleted link, nothing stored)',
     labelNames: ['outcome', 'reason'] as const,
     registers: [this.registry],
   });
@@ -17,6 +17,20 @@ export class Metrics {
   readonly clickLatency = new Histogram({
     name: 'switchyard_click_duration_seconds',
     help: 'Time from a click arriving to its answer, including the durable write',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  readonly conversions = new Counter({
+    name: 'switchyard_conversions_total',
+    help: 'Conversions reported by server postback or cookie pixel, by method and answer (approved, pending, rejected, duplicate; refused for a report that stored nothing)',
+    labelNames: ['method', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly postbackLatency = new Histogram({
+    name: 'switchyard_postback_duration_seconds',
+    help: 'Time from a server postback arriving to its answer, including the durable write',
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });

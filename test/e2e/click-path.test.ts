@@ -620,6 +620,7 @@ describe('operations', () => {
     const token = await trackingToken(link.id);
     expect((await click(token, { sub1: 'vip' })).status).toBe(302);
     expect((await click(token, { sub1: 'nobody' })).status).toBe(200);
+    expect((await click('no-such-token-0000000000')).status).toBe(404);
 
     const res = await fetch(`${server.url}/metrics`);
     expect(res.status).toBe(200);
@@ -628,6 +629,8 @@ describe('operations', () => {
     expect(text).toMatch(/^# TYPE switchyard_clicks_total counter$/m);
     expect(text).toMatch(/^switchyard_clicks_total\{[^}]*outcome="routed"[^}]*\} [1-9]\d*$/m);
     expect(text).toMatch(/^switchyard_clicks_total\{[^}]*outcome="no_match"[^}]*\} [1-9]\d*$/m);
+    // An unknown token stores nothing; only the counter shows the partner traffic a broken link loses.
+    expect(text).toMatch(/^switchyard_clicks_total\{[^}]*outcome="not_found"[^}]*\} [1-9]\d*$/m);
     expect(text).toMatch(/^# TYPE switchyard_click_duration_seconds histogram$/m);
     expect(text).toMatch(/^switchyard_click_duration_seconds_bucket\{le="\+Inf"\} [1-9]\d*$/m);
     expect(text).toMatch(/^switchyard_click_duration_seconds_count [1-9]\d*$/m);

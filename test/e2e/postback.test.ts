@@ -364,6 +364,26 @@ describe('partner postback outbox', () => {
     expect(await depth()).toBe(before + 1);
   });
 
+  it('/metrics counts conversions by method and answer, refused reports too, and times postbacks', async () => {
+    const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
+    const value = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    const approved = 'switchyard_conversions_total{method="server_postback",status="approved"}';
+    const duplicate = 'switchyard_conversions_total{method="server_postback",status="duplicate"}';
+    const refused = 'switchyard_conversions_total{method="server_postback",status="refused"}';
+    const timed = 'switchyard_postback_duration_seconds_count';
+    const before = await scrape();
+    const tid = await clickTid(server, sale.token);
+    await postback(server, { transaction_id: tid, order_id: 'metrics-1' });
+    await postback(server, { transaction_id: tid, order_id: 'metrics-1' });
+    expect((await postback(server, { transaction_id: '0123456789abcdef0123456789abcdef' })).status).toBe(404);
+    expect((await postback(server, { transaction_id: 'not-a-transaction' })).status).toBe(400);
+    const after = await scrape();
+    expect(value(after, approved) - value(before, approved)).toBe(1);
+    expect(value(after, duplicate) - value(before, duplicate)).toBe(1);
+    expect(value(after, refused) - value(before, refused)).toBe(2);
+    expect(value(after, timed) - value(before, timed)).toBe(4);
+  });
+
   it('a sub value that reads "{conversion_id}" is not expanded a second time', async () => {
     const tid = await clickTid(server, sale.token, { sub1: '{conversion_id}' });
     const id = (await postback(server, { transaction_id: tid })).body.conversion_id as number;

@@ -2,10 +2,12 @@ import { TextDecoder } from 'node:util';
 import { Busboy, type BusboyHeaders } from '@fastify/busboy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseLosslessJson } from 'lossless-json';
-import { recordConversion, type RecordDeps } from '../../conversions/index.js';
+import { recordConversion, type RecordDeps, type RecordResult } from '../../conversions/index.js';
+import type { ConversionMethod } from '../../domain/conversion.js';
 import { AppError } from '../../domain/errors.js';
 import { PixelInput, PostbackAnswer, PostbackInput } from '../../domain/schemas/conversion.js';
 import { ErrorBody } from '../../domain/schemas/common.js';
+import type { Metrics } from '../../observability/metrics.js';
 import { readOfferCookies } from '../redirect/offer-cookie.js';
 import { compileValidator } from '../validation.js';
 import { checkInput, collectParams, toReport } from './report-input.js';
@@ -150,11 +152,29 @@ function formPairs(body: string, decoder: TextDecoder | undefined): URLSearchPar
   );
 }
 
-async function answerPostback(deps: RecordDeps, request: FastifyRequest, reply: FastifyReply) {
-  const input = checkInput<PostbackInput>(validatePostback, collectParams(request.query, request.body));
-  const report = toReport(input, input.transaction_id, 'server_postback', input.verification_token ?? null);
-  const result = await recordConversion(deps, report);
-  return reply.header('cache-control', 'no-store').send(result);
+/** Runs one report to its answer, counted by method: `refused` when it stored nothing (an error). */
+async function counted(metrics: Metrics, method: ConversionMethod, report: () => Promise<RecordResult>): Promise<RecordResult> {
+  try {
+    const result = await report();
+    metrics.conversions.inc({ method, status: result.status });
+    return result;
+  } catch (err) {
+    metrics.conversions.inc({ method, status: 'refused' });
+    throw err;
+  }
+}
+
+async function answerPostback(deps: RecordDeps, metrics: Metrics, request: FastifyRequest, reply: FastifyReply) {
+  const started = performance.now();
+  try {
+    const result = await counted(metrics, 'server_postback', () => {
+      const input = checkInput<PostbackInput>(validatePostback, collectParams(request.query, request.body));
+      return recordConversion(deps, toReport(input, input.transaction_id, 'server_postback', input.verification_token ?? null));
+    });
+    return reply.header('cache-control', 'no-store').send(result);
+  } finally {
+    metrics.postbackLatency.observe((performance.now() - started) / 1000);
+  }
 }
 
 function sendPixel(reply: FastifyReply): FastifyReply {
@@ -165,12 +185,12 @@ function sendPixel(reply: FastifyReply): FastifyReply {
 }
 
 /** Records a pixel conversion if there is one to record; every failure is logged and swallowed. */
-async function convertFromPixel(deps: RecordDeps, request: FastifyRequest): Promise<void> {
+async function convertFromPixel(deps: RecordDeps, metrics: Metrics, request: FastifyRequest): Promise<void> {
   try {
     const input = checkInput<PixelInput>(validatePixel, collectParams(request.query));
     const transactionId = readOfferCookies(request.headers.cookie).get(Number(input.offer_id))?.transactionId;
     if (transactionId === undefined) return;
-    await recordConversion(deps, { ...toReport(input, transactionId, 'cookie', null), offerId: Number(input.offer_id) });
+    await counted(metrics, 'cookie', () => recordConversion(deps, { ...toReport(input, transactionId, 'cookie', null), offerId: Number(input.offer_id) }));
   } catch (err) {
     if (err instanceof AppError) request.log.debug({ err }, 'pixel conversion refused');
     else request.log.error({ err }, 'pixel conversion failed');
@@ -181,7 +201,7 @@ async function convertFromPixel(deps: RecordDeps, request: FastifyRequest): Prom
  * The conversion endpoints (SPEC §10.1, §10.2): server postbacks answer JSON; the cookie pixel
  * always answers a GIF, whatever happened, because a browser shows whatever it gets.
  */
-export async function registerConversionPaths(app: FastifyInstance, deps: RecordDeps): Promise<void> {
+export async function registerConversionPaths(app: FastifyInstance, deps: RecordDeps, metrics: Metrics): Promise<void> {
   await app.register(async (scope) => {
     // Form bodies are accepted here only; the management API stays JSON-only.
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, parseForm);
@@ -199,7 +219,7 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
       schema: { tags, summary: 'Server postback: record a conversion', description, querystring: PostbackInput, response, security: [] },
       validatorCompiler: documentedOnly,
       exposeHeadRoute,
-      handler: (request, reply) => answerPostback(deps, request, reply),
+      handler: (request, reply) => answerPostback(deps, metrics, request, reply),
     });
     scope.post('/postback', {
       schema: {
@@ -212,7 +232,7 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
         security: [],
       },
       validatorCompiler: documentedOnly,
-      handler: (request, reply) => answerPostback(deps, request, reply),
+      handler: (request, reply) => answerPostback(deps, metrics, request, reply),
     });
     scope.get('/pixel', {
       schema: {
@@ -230,7 +250,7 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
         return sendPixel(reply);
       },
       handler: async (request, reply) => {
-        await convertFromPixel(deps, request);
+        await convertFromPixel(deps, metrics, request);
         return sendPixel(reply);
       },
     });

@@ -132,7 +132,11 @@ function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
   app.get('/sl/:token', { schema: { hide: true } }, async (request, reply) => {
     const started = performance.now();
     const routed = routeClick(request, deps);
-    if (routed === null) return send(reply, notFound());
+    if (routed === null) {
+      // A partner's broken or retired link: nothing is stored, so only this counter shows the traffic lost.
+      deps.metrics.clicks.inc({ outcome: 'not_found', reason: '' });
+      return send(reply, notFound());
+    }
     const { decision, ctx, record, snapshot, partnerId, now } = routed;
     // Same synchronous turn as decide: no other click can read the caps between the check and this
     // increment, so a hard cap is never overshot on one node. Undone below if the write fails.
