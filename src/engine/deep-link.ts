@@ -24,8 +24,9 @@ export const MAX_DEEP_LINK_LENGTH = 8192;
 
 /**
  * Whether a visitor-supplied `url=` may replace the offer's destination (SPEC §4.9), and what it
- * becomes. Its macros are filled in by `render` first (undefined: longer than the limit it is given), as in any destination (a deep link that
- * carries `{transaction_id}` is how the advertiser learns the click). The result must parse, be
+ * becomes. Its macros are filled in by `render` first, as in any destination (a deep link that
+ * carries `{transaction_id}` is how the advertiser learns the click); `render` gives undefined for
+ * a result longer than the limit it is passed. The result must parse, be
  * http(s) and name an allowed host, so no macro value can move it elsewhere. It is returned
  * re-serialised by the URL parser.
  */

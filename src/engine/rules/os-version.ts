@@ -20,8 +20,8 @@ function inRange(version: readonly number[], range: VersionRange): boolean {
 const toRange = (rule: Rule): VersionRange => ({ min: parseVersion(rule.min ?? null), max: parseVersion(rule.max ?? null) });
 
 /**
- * OS version between `min` and `max`, both inclusive, `max` with every later part (reason 7). Several include ranges are
- * alternatives; a version inside any exclude range fails.
+ * OS version between `min` and `max`, both inclusive, `max` with every later part (reason 7).
+ * Several include ranges are alternatives; a version inside any exclude range fails.
  */
 export function compileOsVersion(rules: readonly Rule[]): RuleCheck | null {
   const { include, exclude } = rulesFor(rules, 'os_version');
