@@ -49,6 +49,11 @@ export class CapCounters {
     }
   }
 
+  /** The scopes holding counters of these offers, each with its offer: the offer's own and its partners' on it. */
+  scopesOf(offerIds: ReadonlySet<number>): { scope: string; offerId: number }[] {
+    return [...this.sums.keys()].map((scope) => ({ scope, offerId: offerOfScope(scope) })).filter(({ offerId }) => offerIds.has(offerId));
+  }
+
   /** Forgets the daily, weekly and monthly sums of these offers' scopes, their partners' too (global sums stay). */
   dropCalendar(offerIds: ReadonlySet<number>): void {
     for (const [scope, byPeriod] of this.sums) {

@@ -27,6 +27,7 @@ const factsOf = (row: VisitorRow) => ({ visitorId: row.visitorId, ip: canonicalI
 
 type Current = (zone: string) => { now: PeriodKeys; soon: PeriodKeys };
 type CalendarPeriod = 'daily' | 'weekly' | 'monthly';
+const CALENDAR_PERIODS: readonly CalendarPeriod[] = ['daily', 'weekly', 'monthly'];
 /** Zone and minute → the period keys of that minute and the calendar periods it counts toward. */
 type MinuteMemo = Map<string, { keys: PeriodKeys; calendar: readonly CalendarPeriod[] }>;
 
@@ -180,19 +181,53 @@ export async function prepareCapPeriods(state: MemoryLiveState, history: LiveHis
   const iso = (ms: number) => new Date(ms).toISOString();
   const tailFromMs = now() - HOUR_MS;
   const buckets: HistoryBucket[] = [];
-  for (let from = tailFromMs - PERIOD_LOOKBACK_MS; from < tailFromMs; from += HOUR_MS) {
-    for (const bucket of await history.bucketsBetween(iso(from), iso(Math.min(from + HOUR_MS, tailFromMs)))) {
-      if (moved.has(bucket.offerId)) buckets.push(bucket);
+  // What the rows read add up to in each period of the previous zone (scope|period key|metric → sum).
+  const storedBefore = new Map<string, number>();
+  const keysBefore = new Map<string, PeriodKeys>();
+  const take = (bucket: HistoryBucket) => {
+    if (!moved.has(bucket.offerId)) return;
+    buckets.push(bucket);
+    const zone = previous.offers.get(bucket.offerId)?.capsTimeZone ?? 'UTC';
+    const memoKey = `${zone}\n${bucket.minute}`;
+    let keys = keysBefore.get(memoKey);
+    if (keys === undefined) keysBefore.set(memoKey, (keys = periodKeys(Date.parse(`${bucket.minute}:00.000Z`), zone)));
+    for (const scope of [offerScope(bucket.offerId), partnerScope(bucket.offerId, bucket.partnerId)]) {
+      for (const period of CALENDAR_PERIODS) {
+        for (const [metric, amount] of METRICS) {
+          const key = `${scope}|${keys[period]}|${metric}`;
+          storedBefore.set(key, (storedBefore.get(key) ?? 0) + amount(bucket));
+        }
+      }
     }
+  };
+  for (let from = tailFromMs - PERIOD_LOOKBACK_MS; from < tailFromMs; from += HOUR_MS) {
+    for (const bucket of await history.bucketsBetween(iso(from), iso(Math.min(from + HOUR_MS, tailFromMs)))) take(bucket);
     await nextTurn();
   }
-  for (const bucket of await history.bucketsBetween(iso(tailFromMs), null)) if (moved.has(bucket.offerId)) buckets.push(bucket);
+  for (const bucket of await history.bucketsBetween(iso(tailFromMs), null)) take(bucket);
   // From here on one synchronous step with the switch: no click is counted between dropping and recounting.
   return () => {
-    const current = currentPeriods(now());
+    const nowMs = now();
+    // Clicks and conversions are counted when routed or reported and committed a moment later by the
+    // writer thread: what memory holds in a current period beyond the rows read is in flight, and
+    // would be lost with the recount (a hard cap then let as many more through). It moves to the
+    // new zone's current period, where those events (made now) belong.
+    const inFlight: { scope: string; keys: PeriodKeys; period: CalendarPeriod; metric: CapMetric; amount: number }[] = [];
+    for (const { scope, offerId } of state.counters.scopesOf(moved)) {
+      const oldNow = periodKeys(nowMs, previous.offers.get(offerId)?.capsTimeZone ?? 'UTC');
+      const newNow = periodKeys(nowMs, next.offers.get(offerId)?.capsTimeZone ?? 'UTC');
+      for (const period of CALENDAR_PERIODS) {
+        for (const [metric] of METRICS) {
+          const amount = state.counters.used(scope, oldNow[period], metric) - (storedBefore.get(`${scope}|${oldNow[period]}|${metric}`) ?? 0);
+          if (amount > 0) inFlight.push({ scope, keys: newNow, period, metric, amount });
+        }
+      }
+    }
+    const current = currentPeriods(nowMs);
     state.counters.dropCalendar(moved);
     const memo: MinuteMemo = new Map();
     for (const bucket of buckets) addTotals(state, next, bucket, Date.parse(`${bucket.minute}:00.000Z`), 'calendar', current, memo);
+    for (const { scope, keys, period, metric, amount } of inFlight) state.counters.add(scope, keys, metric, amount, [period]);
   };
 }
 
