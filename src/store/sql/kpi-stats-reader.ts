@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { KpiClickHour, KpiStatsReader } from '../../ports/store.js';
 import type { Executor } from './dialect.js';
+import { moneySum } from './money-sum.js';
 
 /**
  * The raw reads of a KPI run (SPEC §5), each bounded by the smart link and a time range so it is
@@ -53,8 +54,8 @@ export function kpiStatsReader(db: Executor): KpiStatsReader {
         select entry_id, substr(click_time, 1, 13) as hour,
           sum(case when event_key = '' then 1 else 0 end) as conversions,
           sum(case when event_key = '' then 0 else 1 end) as events,
-          sum(revenue_micros) as revenue_micros,
-          sum(payout_micros) as payout_micros
+          ${moneySum(sql.ref('revenue_micros'))} as revenue_micros,
+          ${moneySum(sql.ref('payout_micros'))} as payout_micros
         from conversions
         where smart_link_id = ${smartLinkId} and time >= ${from} and click_time >= ${from} and click_time < ${to}
           and entry_id is not null and status = 'approved'

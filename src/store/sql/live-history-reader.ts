@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { HistoryBucket, HistoryTotal, LiveHistoryReader, VisitorRow } from '../../ports/store.js';
 import type { Executor } from './dialect.js';
+import { moneySum } from './money-sum.js';
 
 // Clicks that reached an offer count toward its caps; no_match and invalid clicks reached none.
 const COUNTED_CLICK = sql`offer_id is not null and outcome in ('routed', 'catch_all', 'fail_traffic')`;
@@ -28,6 +29,8 @@ interface StoredVisitor {
 
 // Drivers return integers (and sums) as strings for bigint columns; normalise them.
 const num = (value: Num): number => (value === null ? 0 : Number(value));
+
+const moneySumOf = (column: string) => moneySum(sql.ref(column));
 
 /** Merges click sums and conversion sums that share (offer, partner[, minute]). */
 function merge<T extends HistoryTotal>(rows: SumRow[], make: (row: SumRow) => T, keyOf: (row: SumRow) => string): T[] {
@@ -77,7 +80,7 @@ export function liveHistoryReader(db: Executor): LiveHistoryReader {
         select offer_id, partner_id, sum(clicks) as clicks, 0 as conversions, 0 as payout, 0 as revenue
           from report_partner_links_day where offer_id <> 0 and outcome in ('routed', 'catch_all', 'fail_traffic') group by offer_id, partner_id
         union all
-        select offer_id, partner_id, 0, sum(case when event_key = '' then 1 else 0 end), sum(payout_micros), sum(revenue_micros)
+        select offer_id, partner_id, 0, sum(case when event_key = '' then 1 else 0 end), ${moneySumOf('payout_micros')}, ${moneySumOf('revenue_micros')}
           from conversions where ${COUNTED_CONVERSION} group by offer_id, partner_id`.execute(db);
       return merge(rows, total, (r) => `${num(r.offer_id)}:${num(r.partner_id)}`);
     },
@@ -88,7 +91,7 @@ export function liveHistoryReader(db: Executor): LiveHistoryReader {
         select offer_id, partner_id, substr(time, 1, 16) as minute, count(*) as clicks, 0 as conversions, 0 as payout, 0 as revenue
           from clicks where time >= ${from} ${before} and ${COUNTED_CLICK} group by offer_id, partner_id, substr(time, 1, 16)
         union all
-        select offer_id, partner_id, substr(time, 1, 16), 0, sum(case when event_key = '' then 1 else 0 end), sum(payout_micros), sum(revenue_micros)
+        select offer_id, partner_id, substr(time, 1, 16), 0, sum(case when event_key = '' then 1 else 0 end), ${moneySumOf('payout_micros')}, ${moneySumOf('revenue_micros')}
           from conversions where time >= ${from} ${before} and ${COUNTED_CONVERSION} group by offer_id, partner_id, substr(time, 1, 16)`.execute(db);
       return merge<HistoryBucket>(rows, (r) => ({ ...total(r), minute: r.minute ?? '' }), (r) => `${num(r.offer_id)}:${num(r.partner_id)}:${r.minute}`);
     },

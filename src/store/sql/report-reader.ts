@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { ROLLUP_CUBES, ROLLUP_SUM_COLUMNS, type RollupKeyColumn } from '../../domain/report.js';
 import type { NamedEntity, ReportReader, RollupQuery } from '../../ports/report-reader.js';
 import type { Executor } from './dialect.js';
+import { moneySum } from './money-sum.js';
 
 const TABLE_OF: Record<Exclude<NamedEntity, 'entries'>, string> = {
   smart_links: 'smart_links', offers: 'offers', offer_urls: 'offer_urls', partners: 'partners', advertisers: 'advertisers',
@@ -58,7 +59,7 @@ export function reportReader(db: Executor): ReportReader {
           select x from v where x is not null)`);
       }
       const groups = query.groupBy.map((column) => sql`${ref(column)} as ${sql.ref(column)}`);
-      const sums = ROLLUP_SUM_COLUMNS.map((column) => sql`sum(${ref(column)}) as ${sql.ref(column)}`);
+      const sums = ROLLUP_SUM_COLUMNS.map((column) => sql`${column.endsWith('_micros') ? moneySum(ref(column)) : sql`sum(${ref(column)})`} as ${sql.ref(column)}`);
       const periods = query.periods ?? [];
       const period = periods.length > 0 ? periodOf(periods, 0, periods.length) : undefined;
       const keys = [...(period ? [period] : []), ...query.groupBy.map(ref)];

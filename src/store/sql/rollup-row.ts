@@ -141,7 +141,7 @@ export function cubeRebuildSql(cube: RollupCube): string[] {
     `insert into ${cube.table} (${keyList}, ${sumList})
    select ${clickKeySql(cube, 'v.time')}, 0, 0, 0, 0,
      sum(case when v.event_key = '' then 1 else 0 end), sum(case when v.event_key <> '' then 1 else 0 end),
-     sum(v.revenue_micros), sum(v.payout_micros)
+     sum(v.revenue_micros * 1.0), sum(v.payout_micros * 1.0)
    from conversions v join clicks c on c.transaction_id = v.transaction_id
    where v.status in ('approved', 'pending') group by ${groupAll}
    on conflict (${keyList}) do update set ${add}`,
