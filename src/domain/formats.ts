@@ -103,11 +103,20 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{
  * Date.parse rolls 2024-02-30 over to 1 March and 24:00 to the next day, and reads a value without
  * an offset in the server's own zone.
  */
+/**
+ * The instants stored times can name: years 0001 to 9999 in UTC. Times are stored and compared as
+ * ISO text, and past them that text changes shape (`+010000-…`, which sorts before every stored
+ * time): 9999-12-31T23:00:00-05:00, a far-future bound, matched nothing as `to` and everything as `from`.
+ */
+const FIRST_STORED_MS = Date.parse('0001-01-01T00:00:00.000Z');
+const LAST_STORED_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
 export function isDateTime(value: string): boolean {
   if (!DATE_TIME.test(value)) return false;
   const [year, month, day, hour] = [value.slice(0, 4), value.slice(5, 7), value.slice(8, 10), value.slice(11, 13)].map(Number) as [number, number, number, number];
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && !Number.isNaN(Date.parse(value));
+  const ms = Date.parse(value);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && ms >= FIRST_STORED_MS && ms <= LAST_STORED_MS;
 }
 
 export const customFormats: Readonly<Record<string, (value: string) => boolean>> = {
@@ -121,7 +130,7 @@ export const customFormats: Readonly<Record<string, (value: string) => boolean>>
 
 /** What a value of each format must look like, in the words an error message gives a user. */
 export const FORMAT_HINTS: Readonly<Record<string, string>> = {
-  'date-time': 'must be a date-time with a time zone, e.g. 2026-03-07T12:00:00Z',
+  'date-time': 'must be a date-time with a time zone, e.g. 2026-03-07T12:00:00Z, in the years 0001–9999 in UTC',
   'http-url': 'must be an absolute http or https URL without spaces or control characters (percent-encode them), with no {sub1}–{sub5}, {source_id}, {idfa}, {gaid}, {event_id} or {payout} in its host',
   'iana-timezone': 'must be an IANA time zone, e.g. Europe/Berlin',
   'host-port': 'must be a lower-case host name, optionally with :port, e.g. clicks.example.com',

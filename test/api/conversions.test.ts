@@ -53,6 +53,16 @@ describe('GET /api/v1/conversions', () => {
     expect(await count(`to=${encodeURIComponent(hourAgo)}`)).toBe(0);
   });
 
+  it('a bound past the year 9999 in UTC (9999-12-31T23:00:00-05:00) is refused, not read as matching nothing or everything', async () => {
+    // Its ISO text is +010000-…, which sorted before every stored time.
+    for (const query of ['to=9999-12-31T23:00:00-05:00', 'from=9999-12-31T23:00:00-05:00']) {
+      const res = await server.call('GET', `/api/v1/conversions?${query.replace(/[:+]/g, encodeURIComponent)}`);
+      expect(res.status).toBe(400);
+      expect(res.body.error.details[0].message).toMatch(/years 0001–9999 in UTC/);
+    }
+    expect((await server.call('GET', `/api/v1/conversions?to=${encodeURIComponent('9999-12-31T23:59:59Z')}`)).body.total).toBe(6);
+  });
+
   it('refuses bad filters and page sizes over 500 with validation_failed', async () => {
     for (const query of ['page_size=501', 'status=paid', 'from=yesterday', 'offer_id=0', 'colour=red']) {
       const res = await server.call('GET', `/api/v1/conversions?${query}`);
