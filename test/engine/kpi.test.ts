@@ -112,6 +112,24 @@ describe('KPI ranking (the reference behaviour)', () => {
     }
   });
 
+  it('property: with a goal, entries equally far from it on either side tie, and the tie goes to more clicks', () => {
+    // A at goal − r/D and B at goal + r/D (percent), on 100·D·α and 100·D·β clicks.
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 97 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.boolean(),
+        (goal, d, r, alpha, beta, money) => {
+          fc.pre(alpha !== beta && r <= goal * d && goal * d + r <= 100 * d);
+          const [clicksA, clicksB] = [100 * d * alpha, 100 * d * beta];
+          const [winsA, winsB] = [goal * d * alpha - r * alpha, goal * d * beta + r * beta];
+          // The same as money: each conversion worth 1, so the revenue per click is the cvr / 100, the goal too.
+          const row = (id: number, clicks: number, wins: number) => stats(id, clicks, wins, money ? { revenueMicros: wins * 1_000_000 } : {});
+          const result = runKpi(input({ metric: money ? 'rpc' : 'cvr', goal: money ? goal / 100 : goal, algorithm: 'ranking', collection_threshold: 0 }, [row(1, clicksA, winsA), row(2, clicksB, winsB)]));
+          expect(result.entries[0]?.score).toBe(result.entries[1]?.score);
+          expect(result.model).toEqual({ algorithm: 'ranking', order: alpha > beta ? [1, 2] : [2, 1] });
+        }),
+      { numRuns: 300 },
+    );
+  });
+
   it('puts entries without clicks in the window after the scored ones, in priority order', () => {
     const run = input({ metric: 'cvr', algorithm: 'ranking', collection_threshold: 0 }, [stats(3, 100, 1)]);
     const entries = [{ id: 1, routingValue: 5, position: 0 }, { id: 2, routingValue: 1, position: 1 }, { id: 3, routingValue: 9, position: 2 }];

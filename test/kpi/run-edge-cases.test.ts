@@ -91,6 +91,30 @@ describe('KPI runs at the edges', () => {
   });
 });
 
+describe('a ranking with a goal', () => {
+  it('two entries equally far from the goal on either side tie, and the tie goes to the entry with more clicks', async () => {
+    // Goal 50 %: A converts 1 of 3 clicks (33.3 %), B 4 of 6 (66.7 %), both 16.7 points away.
+    const only = (other: string) => ({ rules: [{ dimension: 'sub1', op: 'exclude', values: [other] }] });
+    const { link, token } = await rankingLink(0, {
+      kpi: { ...RANKING, goal: 50, collection_threshold: 0 },
+      entries: [{ offer_id: net.offers.a, routing_value: 1, ruleset: only('b') }, { offer_id: net.offers.b, routing_value: 1, ruleset: only('a') }],
+    });
+    const [entryA, entryB] = link.entries.map((e: { id: number }) => e.id);
+    const clicks = async (sub1: string, n: number) => {
+      const tids: string[] = [];
+      for (let i = 0; i < n; i++) tids.push(transactionIdIn((await clickOn(server.url, token, { sub1 })).location));
+      return tids;
+    };
+    const a = await clicks('a', 3);
+    const b = await clicks('b', 6);
+    for (const tid of [...a.slice(0, 1), ...b.slice(0, 4)]) expect((await postback(server, { transaction_id: tid })).body.status).toBe('approved');
+    const run = await nextSlotRun(link.id);
+    const scoreOf = (id: number) => run?.entries.find((e) => e.entry_id === id)?.score;
+    expect(scoreOf(entryA)).toBe(scoreOf(entryB));
+    expect(run).toMatchObject({ phase: 'optimising', model: { algorithm: 'ranking', order: [entryB, entryA] }, winner_entry_id: entryB });
+  });
+});
+
 describe('a change of run frequency', () => {
   it('never runs a slot older than the run in force: a longer frequency waits for its next slot', async () => {
     // Entry A takes only clicks without sub1=b, B only those without sub1=a.

@@ -59,3 +59,43 @@ export const goalOf = (holder: { readonly goal?: number | null }): number | null
 
 /** With a goal the best entry is the closest to it; without, the highest. */
 export const scoreOf = (value: number, goal: number | null): number => (goal === null ? value : -Math.abs(value - goal));
+
+/** A finite number as the exact fraction its shortest decimal form writes: a goal of 1.1 is 11/10. */
+function decimalFraction(x: number): [bigint, bigint] | null {
+  const parts = /^(-?\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(x));
+  if (parts === null) return null;
+  const [, whole = '0', fraction = '', exponent = '0'] = parts;
+  const shift = Number(exponent) - fraction.length;
+  const digits = BigInt(whole + fraction);
+  return shift >= 0 ? [digits * 10n ** BigInt(shift), 1n] : [digits, 10n ** BigInt(-shift)];
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * The ranking score of an entry's window (SPEC §5): its metric per click, or with a goal the
+ * negative distance to it. The distance is taken exactly, from the integer counts and the goal as
+ * written, and rounded once: two entries as far below the goal as the other is above tie, and the
+ * tie goes to more clicks (subtracting the goal from a rounded 33.3 % and a rounded 66.7 % left
+ * 16.666666666666664 against 16.66666666666667, and the entry with fewer clicks won).
+ */
+export function scorePerClick(metric: KpiMetric, stats: Outcomes, goal: number | null): number | null {
+  const value = metricPerClick(metric, stats);
+  if (value === null || goal === null) return value;
+  const rate = isRateMetric(metric);
+  const numerator = rate ? successes(metric, stats) * rateScale(metric) : valueMicrosOf(metric, stats);
+  const denominator = rate ? stats.clicks : stats.clicks * MICROS;
+  const exactGoal = decimalFraction(goal);
+  if (exactGoal === null || !Number.isSafeInteger(numerator) || !Number.isSafeInteger(denominator)) return scoreOf(value, goal);
+  const [goalNumerator, goalDenominator] = exactGoal;
+  let distance = BigInt(numerator) * goalDenominator - goalNumerator * BigInt(denominator);
+  if (distance < 0n) distance = -distance;
+  let over = BigInt(denominator) * goalDenominator;
+  const common = gcd(distance, over);
+  distance /= common;
+  over /= common;
+  return -(Number(distance) / Number(over));
+}

@@ -1,5 +1,5 @@
 import { byPriority } from '../priority.js';
-import { metricPerClick, scoreOf } from './metric.js';
+import { metricPerClick, scorePerClick } from './metric.js';
 import type { EntryWindowStats, KpiEntryRef, KpiSettingsView } from './model.js';
 
 export interface RankedEntry {
@@ -22,7 +22,7 @@ export function rankEntries(
   const rows = entries.map((entry): RankedEntry => {
     const stats = statsOf.get(entry.id);
     const metricValue = stats ? metricPerClick(settings.metric, stats) : null;
-    return { entry, clicks: stats?.clicks ?? 0, metricValue, score: metricValue === null ? null : scoreOf(metricValue, settings.goal) };
+    return { entry, clicks: stats?.clicks ?? 0, metricValue, score: stats ? scorePerClick(settings.metric, stats, settings.goal) : null };
   });
   const scored = rows.filter((r) => r.score !== null);
   const unscored = rows.filter((r) => r.score === null);

@@ -1,5 +1,5 @@
 import { seededRng } from '../rng.js';
-import { goalOf, isCountMetric, metricPerClick, scoreOf } from './metric.js';
+import { goalOf, isCountMetric, metricPerClick, scorePerClick } from './metric.js';
 import type { EntryPosterior, EntryWindowStats, KpiEntryReport, KpiMetric, KpiModel, KpiRunInput, KpiRunResult } from './model.js';
 import { rankEntries } from './ranking.js';
 import { expectedShares, fitPosteriors, posteriorsInForce } from './thompson.js';
@@ -23,7 +23,7 @@ function baseReport(input: KpiRunInput, entryId: number, stats: EntryWindowStats
     payout: stats.payoutMicros / MICROS,
     effective_clicks: stats.clicks,
     metric_value: metricValue,
-    score: metricValue === null ? null : scoreOf(metricValue, input.settings.goal),
+    score: scorePerClick(input.settings.metric, stats, input.settings.goal),
     rank: null,
     posterior: null,
     expected_share: null,
