@@ -10,6 +10,7 @@ export type * from './kpi/model.js';
 export { KPI_HISTORY_LOOKBACKS, KPI_METRIC_NAMES } from './kpi/model.js';
 export { earlierOf, foldEarlier } from './kpi/earlier.js';
 export { runKpi, runStep } from './kpi/run.js';
+export { posteriorsInForce } from './kpi/thompson.js';
 export { MAX_DEEP_LINK_LENGTH, checkDeepLink, type DeepLinkVerdict } from './deep-link.js';
 export { networkContains, parseIp, parseNetwork, type IpAddress, type IpNetwork } from './ip-address.js';
 export { MACROS, compileTemplate, renderTemplate, type MacroFacts, type MacroName, type Template } from './macros.js';

@@ -245,3 +245,41 @@ describe('OpenAPI', () => {
     expect(res.body.error.code).toBe('validation_failed');
   });
 });
+
+describe('a model stored by an earlier version', () => {
+  /** Puts `model` in force as an earlier version stored it (its JSON in kpi_state). */
+  function storeModel(linkId: number, model: unknown): void {
+    const db = new Database(path.join(server.dataDir, DATABASE_FILE));
+    try {
+      db.prepare('update kpi_state set model = ? where smart_link_id = ?').run(JSON.stringify(model), linkId);
+    } finally {
+      db.close();
+    }
+  }
+
+  it('GET /kpi shows it as it routes: evr Beta posteriors as the Gamma of events per click in force, goal 0 as no goal', async () => {
+    // Before the Gamma posterior, entry A at 100 % EVR (2,000 events on 2,000 clicks) and B at 50 % were stored as Beta posteriors.
+    const evr = await kpiLink({ kpi: { ...KPI, metric: 'evr', algorithm: 'thompson', goal: 100 } });
+    const [a, b] = evr.entries.map((e: { id: number }) => e.id);
+    storeModel(evr.id, {
+      algorithm: 'thompson', metric: 'evr', goal: 100,
+      posteriors: [
+        { entryId: a, alpha: 32016, beta: 16, valueMean: null, valueSd: null },
+        { entryId: b, alpha: 16016, beta: 16016, valueMean: null, valueSd: null },
+      ],
+    });
+    const shown = (await state(evr.id)).model;
+    // The API documents evr posteriors as Gamma (shape alpha, rate beta): A must read as about 1 event per click, not 2,001.
+    const mean = (p: { alpha: number; beta: number }) => p.alpha / p.beta;
+    expect(mean(shown.posteriors[0])).toBeCloseTo(1, 2);
+    expect(mean(shown.posteriors[1])).toBeCloseTo(0.5, 2);
+
+    // Before 0 meant no goal, a goal of 0 was stored as it was sent; the link routes to the highest, with no goal.
+    const cvr = await kpiLink({ kpi: { ...KPI, algorithm: 'thompson', goal: 0 } });
+    storeModel(cvr.id, {
+      algorithm: 'thompson', metric: 'cvr', goal: 0,
+      posteriors: cvr.entries.map((e: { id: number }) => ({ entryId: e.id, alpha: 2, beta: 100, valueMean: null, valueSd: null })),
+    });
+    expect((await state(cvr.id)).model).toMatchObject({ algorithm: 'thompson', goal: null });
+  });
+});
