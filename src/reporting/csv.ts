@@ -32,10 +32,18 @@ export function csvStream(header: readonly string[], rows: readonly Record<strin
 
 /**
  * Whether the caller asked for CSV: `format=csv`, or an `Accept` header that prefers text/csv to JSON
- * (quality values count: `application/json, text/csv;q=0.1` is JSON; on a tie JSON wins).
+ * (quality values count: `application/json, text/csv;q=0.1` is JSON; between equal ones the header's
+ * order decides, and a wildcard range matching both is JSON).
  */
 export function wantsCsv(format: string | undefined, accept: string | undefined): boolean {
   if (format !== undefined) return format === 'csv';
   if (accept === undefined) return false;
-  return new Negotiator({ headers: { accept } }).mediaType(['application/json', 'text/csv']) === 'text/csv';
+  return new Negotiator({ headers: { accept: withoutParameters(accept) } }).mediaType(['application/json', 'text/csv']) === 'text/csv';
 }
+
+/**
+ * The Accept header with each media range's parameters other than `q` left out: Negotiator matches a
+ * range with parameters (`text/csv; charset=utf-8`, the type a CSV report answers with) only to an offered
+ * type that has the same parameters, so such a request was answered JSON.
+ */
+const withoutParameters = (accept: string) => accept.replace(/;\s*(?!q\s*=)[^;,=\s]+\s*=\s*(?:"[^"]*"|[^;,]*)/gi, '');

@@ -47,6 +47,10 @@ function expectGif(answer: BrowserAnswer): void {
 
 describe('cookie pixel', () => {
   it('a pixel on the host that served the click converts it, with method cookie and the amount exact', async () => {
+    const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
+    const counted = (text: string, status: string) =>
+      Number(new RegExp(`^switchyard_conversions_total\\{method="cookie",status="${status}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    const before = await scrape();
     const jar = new CookieJar();
     const tid = await clickAs(HOST_A, jar, cookieOffer);
     const answer = await browserGet(server.url, HOST_A, `/pixel?offer_id=${cookieOffer.offerId}&amount=12.34&order_id=o-1`, jar);
@@ -57,6 +61,9 @@ describe('cookie pixel', () => {
     // The browser reloading the thank-you page converts nothing new.
     expectGif(await browserGet(server.url, HOST_A, `/pixel?offer_id=${cookieOffer.offerId}&amount=12.34&order_id=o-1`, jar));
     expect(storedConversions(server, tid)).toHaveLength(1);
+    // /metrics counts pixel conversions by method cookie, the reload as a duplicate.
+    const after = await scrape();
+    expect([counted(after, 'approved') - counted(before, 'approved'), counted(after, 'duplicate') - counted(before, 'duplicate')]).toEqual([1, 1]);
   });
 
   it("the cookie lives as long as the offer's attribution window (SPEC §10.2), and is HttpOnly", async () => {
@@ -95,6 +102,11 @@ describe('cookie pixel', () => {
   it('with block_already_converted by cookie, the cookie lasts as long as browsers allow: a converted browser never gets a fresh one', async () => {
     const settings = { attribution_window_days: 7, block_already_converted: true, duplicate_filter: { enabled: false, identifier: 'cookie', window_hours: 24 } };
     expect(await cookieMaxAge('Converted once', settings)).toBe(400 * 24 * 60 * 60);
+  });
+
+  it('when the filters know a visitor by something else than the cookie, it lasts the attribution window', async () => {
+    const settings = { attribution_window_days: 1, block_already_converted: true, duplicate_filter: { enabled: true, identifier: 'ip', window_hours: 48 } };
+    expect(await cookieMaxAge('By address', settings)).toBe(24 * 60 * 60);
   });
 
   it('a pixel on another host gets no cookie, converts nothing, and still answers the GIF', async () => {

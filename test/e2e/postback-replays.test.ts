@@ -205,6 +205,16 @@ describe('a form postback in the character set its Content-Type names (ISO-8859-
     expect(listed.body.data.find((c: { order_id: string }) => c.order_id === 'Commé-1')?.adv1).toBe('Müller & Söhne');
   });
 
+  it('decodes a character of several bytes as one, and takes a quoted charset', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    // 中文 in GBK: two bytes each, which decode to nothing one at a time.
+    const gbk = await fetch(`${server.url}/postback`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=GBK' }, body: `transaction_id=${tid}&order_id=%D6%D0%CE%C4-1` });
+    expect(gbk.status).toBe(200);
+    const quoted = await fetch(`${server.url}/postback`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset="ISO-8859-1"' }, body: `transaction_id=${tid}&order_id=Comm%E9-2` });
+    expect(quoted.status).toBe(200);
+    expect(storedConversions(server, tid).map((row) => row.order_id)).toEqual(['中文-1', 'Commé-2']);
+  });
+
   it('a form without a charset, or in UTF-8, is read as UTF-8 as before', async () => {
     const tid = await clickTid(server, repeatable.token);
     for (const contentType of ['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded; charset=utf-8']) {
@@ -212,5 +222,15 @@ describe('a form postback in the character set its Content-Type names (ISO-8859-
       expect(res.status).toBe(200);
     }
     expect(storedConversions(server, tid).map((row) => row.order_id)).toEqual(['Commé 33', 'Commé 48']);
+  });
+});
+
+describe('an order id written in braces (a .NET GUID in its "B" format)', () => {
+  it('is an order id, not an unfilled macro: two orders are two conversions, stored as sent', async () => {
+    const tid = await clickTid(server, repeatable.token);
+    const orders = ['{3F2504E0-4F89-11D3-9A0C-0305E82C3301}', '{ABCDEF01-7425-40DE-944B-E07FC1F90AE7}'] as const;
+    for (const order of orders) expect((await postback(server, { transaction_id: tid, order_id: order, amount: '10' })).body.status).toBe('approved');
+    expect((await postback(server, { transaction_id: tid, order_id: orders[0], amount: '10' })).body.status).toBe('duplicate');
+    expect(storedConversions(server, tid).map((c) => c.order_id)).toEqual(orders);
   });
 });

@@ -120,7 +120,10 @@ describe('attribution and money', () => {
     expect(storedConversions(server, formTid)[0]?.amount_micros).toBe(25_000_000);
     // Digits that are not zeros past the fourth place are still refused.
     const tid = await clickTid(server, sale.token);
-    expect((await postback(server, { transaction_id: tid, amount: '19.990010' })).status).toBe(400);
+    const refused = await postback(server, { transaction_id: tid, amount: '19.990010' });
+    expect(refused.status).toBe(400);
+    // Refused by the input schema for its digits, not let through to be called 'too large'.
+    expect(refused.body.error.details).toEqual([{ path: 'amount', message: expect.stringMatching(/^must match pattern/) }]);
     expect(storedConversions(server, tid)).toEqual([]);
   });
 
@@ -203,9 +206,9 @@ describe('attribution and money', () => {
 
   it('a macro the advertiser left unfilled ({amount}, {{aff_sub}}) is an absent field, not a 400 that loses the conversion', async () => {
     const tid = await clickTid(server, sale.token);
-    const res = await postback(server, { transaction_id: tid, amount: '{amount}', order_id: '{{order_id}}', adv1: '{aff_sub}', adv2: 'a {b}' });
+    const res = await postback(server, { transaction_id: tid, amount: '{amount}', order_id: '{{order_id}}', adv1: '{aff_sub}', adv2: 'a {b}', adv3: '{b} c' });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(storedConversions(server, tid)[0]).toMatchObject({ amount_micros: null, order_id: null, adv1: null, adv2: 'a {b}' });
+    expect(storedConversions(server, tid)[0]).toMatchObject({ amount_micros: null, order_id: null, adv1: null, adv2: 'a {b}', adv3: '{b} c' });
   });
 });
 

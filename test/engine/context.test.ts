@@ -78,6 +78,15 @@ describe('user agents', () => {
     expect(grown).toBeLessThan(16 * 1024 * 1024);
   });
 
+  it('caches user agents up to 1,024 characters, and none longer', () => {
+    const cached = createUserAgentParser();
+    const agent = (length: number) => 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) '.padEnd(length, 'x');
+    // A cached agent answers the very result it stored; one parsed again answers a new one.
+    expect(cached.parse(agent(1024))).toBe(cached.parse(agent(1024)));
+    expect(cached.parse(agent(1025))).not.toBe(cached.parse(agent(1025)));
+    expect(cached.parse(agent(1025))).toEqual(cached.parse(agent(1024)));
+  });
+
   it('an absent user agent is all unknown, never a crash', () => {
     expect(parser.parse(null)).toEqual({ os: null, os_version: null, device_type: null, browser: null, brand: null, is_bot: false });
     expect(() => parser.parse('\u0000\uffff'.repeat(5000))).not.toThrow();

@@ -104,6 +104,13 @@ describe('deep links', () => {
     expect(decide(snapshot(true), 1, 1, context({ deep_link: repeated, sub1: 'x'.repeat(512) }), allClear, seededRng(1))).toMatchObject(normal);
   });
 
+  it('a deep link filled in to exactly 8192 characters is used; one character more, from its last macro, is refused', () => {
+    const template = `https://shop.example.com/?p=${'a'.repeat(4000)}&x={sub1}`;
+    const sized = (length: number) => context({ deep_link: template, sub1: 'x'.repeat(length - (template.length - '{sub1}'.length)) });
+    expect(decide(snapshot(true), 1, 1, sized(8192), allClear, seededRng(1))).toMatchObject({ deep_link: 'used' });
+    expect(decide(snapshot(true), 1, 1, sized(8193), allClear, seededRng(1))).toMatchObject({ deep_link: 'rejected' });
+  });
+
   it('a deep link whose macros would fill it far past 8192 characters is refused at the limit, not after filling every one', () => {
     // A visitor controls both the deep link and the values its macros stand for: 1,360 copies of
     // {sub1} with a 512-character sub1 filled in whole came to millions of characters, built on the

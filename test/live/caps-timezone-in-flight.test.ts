@@ -48,6 +48,44 @@ describe('caps_timezone changed with clicks in flight', () => {
     expect(state.viewAt(NOW).capReached(1, 7)).toBe(true);
   });
 
+  it('a click in flight moves to the new zone\'s current day when the two zones are on different days', async () => {
+    const late = Date.parse('2025-01-15T23:30:00.000Z'); // the 15th in UTC, already the 16th in Tokyo
+    const caps = [{ metric: 'clicks' as const, period: 'daily' as const, limit: 5, mode: 'hard' as const }];
+    const before = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'UTC' })], partners: [partner(7)], offerAccess: [access(1, 7, 'approved')] });
+    const after = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'Asia/Tokyo' })], partners: [partner(7)], offerAccess: [access(1, 7, 'approved')] });
+    let current = before;
+    const state = new MemoryLiveState({ snapshot: () => current });
+    state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late - 60_000, visitor: visitor(1) }).confirm();
+    state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late - 60_000, visitor: visitor(2) }).confirm();
+    const inFlight = state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late, visitor: visitor(3) });
+    const stored: HistoryBucket[] = [{ offerId: 1, partnerId: 7, minute: '2025-01-15T23:29', clicks: 2, conversions: 0, payoutMicros: 0, revenueMicros: 0 }];
+
+    const swap = await prepareCapPeriods(state, history(stored), before, after, () => late);
+    current = after;
+    swap?.();
+    inFlight.confirm();
+
+    // Tokyo's 16th began at 15:00 UTC: the two stored clicks and the one in flight are all in it, once each.
+    expect(state.capUsage(1, 7, late).map((u) => [u.scope, u.used])).toEqual([['offer', 3]]);
+  });
+
+  it('a conversion counted but not yet stored still counts toward a payout cap', async () => {
+    const caps = [{ metric: 'payout' as const, period: 'daily' as const, limit: 10_000_000, mode: 'hard' as const }];
+    const before = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'UTC' })], partners: [partner(7)] });
+    const after = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'Europe/London' })], partners: [partner(7)] });
+    let current = before;
+    const state = new MemoryLiveState({ snapshot: () => current });
+    const conversion = { offerId: 1, partnerId: 7, base: true, payoutMicros: 4_000_000, revenueMicros: 5_000_000 };
+    state.reserveConversion({ ...conversion, timeMs: NOW - 60_000 }).reservation.confirm();
+    const inFlight = state.reserveConversion({ ...conversion, timeMs: NOW }).reservation;
+    const stored: HistoryBucket[] = [{ offerId: 1, partnerId: 7, minute: '2025-01-15T11:59', clicks: 0, conversions: 1, payoutMicros: 4_000_000, revenueMicros: 5_000_000 }];
+    const swap = await prepareCapPeriods(state, history(stored), before, after, () => NOW);
+    current = after;
+    swap?.();
+    inFlight.confirm();
+    expect(state.capUsage(1, 7, NOW).map((u) => [u.metric, u.used])).toEqual([['payout', 8_000_000]]);
+  });
+
   it('counts nothing twice: clicks stored and counted before the change stay counted once', async () => {
     const caps = [{ metric: 'clicks' as const, period: 'daily' as const, limit: 3, mode: 'hard' as const }];
     const before = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'UTC' })], partners: [partner(7)] });
@@ -60,5 +98,20 @@ describe('caps_timezone changed with clicks in flight', () => {
     current = after;
     swap?.();
     expect(state.capUsage(1, 7, NOW).map((u) => u.used)).toEqual([1]);
+  });
+
+  it('stored clicks this memory never counted (another process on the same database) are counted, and take nothing off', async () => {
+    const caps = [{ metric: 'clicks' as const, period: 'daily' as const, limit: 5, mode: 'hard' as const }];
+    const before = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'UTC' })], partners: [partner(7)] });
+    const after = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'Europe/London' })], partners: [partner(7)] });
+    let current = before;
+    const state = new MemoryLiveState({ snapshot: () => current });
+    state.reserveClick({ offerId: 1, partnerId: 7, timeMs: NOW - 60_000, visitor: visitor(1) }).confirm();
+    // This process stored 1 click; the other process 2 in the same minute.
+    const stored: HistoryBucket[] = [{ offerId: 1, partnerId: 7, minute: '2025-01-15T11:59', clicks: 3, conversions: 0, payoutMicros: 0, revenueMicros: 0 }];
+    const swap = await prepareCapPeriods(state, history(stored), before, after, () => NOW);
+    current = after;
+    swap?.();
+    expect(state.capUsage(1, 7, NOW).map((u) => u.used)).toEqual([3]);
   });
 });

@@ -45,6 +45,16 @@ describe('duplicate memory from stored clicks', () => {
     expect(state.viewAt(NOW).isDuplicate(1, 'ip:10.0.0.1', 720)).toBe(true);
   });
 
+  it('another identifier remembers each visitor at their last click in the window, not their first', async () => {
+    const { history } = historyOf([visitorAt(NOW - 100 * HOUR, '10.9.9.9'), visitorAt(NOW - HOUR, '10.9.9.9')]);
+    const before = snapshotOf({ offers: [offer(1, { duplicate_filter: { enabled: true, identifier: 'ip_user_agent', window_hours: 168 } })] });
+    const after = snapshotOf({ offers: [offer(1, { duplicate_filter: { enabled: true, identifier: 'ip', window_hours: 168 } })] });
+    const state = new MemoryLiveState({ snapshot: () => after });
+    (await (await prepareVisitorMemory(state, history, before, after, NOW)).finish())();
+    // 100 hours on, the click of an hour ago is still within the 168-hour window; the first one is not.
+    expect(state.viewAt(NOW + 100 * HOUR).isDuplicate(1, 'ip:10.9.9.9', 168)).toBe(true);
+  });
+
   it('starts with any number of offers (one argument per offer overflowed the stack past ~125,000)', async () => {
     // Only the offers' windows are read at start; the rest of a snapshot does not matter here.
     const view = (id: number) => [id, { id, capsTimeZone: 'UTC', duplicateFilter: { enabled: false, identifier: 'cookie', windowHours: 24 } }] as const;

@@ -37,6 +37,9 @@ describe('report CSV export', () => {
 describe('report format from the Accept header', () => {
   it.each([
     ['text/csv', 'csv'],
+    ['text/csv; charset=utf-8', 'csv'],
+    ['text/csv;charset=utf-8;q=0.9, application/json;q=0.5', 'csv'],
+    ['text/csv;foo="a,b";q=0.1, application/json', 'json'],
     ['text/csv;q=0.9, application/json;q=0.5', 'csv'],
     ['application/json, text/csv;q=0.1', 'json'],
     ['text/csv;q=0, */*', 'json'],
@@ -72,6 +75,12 @@ describe('a range given by one bound only', () => {
     const future = await server.call('GET', '/api/v1/reports?from=2026-11-01');
     expect(future.body.error.details).toEqual([{ path: 'querystring.to', message: 'is needed: without it the report ends with today (2026-10-20), before from' }]);
     expect((await server.call('GET', '/api/v1/reports?from=2026-10-01')).status).toBe(200);
+    const both = await server.call('GET', '/api/v1/reports?from=2026-10-05&to=2026-10-01');
+    expect(both.status).toBe(400);
+    expect(both.body.error.details).toEqual([{ path: 'querystring.to', message: 'must be after from' }]);
+    clock.set('2026-03-05T12:00:00.000Z');
+    const early = await server.call('GET', '/api/v1/reports?to=2026-03-01');
+    expect(early.body.error.details).toEqual([{ path: 'querystring.from', message: 'is needed: without it the report starts today (2026-03-05), after to' }]);
   });
 });
 

@@ -16,6 +16,8 @@ function asText(value: unknown): unknown {
  * Taken literally, an unfilled `amount={amount}` was refused with 400 and the conversion lost.
  */
 const UNFILLED_MACRO = /^\{+[\w.:-]*\}+$/;
+/** A GUID in braces (.NET's `B` format) is a value, often an order id, not a macro. */
+const BRACED_GUID = /^\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}$/i;
 
 /**
  * Merges parameter sources (query string, then form or JSON body; later ones win) into one object
@@ -30,7 +32,7 @@ export function collectParams(...sources: unknown[]): Record<string, unknown> {
     for (const [key, value] of Object.entries(source)) {
       const text = asText(value);
       if (text === '' || text === undefined || text === null) continue;
-      if (typeof text === 'string' && UNFILLED_MACRO.test(text)) continue;
+      if (typeof text === 'string' && UNFILLED_MACRO.test(text) && !BRACED_GUID.test(text)) continue;
       params[key] = text;
     }
   }
