@@ -31,6 +31,9 @@ export function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoExcept
   socket.destroy(err);
 }
 
+/** The database refused a write for want of room or a writable file: the operator must act. */
+const isStorageFailure = (error: FastifyError) => typeof error.code === 'string' && /^SQLITE_(FULL|IOERR|READONLY)/.test(error.code);
+
 /** Maps framework errors onto the closed error codes of the API. */
 function toAppError(error: FastifyError): AppError | undefined {
   if (error instanceof AppError) return error;
@@ -42,6 +45,13 @@ function toAppError(error: FastifyError): AppError | undefined {
   // The write lock held elsewhere past the main thread's short wait (MAIN_THREAD_BUSY_TIMEOUT_MS):
   // nothing was written, and the same request sent again will do.
   if (error.code === 'SQLITE_BUSY') return new AppError('unavailable', 'the database is busy; send the request again');
+  // A full disk (SQLITE_FULL: SQLite rolled the transaction back, nothing was stored), or a file the
+  // file system refused (SQLITE_IOERR_*, SQLITE_READONLY*): not the server's bug, the operator must act.
+  if (isStorageFailure(error)) {
+    return new AppError('unavailable', error.code === 'SQLITE_FULL'
+      ? 'the database could not be written (the disk is full); nothing was changed'
+      : `the database could not be read or written (${String(error.code)})`);
+  }
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return AppError.invalid([], 'send the body as JSON with "Content-Type: application/json"');
   }
@@ -55,6 +65,7 @@ function toAppError(error: FastifyError): AppError | undefined {
 /** Answers an error in the shape of SPEC §3: a known one with its code, anything else as `internal`. */
 function replyWithError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const known = toAppError(error);
+  if (isStorageFailure(error)) request.log.error({ err: error }, 'the database could not be written');
   if (known?.code === 'unavailable') reply.header('retry-after', '1');
   if (known) return reply.code(known.status).send(body(known));
   request.log.error({ err: error }, 'request failed');

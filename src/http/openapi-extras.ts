@@ -8,7 +8,7 @@ import { DIMENSIONS } from '../reporting/dimensions.js';
  * 403 for a key that may not, 429 past the rate limit, for routes that read input 400, 413 for a
  * body too large (with a body schema, and on every write: a body-less POST or DELETE still reads
  * whatever body is sent, up to BODY_LIMIT_BYTES), and for writes 503 while the database's write
- * lock is held elsewhere.
+ * lock is held elsewhere or its disk is full.
  */
 export function documentCommonAnswers(route: RouteOptions): void {
   const schema = route.schema as { response?: Record<string, unknown>; body?: unknown; params?: unknown; querystring?: unknown } | undefined;

@@ -34,8 +34,19 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Starts the server process and resolves once it is ready to serve. `script` replaces dist/main.js
  * with a test script that starts the same server differently (e.g. with a clock of its own).
  */
-export async function startServerProcess(env: Record<string, string>, readyTimeoutMs = 15_000, script = MAIN): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [script], {
+export async function startServerProcess(
+  env: Record<string, string>,
+  readyTimeoutMs = 15_000,
+  script = MAIN,
+  options: { fileSizeLimitKiB?: number } = {},
+): Promise<ServerProcess> {
+  // A file-size limit (RLIMIT_FSIZE, as bash's `ulimit -f` sets it) stands in for a full disk: a write
+  // past it fails (Node ignores SIGXFSZ), as one past the end of a full file system would.
+  const limit = options.fileSizeLimitKiB;
+  const [command, args] = limit === undefined
+    ? [process.execPath, [script]]
+    : ['bash', ['-c', `ulimit -f ${Math.trunc(limit)} && exec "$0" "$1"`, process.execPath, script]];
+  const child = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

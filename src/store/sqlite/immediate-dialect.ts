@@ -41,4 +41,18 @@ class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
+
+  /**
+   * A full disk or an I/O error makes SQLite roll the transaction back itself. Kysely's rollback
+   * after the failed statement then failed too ("cannot rollback - no transaction is active"), and
+   * that error replaced the real one: the API answered 500 and the log never named the full disk.
+   */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await connection.executeQuery(CompiledQuery.raw('rollback'));
+    } catch (err) {
+      if (err instanceof Error && /no transaction is active/.test(err.message)) return;
+      throw err;
+    }
+  }
 }
