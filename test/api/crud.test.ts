@@ -267,6 +267,25 @@ describe('management API round trips', () => {
     expect(deletedOnly.body.data.map((l: { id: number }) => l.id)).toContain(smartLink.id);
   });
 
+  it('a smart link warns about entries that get no traffic because their offer expired or their offer URL is paused, and about an expired catch-all', async () => {
+    const n = await basicNetwork(server);
+    const past = '2020-01-01T00:00:00.000Z';
+    const expired = await create(server, '/api/v1/offers', { advertiser_id: n.advertiser.id, name: 'Expired', destination_url: 'https://old.example/', expires_at: past });
+    const url = await create(server, `/api/v1/offers/${n.offer.id}/urls`, { name: 'Landing B', destination_url: 'https://b.example/' });
+    const link = await create(server, '/api/v1/smart-links', {
+      name: 'Quiet entries',
+      entries: [{ offer_id: n.offer.id }, { offer_id: n.offer.id, offer_url_id: url.id }, { offer_id: expired.id }],
+      catch_all_offer_id: expired.id,
+    });
+    const [, byUrl, byExpired] = (link as unknown as { entries: { id: number }[] }).entries;
+    expect((link as unknown as { warnings: string[] }).warnings).toEqual([
+      `entry ${byExpired?.id}: offer ${expired.id} expired at ${past} and receives no traffic`,
+      expect.stringContaining(`catch-all offer ${expired.id} expired at ${past}`),
+    ]);
+    expect((await server.call('PATCH', `/api/v1/offers/${n.offer.id}/urls/${url.id}`, { status: 'paused' })).status).toBe(200);
+    expect((await server.call('GET', `/api/v1/smart-links/${link.id}`)).body.warnings).toContain(`entry ${byUrl?.id}: offer URL ${url.id} is paused and receives no traffic`);
+  });
+
   it('a smart link warns when its catch-all offer is not active, and stops once it is', async () => {
     const n = await basicNetwork(server);
     const catchAll = await create(server, '/api/v1/offers', { advertiser_id: n.advertiser.id, name: 'Catch-all', destination_url: 'https://ca.example/' });
