@@ -55,6 +55,8 @@ export class MemoryLiveState implements LiveState {
   readonly counters = new CapCounters();
   /** offer id → hashed visitor key → time of its last counted click (ms). */
   private readonly lastSeen = new Map<number, Map<number, number>>();
+  /** Clicks counted whose write has not settled yet (see stageVisitors). */
+  private readonly unsettled = new Set<CountedClick>();
   /** offer id → hashed visitor keys that converted on it. */
   private readonly converted = new Map<number, Set<number>>();
   private readonly hash = visitorHasher();
@@ -81,9 +83,14 @@ export class MemoryLiveState implements LiveState {
     const scopes = [offerScope(click.offerId), partnerScope(click.offerId, click.partnerId)];
     for (const scope of scopes) this.counters.add(scope, keys, 'clicks', 1);
     const undoMemory = this.remember(offer, click);
+    this.unsettled.add(click);
     return reservation(
-      () => this.notifySoftCaps(offer, click.partnerId, keys, CLICK_METRICS, click.timeMs),
       () => {
+        this.unsettled.delete(click);
+        this.notifySoftCaps(offer, click.partnerId, keys, CLICK_METRICS, click.timeMs);
+      },
+      () => {
+        this.unsettled.delete(click);
         for (const scope of scopes) this.counters.add(scope, keys, 'clicks', -1);
         undoMemory();
       },
@@ -153,20 +160,30 @@ export class MemoryLiveState implements LiveState {
   /**
    * Visitors gathered while the previous configuration still serves (see prepareVisitorMemory in
    * rebuild.ts): `remember` holds them aside, `apply` adds them to memory, in the synchronous step
-   * that switches to the configuration whose filters they are keyed for.
+   * that switches to the configuration whose filters they are keyed for. `apply` also keys, by
+   * `keyOf`, the clicks of `offers` counted but not yet stored: the stored clicks read cannot hold
+   * them, and remembered only under the previous identifier they were forgotten by the change.
    */
-  stageVisitors(): { remember(offerId: number, key: string, timeMs: number): void; apply(): void } {
+  stageVisitors(
+    offers: ReadonlySet<number>,
+    keyOf: (offerId: number, visitor: VisitorFacts) => string | null,
+  ): { remember(offerId: number, key: string, timeMs: number): void; apply(): void } {
     const staged = new Map<number, Map<number, number>>();
+    const remember = (offerId: number, key: string, timeMs: number): void => {
+      if (cookieClickTimeMs(key) !== null) return;
+      let seen = staged.get(offerId);
+      if (seen === undefined) staged.set(offerId, (seen = new Map()));
+      const hashed = this.hash(key);
+      const last = seen.get(hashed);
+      if (last === undefined || last < timeMs) seen.set(hashed, timeMs);
+    };
     return {
-      remember: (offerId, key, timeMs) => {
-        if (cookieClickTimeMs(key) !== null) return;
-        let seen = staged.get(offerId);
-        if (seen === undefined) staged.set(offerId, (seen = new Map()));
-        const hashed = this.hash(key);
-        const last = seen.get(hashed);
-        if (last === undefined || last < timeMs) seen.set(hashed, timeMs);
-      },
+      remember,
       apply: () => {
+        for (const click of this.unsettled) {
+          const key = offers.has(click.offerId) ? keyOf(click.offerId, click.visitor) : null;
+          if (key !== null) remember(click.offerId, key, click.timeMs);
+        }
         for (const [offerId, seen] of staged) for (const [hashed, timeMs] of seen) this.rememberHashed(offerId, hashed, timeMs);
         staged.clear();
       },

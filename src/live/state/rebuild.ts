@@ -1,5 +1,5 @@
 import { canonicalIp } from '../../context/ip-text.js';
-import { rememberedKey, type OfferView, type Snapshot } from '../../engine/index.js';
+import { rememberedKey, type OfferView, type Snapshot, type VisitorFacts } from '../../engine/index.js';
 import type { HistoryBucket, HistoryTotal, LiveHistoryReader, VisitorRow } from '../../ports/store.js';
 import { CLOCK_STEP_MS, offerScope, partnerScope, type CapMetric } from './cap-counters.js';
 import type { MemoryLiveState } from './memory-live-state.js';
@@ -149,8 +149,13 @@ function lackingStretches(previous: Snapshot, next: Snapshot, nowMs: number): Ma
  * switch to `next`.
  */
 export async function prepareVisitorMemory(state: MemoryLiveState, history: LiveHistoryReader, previous: Snapshot, next: Snapshot, nowMs: number): Promise<{ finish(): Promise<() => void> }> {
-  const staged = state.stageVisitors();
-  const reads = visitorReads(history, next, nowMs, lackingStretches(previous, next, nowMs), staged.remember);
+  const stretches = lackingStretches(previous, next, nowMs);
+  const keyOf = (offerId: number, visitor: VisitorFacts) => {
+    const offer = next.offers.get(offerId);
+    return offer === undefined ? null : rememberedKey(offer.duplicateFilter.identifier, visitor);
+  };
+  const staged = state.stageVisitors(new Set(stretches.keys()), keyOf);
+  const reads = visitorReads(history, next, nowMs, stretches, staged.remember);
   await reads.bulk();
   return {
     async finish() {
