@@ -128,6 +128,21 @@ export const customFormats: Readonly<Record<string, (value: string) => boolean>>
   version: isVersion,
 };
 
+/**
+ * What a value of each `pattern` in a request schema must look like, in the words an error message
+ * gives a user: Ajv's own `must match pattern "^\\d{1,15}(\\.\\d{1,4}0{0,20})?$"` left an operator
+ * reading a regular expression to learn that an amount has at most four decimals. Keyed by the
+ * pattern as the schemas write it; test/api/bad-input.test.ts checks every pattern has one.
+ */
+export const PATTERN_HINTS: Readonly<Record<string, string>> = {
+  '^[0-9a-f]{32}$': 'must be a transaction id: 32 lower-case hex characters (0-9, a-f)',
+  '^\\d{1,15}(\\.\\d{1,4}0{0,20})?$': 'must be a non-negative amount with at most 4 decimal places and no sign or exponent, e.g. 19.99',
+  '^[A-Z]{3}$': 'must be an ISO 4217 currency code in capitals, e.g. USD',
+  '^(\\*\\.)?[a-z0-9.-]{1,253}$': 'must be a lower-case host name, or *. and one for its subdomains, e.g. shop.example.com or *.example.com',
+  '^(?:[01]\\d|2[0-3]):[0-5]\\d$|^24:00$': 'must be a time HH:MM from 00:00 to 24:00, e.g. 09:00',
+  '^[1-9]\\d{0,14}$': 'must be a positive whole number, e.g. 12',
+};
+
 /** What a value of each format must look like, in the words an error message gives a user. */
 export const FORMAT_HINTS: Readonly<Record<string, string>> = {
   'date-time': 'must be a date-time with a time zone, e.g. 2026-03-07T12:00:00Z, in the years 0001–9999 in UTC',

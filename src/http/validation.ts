@@ -1,7 +1,7 @@
 import { Ajv, type Options, type ValidateFunction } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { ErrorObject } from 'ajv';
-import { FORMAT_HINTS, customFormats } from '../domain/formats.js';
+import { FORMAT_HINTS, PATTERN_HINTS, customFormats } from '../domain/formats.js';
 import type { ErrorDetail } from '../domain/errors.js';
 
 /** Every string format our schemas use, for the Ajv instances that validate requests. */
@@ -114,6 +114,7 @@ export function toErrorDetails(errors: readonly Partial<ErrorObject>[], prefix: 
     if (typeof params.additionalProperty === 'string') message = 'is not a known field';
     if (Array.isArray(params.allowedValues)) message = `must be one of: ${params.allowedValues.join(', ')}`;
     if (error.keyword === 'format' && typeof params.format === 'string') message = FORMAT_HINTS[params.format] ?? message;
+    if (error.keyword === 'pattern' && typeof params.pattern === 'string') message = PATTERN_HINTS[params.pattern] ?? message;
     return { path: path || '(body)', message };
   });
   const unique = new Map(details.map((d) => [`${d.path}\u0000${d.message}`, d]));

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/api-server.js';
 import { basicNetwork, create } from '../support/fixtures.js';
+import { PATTERN_HINTS } from '../../src/domain/formats.js';
 
 let server: TestServer;
 let n: Awaited<ReturnType<typeof basicNetwork>>;
@@ -150,6 +151,37 @@ describe('validation messages say what to send', () => {
     expect(res.body.error.details).toEqual([{ path: 'ruleset.rules[0].values[0]', message: 'must be an ISO 3166-1 alpha-2 country code (the United Kingdom is GB)' }]);
     const fine = await server.call('POST', '/api/v1/offers', { ...offer(), ruleset: { rules: [{ dimension: 'country', op: 'include', values: ['gb', 'XK', 'BV'] }, { dimension: 'language', op: 'exclude', values: ['EN', 'fi'] }] } });
     expect(fine.status, JSON.stringify(fine.body)).toBe(201);
+  });
+
+  it('a value of the wrong pattern is told the form in words, not a regular expression', async () => {
+    const currency = await server.call('POST', '/api/v1/advertisers', { name: 'Lower-case currency', default_currency: 'usd' });
+    expect(currency.body.error.details).toEqual([{ path: 'default_currency', message: 'must be an ISO 4217 currency code in capitals, e.g. USD' }]);
+    const clock = await server.call('POST', '/api/v1/offers', { ...offer(), ruleset: { day_parting: { timezone: 'UTC', windows: [{ days: [1], start: '9:00', end: '17:00' }] } } });
+    expect(clock.body.error.details).toEqual([{ path: 'ruleset.day_parting.windows[0].start', message: 'must be a time HH:MM from 00:00 to 24:00, e.g. 09:00' }]);
+    const hosts = await server.call('POST', '/api/v1/offers', { ...offer(), deep_link: { enabled: true, allowed_hosts: ['Shop.Example.com'] } });
+    expect(hosts.body.error.details[0].message).toMatch(/^must be a lower-case host name/);
+    const click = await server.call('GET', `/api/v1/clicks/${'A'.repeat(32)}`);
+    expect(click.body.error.details[0].message).toBe('must be a transaction id: 32 lower-case hex characters (0-9, a-f)');
+    const res = await fetch(`${server.url}/postback?transaction_id=${'a'.repeat(32)}&amount=10.12345`);
+    const body = (await res.json()) as { error: { details: { path: string; message: string }[] } };
+    expect(res.status).toBe(400);
+    expect(body.error.details).toEqual([{ path: 'amount', message: 'must be a non-negative amount with at most 4 decimal places and no sign or exponent, e.g. 19.99' }]);
+  });
+
+  it('every pattern a request schema uses has words for its error message', async () => {
+    const patterns = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (node !== null && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'pattern' && typeof value === 'string') patterns.add(value);
+          else walk(value);
+        }
+      }
+    };
+    walk((await server.call('GET', '/openapi.json')).body);
+    expect(patterns.size).toBeGreaterThan(0);
+    expect([...patterns].filter((pattern) => PATTERN_HINTS[pattern] === undefined)).toEqual([]);
   });
 
   it('a nullable field given the wrong type still says what it must be', async () => {

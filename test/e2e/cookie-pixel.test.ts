@@ -66,6 +66,17 @@ describe('cookie pixel', () => {
     expect([counted(after, 'approved') - counted(before, 'approved'), counted(after, 'duplicate') - counted(before, 'duplicate')]).toEqual([1, 1]);
   });
 
+  it('a pixel that stores nothing is counted refused in /metrics, so an operator can see a pixel that never converts', async () => {
+    const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
+    const refused = (text: string) => Number(/^switchyard_conversions_total\{method="cookie",status="refused"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    const before = await scrape();
+    // Fired where the browser sends no offer cookie (another domain, or a visitor who never clicked).
+    expectGif(await browserGet(server.url, HOST_B, `/pixel?offer_id=${cookieOffer.offerId}&amount=5`, new CookieJar()));
+    // An advertiser's template that left the offer id unfilled.
+    expectGif(await browserGet(server.url, HOST_A, '/pixel?offer_id={offer_id}&amount=5', new CookieJar()));
+    expect(refused(await scrape()) - refused(before)).toBe(2);
+  });
+
   it("the cookie lives as long as the offer's attribution window (SPEC §10.2), and is HttpOnly", async () => {
     const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Window advertiser' })).id;
     const partnerId = (await create(server, '/api/v1/partners', { name: 'Window partner' })).id;

@@ -184,13 +184,20 @@ function sendPixel(reply: FastifyReply): FastifyReply {
     .send(PIXEL_GIF);
 }
 
-/** Records a pixel conversion if there is one to record; every failure is logged and swallowed. */
+/**
+ * Records a pixel conversion if there is one to record; every failure is logged and swallowed. A
+ * pixel that stores nothing (bad parameters, no offer cookie in this browser on this host) counts
+ * `refused` like a postback that stores nothing: its answer is the same GIF whatever happened, so
+ * /metrics is where an operator sees a pixel placed where it can never convert.
+ */
 async function convertFromPixel(deps: RecordDeps, metrics: Metrics, request: FastifyRequest): Promise<void> {
   try {
-    const input = checkInput<PixelInput>(validatePixel, collectParams(request.query));
-    const transactionId = readOfferCookies(request.headers.cookie).get(Number(input.offer_id))?.transactionId;
-    if (transactionId === undefined) return;
-    await counted(metrics, 'cookie', () => recordConversion(deps, { ...toReport(input, transactionId, 'cookie', null), offerId: Number(input.offer_id) }));
+    await counted(metrics, 'cookie', () => {
+      const input = checkInput<PixelInput>(validatePixel, collectParams(request.query));
+      const transactionId = readOfferCookies(request.headers.cookie).get(Number(input.offer_id))?.transactionId;
+      if (transactionId === undefined) throw new AppError('not_found', `this browser sends no sy_o${input.offer_id} cookie on this host`);
+      return recordConversion(deps, { ...toReport(input, transactionId, 'cookie', null), offerId: Number(input.offer_id) });
+    });
   } catch (err) {
     if (err instanceof AppError) request.log.debug({ err }, 'pixel conversion refused');
     else request.log.error({ err }, 'pixel conversion failed');
