@@ -72,6 +72,22 @@ describe('duplicate memory from stored clicks', () => {
     expect(state.viewAt(NOW).isDuplicate(1, 'gaid:g-2', 24)).toBe(false);
   });
 
+  it('a click in flight when the identifier changes whose write then fails is not remembered under the new one either', async () => {
+    const { history } = historyOf([]);
+    const before = snapshotOf({ offers: [offer(1, { duplicate_filter: { enabled: true, identifier: 'ip', window_hours: 24 } })] });
+    const after = snapshotOf({ offers: [offer(1, { duplicate_filter: { enabled: true, identifier: 'gaid', window_hours: 24 } })] });
+    let current = before;
+    const state = new MemoryLiveState({ snapshot: () => current });
+    const inFlight = state.reserveClick({ offerId: 1, partnerId: 7, timeMs: NOW - 1_000, visitor: { visitorId: 'a'.repeat(32), ip: '10.1.1.1', userAgent: 'ua', gaid: 'g-1', idfa: null } });
+    const apply = await (await prepareVisitorMemory(state, history, before, after, NOW)).finish();
+    current = after;
+    apply();
+    // The click was never stored (the visitor was answered 503 and may retry): memory forgets it.
+    inFlight.release();
+    expect(state.viewAt(NOW).isDuplicate(1, 'gaid:g-1', 24)).toBe(false);
+    expect(state.viewAt(NOW).isDuplicate(1, 'ip:10.1.1.1', 24)).toBe(false);
+  });
+
   it('starts with any number of offers (one argument per offer overflowed the stack past ~125,000)', async () => {
     // Only the offers' windows are read at start; the rest of a snapshot does not matter here.
     const view = (id: number) => [id, { id, capsTimeZone: 'UTC', duplicateFilter: { enabled: false, identifier: 'cookie', windowHours: 24 } }] as const;

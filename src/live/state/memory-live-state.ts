@@ -55,8 +55,8 @@ export class MemoryLiveState implements LiveState {
   readonly counters = new CapCounters();
   /** offer id → hashed visitor key → time of its last counted click (ms). */
   private readonly lastSeen = new Map<number, Map<number, number>>();
-  /** Clicks counted whose write has not settled yet (see stageVisitors). */
-  private readonly unsettled = new Set<CountedClick>();
+  /** Clicks counted whose write has not settled yet (see stageVisitors), each with what undoes its memory. */
+  private readonly unsettled = new Map<CountedClick, (() => void)[]>();
   /** offer id → hashed visitor keys that converted on it. */
   private readonly converted = new Map<number, Set<number>>();
   private readonly hash = visitorHasher();
@@ -82,8 +82,8 @@ export class MemoryLiveState implements LiveState {
     const keys = periodKeys(click.timeMs, offer.capsTimeZone);
     const scopes = [offerScope(click.offerId), partnerScope(click.offerId, click.partnerId)];
     for (const scope of scopes) this.counters.add(scope, keys, 'clicks', 1);
-    const undoMemory = this.remember(offer, click);
-    this.unsettled.add(click);
+    const undoMemory = [this.remember(offer, click)];
+    this.unsettled.set(click, undoMemory);
     return reservation(
       () => {
         this.unsettled.delete(click);
@@ -92,7 +92,8 @@ export class MemoryLiveState implements LiveState {
       () => {
         this.unsettled.delete(click);
         for (const scope of scopes) this.counters.add(scope, keys, 'clicks', -1);
-        undoMemory();
+        // Also the marks a configuration change added meanwhile under another identifier (stageVisitors).
+        for (const undo of undoMemory.reverse()) undo();
       },
     );
   }
@@ -180,12 +181,14 @@ export class MemoryLiveState implements LiveState {
     return {
       remember,
       apply: () => {
-        for (const click of this.unsettled) {
-          const key = offers.has(click.offerId) ? keyOf(click.offerId, click.visitor) : null;
-          if (key !== null) remember(click.offerId, key, click.timeMs);
-        }
         for (const [offerId, seen] of staged) for (const [hashed, timeMs] of seen) this.rememberHashed(offerId, hashed, timeMs);
         staged.clear();
+        // After the stored visitors, and undone with the click if its write then fails: a click never
+        // stored must not leave its visitor remembered under the new identifier either.
+        for (const [click, undos] of this.unsettled) {
+          const key = offers.has(click.offerId) ? keyOf(click.offerId, click.visitor) : null;
+          if (key !== null) undos.push(this.rememberKey(click.offerId, key, click.timeMs));
+        }
       },
     };
   }
@@ -252,14 +255,20 @@ export class MemoryLiveState implements LiveState {
   /** Records the click's visitor under the offer's identifier; returns how to undo exactly that. */
   private remember(offer: OfferView, click: CountedClick): () => void {
     const key = rememberedKey(offer.duplicateFilter.identifier, click.visitor);
-    if (key === null || cookieClickTimeMs(key) !== null) return () => undefined;
+    return key === null ? () => undefined : this.rememberKey(offer.id, key, click.timeMs);
+  }
+
+  /** Remembers a click's visitor under `key`; returns what undoes that mark. */
+  private rememberKey(offerId: number, key: string, timeMs: number): () => void {
+    if (cookieClickTimeMs(key) !== null) return () => undefined;
     const hashed = this.hash(key);
-    const previous = this.lastSeen.get(offer.id)?.get(hashed);
-    this.rememberHashed(offer.id, hashed, click.timeMs);
+    const previous = this.lastSeen.get(offerId)?.get(hashed);
+    if (previous !== undefined && previous >= timeMs) return () => undefined;
+    this.rememberHashed(offerId, hashed, timeMs);
     return () => {
-      const seen = this.lastSeen.get(offer.id);
+      const seen = this.lastSeen.get(offerId);
       // Undo only our own mark: a later click of the same visitor keeps its memory.
-      if (seen?.get(hashed) !== click.timeMs) return;
+      if (seen?.get(hashed) !== timeMs) return;
       if (previous === undefined) seen.delete(hashed);
       else seen.set(hashed, previous);
     };
