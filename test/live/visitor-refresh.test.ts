@@ -55,17 +55,22 @@ describe('duplicate memory from stored clicks', () => {
     expect(state.viewAt(NOW + 100 * HOUR).isDuplicate(1, 'ip:10.9.9.9', 168)).toBe(true);
   });
 
-  it('a click counted but not yet stored when the identifier changes is remembered under the new one', async () => {
+  /** A click routed under the IP identifier, its write still on its way when the change to GAID is applied. */
+  async function identifierChangeWithClickInFlight() {
     const { history } = historyOf([]);
     const before = snapshotOf({ offers: [offer(1, { duplicate_filter: { enabled: true, identifier: 'ip', window_hours: 24 } })] });
     const after = snapshotOf({ offers: [offer(1, { duplicate_filter: { enabled: true, identifier: 'gaid', window_hours: 24 } })] });
     let current = before;
     const state = new MemoryLiveState({ snapshot: () => current });
-    // Routed under the IP identifier; its write is still on its way when the change is read.
     const inFlight = state.reserveClick({ offerId: 1, partnerId: 7, timeMs: NOW - 1_000, visitor: { visitorId: 'a'.repeat(32), ip: '10.1.1.1', userAgent: 'ua', gaid: 'g-1', idfa: null } });
     const apply = await (await prepareVisitorMemory(state, history, before, after, NOW)).finish();
     current = after;
     apply();
+    return { state, inFlight };
+  }
+
+  it('a click counted but not yet stored when the identifier changes is remembered under the new one', async () => {
+    const { state, inFlight } = await identifierChangeWithClickInFlight();
     inFlight.confirm();
     expect(state.viewAt(NOW).isDuplicate(1, 'gaid:g-1', 24)).toBe(true);
     // A click settled before the change is the stored clicks' to tell (none here): nothing else is invented.
@@ -73,15 +78,7 @@ describe('duplicate memory from stored clicks', () => {
   });
 
   it('a click in flight when the identifier changes whose write then fails is not remembered under the new one either', async () => {
-    const { history } = historyOf([]);
-    const before = snapshotOf({ offers: [offer(1, { duplicate_filter: { enabled: true, identifier: 'ip', window_hours: 24 } })] });
-    const after = snapshotOf({ offers: [offer(1, { duplicate_filter: { enabled: true, identifier: 'gaid', window_hours: 24 } })] });
-    let current = before;
-    const state = new MemoryLiveState({ snapshot: () => current });
-    const inFlight = state.reserveClick({ offerId: 1, partnerId: 7, timeMs: NOW - 1_000, visitor: { visitorId: 'a'.repeat(32), ip: '10.1.1.1', userAgent: 'ua', gaid: 'g-1', idfa: null } });
-    const apply = await (await prepareVisitorMemory(state, history, before, after, NOW)).finish();
-    current = after;
-    apply();
+    const { state, inFlight } = await identifierChangeWithClickInFlight();
     // The click was never stored (the visitor was answered 503 and may retry): memory forgets it.
     inFlight.release();
     expect(state.viewAt(NOW).isDuplicate(1, 'gaid:g-1', 24)).toBe(false);
