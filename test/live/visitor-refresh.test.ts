@@ -40,8 +40,8 @@ describe('duplicate memory from stored clicks', () => {
     const prepared = await prepareVisitorMemory(state, history, before, after, NOW);
     (await prepared.finish())();
     expect(Math.max(...reads.map((r) => r.rows))).toBeLessThanOrEqual(60);
-    // Nothing of the part the old window covered (memory holds it) is read again.
-    expect(reads.every((r) => r.to !== null && Date.parse(r.to) <= NOW - 168 * HOUR)).toBe(true);
+    // Of the part the old window covered (memory holds it) only the first hour is read again (see the edge test below).
+    expect(reads.every((r) => r.to !== null && Date.parse(r.to) <= NOW - 167 * HOUR)).toBe(true);
     expect(state.viewAt(NOW).isDuplicate(1, 'ip:10.0.0.1', 720)).toBe(true);
   });
 
@@ -53,6 +53,23 @@ describe('duplicate memory from stored clicks', () => {
     (await (await prepareVisitorMemory(state, history, before, after, NOW)).finish())();
     // 100 hours on, the click of an hour ago is still within the 168-hour window; the first one is not.
     expect(state.viewAt(NOW + 100 * HOUR).isDuplicate(1, 'ip:10.9.9.9', 168)).toBe(true);
+  });
+
+  it("a longer window keeps the visitors at the old window's edge that memory prunes while the older part is read", async () => {
+    const edge = NOW - 24 * HOUR + 30_000; // inside the old 24-hour window at NOW, outside it a minute later
+    const { history } = historyOf([visitorAt(edge, '10.7.7.7')]);
+    const before = snapshotOf({ offers: [offer(1, { duplicate_filter: { enabled: true, identifier: 'ip', window_hours: 24 } })] });
+    const after = snapshotOf({ offers: [offer(1, { duplicate_filter: { enabled: true, identifier: 'ip', window_hours: 48 } })] });
+    let current = before;
+    const state = new MemoryLiveState({ snapshot: () => current });
+    state.rememberVisitor(1, 'ip:10.7.7.7', edge);
+    const prepared = await prepareVisitorMemory(state, history, before, after, NOW);
+    // The minute's prune runs on the old window while the read goes on.
+    state.prune(NOW + 60_000);
+    const apply = await prepared.finish();
+    current = after;
+    apply();
+    expect(state.viewAt(NOW + 60_000).isDuplicate(1, 'ip:10.7.7.7', 48)).toBe(true);
   });
 
   /** A click routed under the IP identifier, its write still on its way when the change to GAID is applied. */

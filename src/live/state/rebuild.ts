@@ -134,7 +134,9 @@ function lackingStretches(previous: Snapshot, next: Snapshot, nowMs: number): Ma
     if (before === undefined) continue;
     const fromMs = windowStartMs(offer, nowMs);
     if (offer.duplicateFilter.identifier !== before.duplicateFilter.identifier) stretches.set(offer.id, { fromMs, untilMs: null });
-    else if (offer.duplicateFilter.windowHours > before.duplicateFilter.windowHours) stretches.set(offer.id, { fromMs, untilMs: windowStartMs(before, nowMs) });
+    // The first hour the old window still holds is read again: memory goes on pruning by the old
+    // window while the older part is read, and would drop the visitors at its edge for good.
+    else if (offer.duplicateFilter.windowHours > before.duplicateFilter.windowHours) stretches.set(offer.id, { fromMs, untilMs: windowStartMs(before, nowMs) + HOUR_MS });
   }
   return stretches;
 }
