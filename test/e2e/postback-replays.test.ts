@@ -212,7 +212,10 @@ describe('a form postback in the character set its Content-Type names (ISO-8859-
     expect(gbk.status).toBe(200);
     const quoted = await fetch(`${server.url}/postback`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset="ISO-8859-1"' }, body: `transaction_id=${tid}&order_id=Comm%E9-2` });
     expect(quoted.status).toBe(200);
-    expect(storedConversions(server, tid).map((row) => row.order_id)).toEqual(['中文-1', 'Commé-2']);
+    // ア in Shift_JIS is 0x83 0x41: a form encoder sends the second byte as the plain letter A.
+    const sjis = await fetch(`${server.url}/postback`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=Shift_JIS' }, body: `transaction_id=${tid}&order_id=%83A-3` });
+    expect(sjis.status).toBe(200);
+    expect(storedConversions(server, tid).map((row) => row.order_id)).toEqual(['中文-1', 'Commé-2', 'ア-3']);
   });
 
   it('a form without a charset, or in UTF-8, is read as UTF-8 as before', async () => {

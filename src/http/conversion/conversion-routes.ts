@@ -142,14 +142,15 @@ function formDecoder(contentType: string | undefined): TextDecoder | undefined {
 }
 
 /**
- * A form's pairs. With a decoder, each run of escapes is decoded as bytes in its character set and
- * escaped again as UTF-8, so the standard parser reads the form as it reads any other.
+ * A form's pairs. With a decoder, each stretch between the form's delimiters is taken as bytes (its
+ * escapes and its plain characters alike: a Shift_JIS "ア" is sent as `%83A`, its second byte a plain
+ * letter), decoded in the form's character set and escaped again as UTF-8, so the standard parser
+ * reads the form as it reads any other.
  */
 function formPairs(body: string, decoder: TextDecoder | undefined): URLSearchParams {
   if (decoder === undefined) return new URLSearchParams(body);
-  return new URLSearchParams(
-    body.replace(/(?:%[0-9a-f]{2})+/gi, (run) => encodeURIComponent(decoder.decode(Buffer.from(run.replace(/%/g, ''), 'hex')))),
-  );
+  const bytesOf = (run: string) => Buffer.from(run.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))), 'latin1');
+  return new URLSearchParams(body.replace(/(?:%[0-9a-f]{2}|[^&=+%])+/gi, (run) => encodeURIComponent(decoder.decode(bytesOf(run)))));
 }
 
 /** Runs one report to its answer, counted by method: `refused` when it stored nothing (an error). */
