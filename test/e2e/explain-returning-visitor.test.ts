@@ -142,6 +142,15 @@ describe('explain at a past time', () => {
     expect(later.decision.offer_id).toBe(offer.id);
   });
 
+  it('a past `at` says it is checked against the state as it stands now (caps, duplicate memory); a future or absent one does not', async () => {
+    clock.set('2025-10-03T12:00:00.000Z');
+    const { explain } = await filteredLink({ enabled: true, identifier: 'ip', window_hours: 24 });
+    const pastNote = /`at` is in the past, and explain checks it against the state as it stands now/;
+    expect((await explain({ ip: '10.0.42.1', at: '2025-10-02T12:00:00.000Z' })).notes.join('\n')).toMatch(pastNote);
+    expect((await explain({ ip: '10.0.42.1', at: '2025-10-04T12:00:00.000Z' })).notes.join('\n')).not.toMatch(pastNote);
+    expect((await explain({ ip: '10.0.42.1' })).notes.join('\n')).not.toMatch(pastNote);
+  });
+
   it('{unique_click} with the filter off is not made 0 by a later click', async () => {
     clock.set('2025-10-05T12:00:00.000Z');
     const { offer, click, explain } = await filteredLink({ enabled: false, identifier: 'ip' });

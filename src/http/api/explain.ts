@@ -165,6 +165,8 @@ interface ExplainState {
   state: StateView;
   /** Offers whose duplicate status as of `at` memory cannot tell, with the later click it holds (see viewAsOf). */
   undetermined: Map<number, number>;
+  /** `at` is before now: the live state is today's, not the one that stood then. */
+  pastAt: boolean;
   partnerId: number;
   ctx: ClickContext;
 }
@@ -229,6 +231,16 @@ function withState(candidate: CandidateTrace, view: ExplainState): CandidateTrac
 }
 
 
+/**
+ * Caps counters hold only the current periods and count every click up to now, and the duplicate
+ * memory forgets a visitor once their latest click is a window old: a click explained at a past `at`
+ * is checked against today's state, which may not be what routed it then.
+ */
+const PAST_AT_NOTE =
+  '`at` is in the past, and explain checks it against the state as it stands now: caps use the counters of the current periods ' +
+  '(every click up to now, not the periods `at` fell in), and the duplicate memory holds only visitors whose latest click is within ' +
+  "each offer's window before now; where those differ from then, the real click was routed otherwise";
+
 function presentDecision(decision: Decision, seed: number, ctx: ClickContext, view: ExplainState) {
   const { trace, ...rest } = decision;
   const candidates = trace.candidates.map((candidate) => withState(candidate, view));
@@ -251,7 +263,7 @@ function presentDecision(decision: Decision, seed: number, ctx: ClickContext, vi
     catch_all: catchAll,
     fail_traffic: trace.fail_traffic,
     kpi: trace.kpi,
-    notes: [...trace.notes, ...undetermined],
+    notes: [...trace.notes, ...undetermined, ...(view.pastAt ? [PAST_AT_NOTE] : [])],
     decision: rest,
   };
 }
@@ -301,7 +313,8 @@ export function registerExplain(app: FastifyInstance, deps: ApiDeps & { engine: 
       const state = body.at === undefined ? engine.live.viewAt(ctx.time_ms) : viewAsOf(engine.live, ctx.time_ms, undetermined);
       const decision = decide(snapshot, id, body.partner_id, ctx, state, seededRng(seed), { traceAll: true });
       if (decision === null) throw AppError.notFound('smart link');
-      return presentDecision(decision, seed, ctx, { snapshot, live: engine.live, state, undetermined, partnerId: body.partner_id, ctx });
+      const pastAt = body.at !== undefined && ctx.time_ms < engine.now();
+      return presentDecision(decision, seed, ctx, { snapshot, live: engine.live, state, undetermined, pastAt, partnerId: body.partner_id, ctx });
     },
   });
 }
