@@ -54,6 +54,17 @@ const defaultWait = (ms: number, signal: AbortSignal) =>
 const errorOf = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
 
 /**
+ * Tries to record one outcome before giving up on it. A write that fails (the database's write lock
+ * held a little longer than the busy timeout: an operator's sqlite3, a second process) is tried
+ * again after a short wait: given up at once, the row stayed `sending` and was sent again after its
+ * lease, so a partner that had answered 200 received the postback twice. The write is fenced, so
+ * trying again is always safe. Few tries, as each failing one blocks the main thread for the busy
+ * timeout; the waits add up to about 3 s, well inside the lease.
+ */
+const OUTCOME_WRITE_TRIES = 4;
+const outcomeRetryDelayMs = (failedTries: number) => 250 * 3 ** (failedTries - 1);
+
+/**
  * Delivers the outbox: polls for due rows, sends them with bounded concurrency and records each
  * outcome (delivered, retried later with backoff, or failed). Runs beside the click path, never on
  * it. Delivery is at least once: a process that dies after the partner answered but before the
@@ -188,12 +199,25 @@ export class PostbackDispatcher {
     claim: ClaimedPostback, write: () => Promise<boolean>, kind: 'delivered' | 'failed' | 'retry',
     error = '', delayMs = 0,
   ): Promise<void> {
-    if (!(await write())) {
+    if (!(await this.recordOutcome(write))) {
       this.observer.onLeaseLost?.(claim);
       return;
     }
     if (kind === 'delivered') this.observer.onDelivered?.(claim);
     else if (kind === 'failed') this.observer.onFailed?.(claim, error);
     else this.observer.onRetry?.(claim, error, delayMs);
+  }
+
+  private async recordOutcome(write: () => Promise<boolean>): Promise<boolean> {
+    // Not the stopping signal: close() waits for in-flight outcomes to be recorded.
+    const never = new AbortController().signal;
+    for (let tries = 1; ; tries++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (tries >= OUTCOME_WRITE_TRIES) throw err;
+        await this.wait(outcomeRetryDelayMs(tries), never);
+      }
+    }
   }
 }

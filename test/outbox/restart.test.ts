@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 import { openSqliteOutbox } from '../../src/store/sqlite/outbox.js';
 import { startReceiver, type Receiver } from '../support/postback-receiver.js';
 import { openOutboxFixture, T0, type OutboxFixture } from './helpers.js';
@@ -117,5 +120,32 @@ describe('outbox across restarts', () => {
     expect(await dispatcher.runOnce()).toBe(1);
     expect(receiver.requests.map((r) => r.url)).toEqual(['/pb?conversion_id=77', '/pb?conversion_id=77']);
     expect(await fx.outbox.get(id)).toMatchObject({ state: 'delivered', attempts: 2 });
+  });
+
+  it('a partner that answered 200 while another connection held the write lock a little longer is not sent the postback again', async () => {
+    // An operator's sqlite3 (or a second process) holds the write lock while the partner answers.
+    const blocker = new Database(path.join(fx.dataDir, DATABASE_FILE));
+    try {
+      receiver.reply = (_req, res, index) => {
+        if (index === 0) blocker.exec('begin immediate');
+        res.end('ok');
+      };
+      const id = await fx.enqueue(`${receiver.origin}/pb?c=9`);
+      // The lock is let go during the dispatcher's first wait after that (no real time passes).
+      const wait = async () => {
+        if (blocker.inTransaction) blocker.exec('rollback');
+      };
+      const dispatcher = fx.dispatcher({ leaseMs: LEASE_MS, wait });
+      expect(await dispatcher.runOnce()).toBe(1);
+      expect(await fx.outbox.get(id)).toMatchObject({ state: 'delivered', attempts: 1 });
+
+      fx.clock.advance(2 * LEASE_MS);
+      expect(await dispatcher.runOnce()).toBe(0);
+      expect(receiver.requests.map((r) => r.url)).toEqual(['/pb?c=9']);
+      expect(fx.seen.delivered).toEqual([id]);
+    } finally {
+      if (blocker.inTransaction) blocker.exec('rollback');
+      blocker.close();
+    }
   });
 });
