@@ -13,15 +13,23 @@ export interface LocalTime {
   offsetMinutes: number;
 }
 
+/**
+ * Formatters by zone name, case folded: zone names are matched without regard to case, so keyed by
+ * the name as sent, every spelling (`america/new_york`, `AMERICA/New_York`, …) of a report's
+ * `timezone` kept a formatter of its own (~27 kB each) for the life of the process, and a partner
+ * key could grow the server's memory without bound. Folded, the cache holds at most one per zone.
+ */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
-  let found = formatters.get(timeZone);
+  // ASCII only, as zone names are matched: a Unicode fold (the Kelvin sign to k) would pass a name the platform refuses.
+  const key = timeZone.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  let found = formatters.get(key);
   if (!found) {
     found = new Intl.DateTimeFormat('en-US', {
       timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
     });
-    formatters.set(timeZone, found);
+    formatters.set(key, found);
   }
   return found;
 }
