@@ -1,6 +1,7 @@
 import { Ajv, type Options, type ValidateFunction } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { ErrorObject } from 'ajv';
+import { exactDecimal } from '../domain/decimal.js';
 import { FORMAT_HINTS, PATTERN_HINTS, customFormats } from '../domain/formats.js';
 import type { ErrorDetail } from '../domain/errors.js';
 
@@ -19,15 +20,6 @@ export const serializerFormats: typeof ajvFormats = Object.fromEntries(
   Object.keys(ajvFormats).map((name) => [name, { type: 'string' as const, validate: () => true }]),
 );
 
-/** A finite number's shortest text (`7955.9`, `1e-7`, `1.5e+21`) as exact digits scaled by 10^-places. */
-function decimalOf(value: number): { digits: bigint; places: number } {
-  const [mantissa = '0', exponent = '0'] = String(value).toLowerCase().split('e');
-  const [whole = '0', fraction = ''] = mantissa.split('.');
-  const places = fraction.length - Number(exponent);
-  const digits = BigInt(`${whole}${fraction}`);
-  return places >= 0 ? { digits, places } : { digits: digits * 10n ** BigInt(-places), places: 0 };
-}
-
 /**
  * Whether `value` is an exact multiple of `step` as the decimals they were written as. A float
  * quotient is not: 7955.9 / 0.0001 is 79558999.99999999, so Ajv's own check (even with a
@@ -35,8 +27,8 @@ function decimalOf(value: number): { digits: bigint; places: number } {
  */
 export function isDecimalMultiple(value: number, step: number): boolean {
   if (!Number.isFinite(value) || !Number.isFinite(step) || step <= 0) return false;
-  const a = decimalOf(value);
-  const b = decimalOf(step);
+  const a = exactDecimal(value);
+  const b = exactDecimal(step);
   const places = Math.max(a.places, b.places);
   const scaledStep = b.digits * 10n ** BigInt(places - b.places);
   return scaledStep !== 0n && (a.digits * 10n ** BigInt(places - a.places)) % scaledStep === 0n;

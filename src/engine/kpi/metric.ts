@@ -1,6 +1,6 @@
+import { exactDecimal } from '../../domain/decimal.js';
+import { MICROS_PER_UNIT } from '../../domain/money.js';
 import type { KpiMetric, Outcomes } from './model.js';
-
-const MICROS = 1_000_000;
 
 /** Rate metrics are successes per click; the others are a success rate times a value per success (money). */
 export const isRateMetric = (metric: KpiMetric): boolean => metric === 'cvr' || metric === 'evr' || metric === 'conversions';
@@ -35,7 +35,7 @@ function valueMicrosOf(metric: KpiMetric, stats: Outcomes): number {
 }
 
 /** The money a metric adds up, in currency units. */
-export const valueOf = (metric: KpiMetric, stats: Outcomes): number => valueMicrosOf(metric, stats) / MICROS;
+export const valueOf = (metric: KpiMetric, stats: Outcomes): number => valueMicrosOf(metric, stats) / MICROS_PER_UNIT;
 
 /**
  * The metric per click (SPEC §5, research §6.2): rates in percent, absolute metrics divided by
@@ -47,7 +47,7 @@ export const valueOf = (metric: KpiMetric, stats: Outcomes): number => valueMicr
 export function metricPerClick(metric: KpiMetric, stats: Outcomes): number | null {
   if (stats.clicks <= 0) return null;
   if (isRateMetric(metric)) return (successes(metric, stats) * rateScale(metric)) / stats.clicks;
-  return valueMicrosOf(metric, stats) / (stats.clicks * MICROS);
+  return valueMicrosOf(metric, stats) / (stats.clicks * MICROS_PER_UNIT);
 }
 
 /**
@@ -59,16 +59,6 @@ export const goalOf = (holder: { readonly goal?: number | null }): number | null
 
 /** With a goal the best entry is the closest to it; without, the highest. */
 export const scoreOf = (value: number, goal: number | null): number => (goal === null ? value : -Math.abs(value - goal));
-
-/** A finite number as the exact fraction its shortest decimal form writes: a goal of 1.1 is 11/10. */
-function decimalFraction(x: number): [bigint, bigint] | null {
-  const parts = /^(-?\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(x));
-  if (parts === null) return null;
-  const [, whole = '0', fraction = '', exponent = '0'] = parts;
-  const shift = Number(exponent) - fraction.length;
-  const digits = BigInt(whole + fraction);
-  return shift >= 0 ? [digits * 10n ** BigInt(shift), 1n] : [digits, 10n ** BigInt(-shift)];
-}
 
 function gcd(a: bigint, b: bigint): bigint {
   while (b !== 0n) [a, b] = [b, a % b];
@@ -87,10 +77,11 @@ export function scorePerClick(metric: KpiMetric, stats: Outcomes, goal: number |
   if (value === null || goal === null) return value;
   const rate = isRateMetric(metric);
   const numerator = rate ? successes(metric, stats) * rateScale(metric) : valueMicrosOf(metric, stats);
-  const denominator = rate ? stats.clicks : stats.clicks * MICROS;
-  const exactGoal = decimalFraction(goal);
-  if (exactGoal === null || !Number.isSafeInteger(numerator) || !Number.isSafeInteger(denominator)) return scoreOf(value, goal);
-  const [goalNumerator, goalDenominator] = exactGoal;
+  const denominator = rate ? stats.clicks : stats.clicks * MICROS_PER_UNIT;
+  if (!Number.isFinite(goal) || !Number.isSafeInteger(numerator) || !Number.isSafeInteger(denominator)) return scoreOf(value, goal);
+  // The goal as written: 1.1 is 11/10.
+  const { digits: goalNumerator, places } = exactDecimal(goal);
+  const goalDenominator = 10n ** BigInt(places);
   let distance = BigInt(numerator) * goalDenominator - goalNumerator * BigInt(denominator);
   if (distance < 0n) distance = -distance;
   let over = BigInt(denominator) * goalDenominator;

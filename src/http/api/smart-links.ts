@@ -94,7 +94,11 @@ function lookupsOf(tx: StoreTx, nowMs: number): Lookups {
   };
 }
 
-const expired = (offer: OfferRecord, nowMs: number) => offer.expires_at !== null && Date.parse(offer.expires_at) <= nowMs;
+/** Why an offer receives no traffic at `nowMs` (`is paused`, `expired at …`), or null when it may. */
+function idleState(offer: OfferRecord, nowMs: number): string | null {
+  if (offer.status !== 'active') return `is ${offer.status}`;
+  return offer.expires_at !== null && Date.parse(offer.expires_at) <= nowMs ? `expired at ${offer.expires_at}` : null;
+}
 
 /** Problems worth telling the operator that do not make the link invalid. */
 async function warningsFor(lookups: Lookups, link: SmartLinkRecord): Promise<string[]> {
@@ -104,8 +108,8 @@ async function warningsFor(lookups: Lookups, link: SmartLinkRecord): Promise<str
   for (const entry of link.entries) {
     const offer = await lookups.offer(entry.offer_id);
     if (offer) offers.push(offer);
-    if (offer && offer.status !== 'active') warnings.push(`entry ${entry.id}: offer ${offer.id} is ${offer.status} and receives no traffic`);
-    else if (offer && expired(offer, lookups.nowMs)) warnings.push(`entry ${entry.id}: offer ${offer.id} expired at ${offer.expires_at} and receives no traffic`);
+    const idle = offer ? idleState(offer, lookups.nowMs) : null;
+    if (offer && idle) warnings.push(`entry ${entry.id}: offer ${offer.id} ${idle} and receives no traffic`);
     const url = entry.offer_url_id === null ? undefined : await lookups.offerUrl(entry.offer_url_id);
     if (url && url.status !== 'active') warnings.push(`entry ${entry.id}: offer URL ${url.id} is ${url.status} and receives no traffic`);
     if (offer?.conversion_method === 'cookie') cookieOffers.add(offer.id);
@@ -122,9 +126,9 @@ async function warningsFor(lookups: Lookups, link: SmartLinkRecord): Promise<str
         'the pixel converts only on the host that served the click, so give the link the tracking domain the advertiser places the pixel on',
     );
   }
-  if (catchAll && (catchAll.status !== 'active' || expired(catchAll, lookups.nowMs))) {
-    const state = catchAll.status !== 'active' ? `is ${catchAll.status}` : `expired at ${catchAll.expires_at}`;
-    warnings.push(`catch-all offer ${catchAll.id} ${state}: clicks no entry takes go to its fail traffic, else the global fail redirect`);
+  const catchAllIdle = catchAll ? idleState(catchAll, lookups.nowMs) : null;
+  if (catchAll && catchAllIdle) {
+    warnings.push(`catch-all offer ${catchAll.id} ${catchAllIdle}: clicks no entry takes go to its fail traffic, else the global fail redirect`);
   }
   // Money is kept in each advertiser's currency and never converted: a money metric would rank
   // 10 EUR and 10 USD alike, so the operator is told when the entries pay in different currencies.

@@ -12,7 +12,7 @@ export const PERIODS: readonly CapPeriod[] = ['daily', 'weekly', 'monthly', 'glo
 export const offerScope = (offerId: number) => `o${offerId}`;
 export const partnerScope = (offerId: number, partnerId: number) => `p${offerId}:${partnerId}`;
 /** The offer id an offerScope or partnerScope names. */
-const offerOfScope = (scope: string): number => Number.parseInt(scope.slice(1), 10);
+export const offerOfScope = (scope: string): number => Number.parseInt(scope.slice(1), 10);
 
 type Sums = Record<CapMetric, number>;
 

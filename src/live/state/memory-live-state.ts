@@ -6,7 +6,7 @@ import {
 import type {
   CapUsage, CountedClick, CountedConversion, LiveState, NotificationSink, Reservation,
 } from '../../ports/live-state.js';
-import { CapCounters, offerScope, partnerScope, type CapMetric } from './cap-counters.js';
+import { CapCounters, offerOfScope, offerScope, partnerScope, type CapMetric } from './cap-counters.js';
 import { periodKeys, type PeriodKeys } from './period-key.js';
 import { visitorHasher } from './visitor-hash.js';
 
@@ -223,7 +223,7 @@ export class MemoryLiveState implements LiveState {
         seen.delete(key);
       }
     }
-    const zoneOf = (scope: string) => snapshot.offers.get(Number(/^[op](\d+)/.exec(scope)?.[1]))?.capsTimeZone;
+    const zoneOf = (scope: string) => snapshot.offers.get(offerOfScope(scope))?.capsTimeZone;
     this.counters.prune(nowMs, zoneOf);
     for (const [key, periodKey] of this.notified) {
       const scope = key.split('|')[0] ?? '';

@@ -42,7 +42,7 @@ function addTotals(state: MemoryLiveState, snapshot: Snapshot, total: HistoryTot
     // A bucket counts toward a calendar period that is current, or begins within CLOCK_STEP_MS (this
     // clock a little behind the one that stamped the bucket): the periods the minute prune keeps.
     const { now, soon } = current(zone);
-    const calendar = (['daily', 'weekly', 'monthly'] as const).filter((p) => keys[p] >= now[p] && keys[p] <= soon[p]);
+    const calendar = CALENDAR_PERIODS.filter((p) => keys[p] >= now[p] && keys[p] <= soon[p]);
     memo.set(memoKey, (known = { keys, calendar }));
   }
   const { keys, calendar } = known;
