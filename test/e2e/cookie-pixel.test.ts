@@ -151,6 +151,17 @@ describe('cookie pixel', () => {
     expect(storedConversions(server, postbackTid)).toEqual([]);
   });
 
+  it('a HEAD request (a link checker, curl -I) gets the GIF answer and converts nothing', async () => {
+    const jar = new CookieJar();
+    const tid = await clickAs(HOST_A, jar, cookieOffer);
+    const cookie = jar.header(HOST_A) ?? '';
+    const res = await fetch(`${server.url}/pixel?offer_id=${cookieOffer.offerId}&amount=5`, { method: 'HEAD', headers: { cookie } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/gif');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(storedConversions(server, tid)).toEqual([]);
+  });
+
   it("an offer's pixel does not convert a click on another offer put in its cookie", async () => {
     const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Other advertiser' })).id;
     const partnerId = (await create(server, '/api/v1/partners', { name: 'Other partner' })).id;

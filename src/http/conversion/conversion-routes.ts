@@ -242,6 +242,10 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
       validatorCompiler: documentedOnly,
       handler: (request, reply) => answerPostback(deps, metrics, request, reply),
     });
+    // A HEAD (a link checker, `curl -I` on the pixel URL) gets the GIF's answer, as the spec's
+    // "always a 1×1 GIF" asks, but is not a pixel fire: nothing is read or stored (the GET derives
+    // no HEAD route, which would convert).
+    scope.head('/pixel', { schema: { hide: true } }, async (_request, reply) => sendPixel(reply));
     scope.get('/pixel', {
       schema: {
         tags,
