@@ -1,5 +1,5 @@
 import type {
-  OfferAccessRecord, OfferRecord, OfferUrlRecord, PartnerRecord, SettingsRecord, SmartLinkRecord, TrackingDomainRecord,
+  AdvertiserRecord, OfferAccessRecord, OfferRecord, OfferUrlRecord, PartnerRecord, SettingsRecord, SmartLinkRecord, TrackingDomainRecord,
 } from '../domain/records.js';
 import type { KpiStateRecord } from '../domain/kpi.js';
 import { numberToMicros } from '../domain/money.js';
@@ -20,6 +20,8 @@ type CompileRuleset = ReturnType<typeof rulesetCompiler>;
 
 /** Every configuration record the engine routes with, as the store returns them. */
 export interface SnapshotData {
+  /** Their status only: an inactive advertiser's offers take no traffic. Absent = every advertiser active. */
+  advertisers?: readonly AdvertiserRecord[];
   offers: readonly OfferRecord[];
   offerUrls: readonly OfferUrlRecord[];
   partners: readonly PartnerRecord[];
@@ -59,13 +61,14 @@ function failTrafficView(failTraffic: FailTraffic | null): FailTrafficView | nul
   };
 }
 
-function offerView(offer: OfferRecord, compileRuleset: CompileRuleset): OfferView {
+function offerView(offer: OfferRecord, compileRuleset: CompileRuleset, inactiveAdvertisers: ReadonlySet<number>): OfferView {
   const filter = offer.duplicate_filter;
   const expiresAtMs = offer.expires_at === null ? null : Date.parse(offer.expires_at);
   return {
     id: offer.id,
     advertiserId: offer.advertiser_id,
     status: offer.status,
+    advertiserActive: !inactiveAdvertisers.has(offer.advertiser_id),
     expiresAtMs: expiresAtMs !== null && Number.isNaN(expiresAtMs) ? null : expiresAtMs,
     visibility: offer.visibility,
     ruleset: compileRuleset(offer.ruleset, 'offer_ruleset'),
@@ -177,7 +180,8 @@ const byId = <R extends { id: number }, V>(records: readonly R[], view: (record:
 export function buildSnapshot(data: SnapshotData): Snapshot {
   const global = data.settings.global_fail_redirect_url;
   const compileRuleset = rulesetCompiler();
-  const offers = byId(data.offers, (offer) => offerView(offer, compileRuleset));
+  const inactiveAdvertisers = new Set((data.advertisers ?? []).filter((a) => a.status !== 'active').map((a) => a.id));
+  const offers = byId(data.offers, (offer) => offerView(offer, compileRuleset, inactiveAdvertisers));
   const kpiStates = new Map(data.kpiStates.map((state) => [state.smart_link_id, state]));
   return {
     smartLinks: byId(data.smartLinks, (link) => smartLinkView(link, offers, compileRuleset, kpiStates.get(link.id))),

@@ -27,7 +27,7 @@ const FAIL = {
 };
 
 function statusCheck(scope: RouteScope, offer: OfferView | undefined): CheckResult {
-  if (offer === undefined || offer.status !== 'active') return FAIL.inactive;
+  if (offer === undefined || offer.status !== 'active' || !offer.advertiserActive) return FAIL.inactive;
   return offer.expiresAtMs !== null && scope.ctx.time_ms >= offer.expiresAtMs ? FAIL.expired : PASS.offer_status;
 }
 

@@ -34,6 +34,8 @@ export interface OfferView {
   readonly id: number;
   readonly advertiserId: number;
   readonly status: 'active' | 'paused' | 'pending' | 'deleted';
+  /** The offer's advertiser is active: an inactive (or deleted) advertiser's offers take no traffic (reason 903). */
+  readonly advertiserActive: boolean;
   readonly expiresAtMs: number | null;
   readonly visibility: 'public' | 'require_approval' | 'private';
   readonly ruleset: CompiledRuleset;

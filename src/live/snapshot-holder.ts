@@ -19,11 +19,11 @@ export interface SnapshotHolder {
 export async function loadSnapshot(store: Store): Promise<Snapshot> {
   // One read transaction, so the snapshot is a consistent cut of the configuration.
   return store.transaction(async (tx) => {
-    const [offers, offerUrls, partners, offerAccess, smartLinks, trackingDomains, settings, kpiStates] = await Promise.all([
-      tx.offers.all(), tx.offerUrls.all(), tx.partners.all(), tx.offerAccess.all(), tx.smartLinks.all(),
+    const [advertisers, offers, offerUrls, partners, offerAccess, smartLinks, trackingDomains, settings, kpiStates] = await Promise.all([
+      tx.advertisers.all(), tx.offers.all(), tx.offerUrls.all(), tx.partners.all(), tx.offerAccess.all(), tx.smartLinks.all(),
       tx.trackingDomains.all(), tx.settings.get(), tx.kpi.allStates(),
     ]);
-    return buildSnapshot({ offers, offerUrls, partners, offerAccess, smartLinks, trackingDomains, settings, kpiStates });
+    return buildSnapshot({ advertisers, offers, offerUrls, partners, offerAccess, smartLinks, trackingDomains, settings, kpiStates });
   });
 }
 

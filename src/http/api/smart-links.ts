@@ -94,10 +94,12 @@ function lookupsOf(tx: StoreTx, nowMs: number): Lookups {
   };
 }
 
-/** Why an offer receives no traffic at `nowMs` (`is paused`, `expired at …`), or null when it may. */
-function idleState(offer: OfferRecord, nowMs: number): string | null {
+/** Why an offer receives no traffic at `nowMs` (`is paused`, `expired at …`, its advertiser inactive), or null when it may. */
+async function idleState(offer: OfferRecord, lookups: Lookups): Promise<string | null> {
   if (offer.status !== 'active') return `is ${offer.status}`;
-  return offer.expires_at !== null && Date.parse(offer.expires_at) <= nowMs ? `expired at ${offer.expires_at}` : null;
+  if (offer.expires_at !== null && Date.parse(offer.expires_at) <= lookups.nowMs) return `expired at ${offer.expires_at}`;
+  const advertiser = await lookups.advertiser(offer.advertiser_id);
+  return advertiser && advertiser.status !== 'active' ? `has an advertiser that is ${advertiser.status}` : null;
 }
 
 /** Problems worth telling the operator that do not make the link invalid. */
@@ -108,7 +110,7 @@ async function warningsFor(lookups: Lookups, link: SmartLinkRecord): Promise<str
   for (const entry of link.entries) {
     const offer = await lookups.offer(entry.offer_id);
     if (offer) offers.push(offer);
-    const idle = offer ? idleState(offer, lookups.nowMs) : null;
+    const idle = offer ? await idleState(offer, lookups) : null;
     if (offer && idle) warnings.push(`entry ${entry.id}: offer ${offer.id} ${idle} and receives no traffic`);
     const url = entry.offer_url_id === null ? undefined : await lookups.offerUrl(entry.offer_url_id);
     if (url && url.status !== 'active') warnings.push(`entry ${entry.id}: offer URL ${url.id} is ${url.status} and receives no traffic`);
@@ -126,7 +128,7 @@ async function warningsFor(lookups: Lookups, link: SmartLinkRecord): Promise<str
         'the pixel converts only on the host that served the click, so give the link the tracking domain the advertiser places the pixel on',
     );
   }
-  const catchAllIdle = catchAll ? idleState(catchAll, lookups.nowMs) : null;
+  const catchAllIdle = catchAll ? await idleState(catchAll, lookups) : null;
   if (catchAll && catchAllIdle) {
     warnings.push(`catch-all offer ${catchAll.id} ${catchAllIdle}: clicks no entry takes go to its fail traffic, else the global fail redirect`);
   }
