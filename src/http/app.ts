@@ -39,7 +39,7 @@ import { BounceSigner } from './redirect/bounce-signer.js';
 import { registerClickPath } from './redirect/click-route.js';
 import { serializerFormats, validatorCompiler } from './validation.js';
 import { clientIp } from './client-ip.js';
-import { addReportFilters, documentCommonAnswers, type OpenApiDocument } from './openapi-extras.js';
+import { addReportFilters, describeDecimalSteps, documentCommonAnswers, type OpenApiDocument } from './openapi-extras.js';
 import { loggedRequest } from './request-log.js';
 
 /** The adapters the server runs on, chosen by the composition root (src/server.ts). */
@@ -130,8 +130,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transformObject: (documents) => {
       if (!('openapiObject' in documents)) return documents.swaggerObject;
-      addReportFilters(documents.openapiObject as OpenApiDocument);
-      return documents.openapiObject;
+      // A copy: the document's schemas are the routes' own objects, which validate requests.
+      const document = structuredClone(documents.openapiObject);
+      addReportFilters(document as OpenApiDocument);
+      describeDecimalSteps(document);
+      return document;
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

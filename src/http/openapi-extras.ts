@@ -45,3 +45,28 @@ export function addReportFilters(document: OpenApiDocument): void {
     },
   ];
 }
+
+/**
+ * Money is "a multiple of 0.0001", which the server judges on the number's decimal text. JSON
+ * Schema validators judge `multipleOf` by floating-point division, so by the document 19.99 or 0.3
+ * (19.99 / 0.0001 = 199899.99999999997) were invalid: a generated client refused to send such a
+ * payout, and one checking answers refused the server's own offers. The document states the step
+ * in words (and as `x-decimal-places`) instead; the server still refuses a fifth decimal with 400.
+ */
+export function describeDecimalSteps(document: unknown): void {
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    const schema = node as Record<string, unknown>;
+    const step = schema.multipleOf;
+    if (typeof step === 'number' && !Number.isInteger(step)) {
+      const places = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+      delete schema.multipleOf;
+      schema['x-decimal-places'] = places;
+      const note = `At most ${places} decimal places.`;
+      schema.description = typeof schema.description === 'string' ? `${schema.description} ${note}` : note;
+    }
+    Object.values(schema).forEach(visit);
+  };
+  visit(document);
+}

@@ -54,6 +54,20 @@ describe('the OpenAPI document against real answers', () => {
     expect([...problems('GET', '/api/v1/clicks/{transaction_id}', click), ...problems('GET', '/api/v1/smart-links/{id}/kpi/runs', runs)]).toEqual([]);
   });
 
+  it('money the server takes and answers (19.99, 0.3) is valid by the document, checked as JSON Schema validators check it', async () => {
+    const advertiserId = (await create(server, '/api/v1/advertisers', { name: 'Prices' })).id;
+    const body = { advertiser_id: advertiserId, name: 'Priced', destination_url: 'https://p.example/', payout: { type: 'fixed', value: 19.99 }, revenue: { type: 'fixed', value: 0.3 } };
+    const created = await server.call('POST', '/api/v1/offers', body);
+    expect(created.status).toBe(201);
+    expect(created.body.payout.value).toBe(19.99);
+    // A generated client checks what it sends against the request schema, as the server does.
+    const request = operation('post', '/api/v1/offers').requestBody.content['application/json'].schema;
+    expect(ajv.validate(request, body) ? [] : [ajv.errorsText()]).toEqual([]);
+    expect([...problems('POST', '/api/v1/offers', created), ...problems('GET', '/api/v1/offers/{id}', await server.call('GET', `/api/v1/offers/${created.body.id}`))]).toEqual([]);
+    // The document was built (beforeAll) and its steps put in words; the server still holds money to four decimals.
+    expect((await server.call('POST', '/api/v1/offers', { ...body, payout: { type: 'fixed', value: 19.99001 } })).status).toBe(400);
+  });
+
   it('documents If-Match on every write that honours it', () => {
     const writes = [['patch', '/api/v1/offers/{id}'], ['delete', '/api/v1/offers/{id}'], ['patch', '/api/v1/smart-links/{id}'], ['put', '/api/v1/settings'], ['put', '/api/v1/offers/{id}/access/{partner_id}']];
     const missing = writes.filter(([method, path]) => !(operation(method ?? '', path ?? '')?.parameters ?? []).some((p: any) => p.in === 'header' && p.name.toLowerCase() === 'if-match'));
