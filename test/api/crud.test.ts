@@ -178,6 +178,17 @@ describe('management API round trips', () => {
     expect(cleared.body).toMatchObject({ has_postback_secret: false, name: 'Renamed', payout: full.payout });
   });
 
+  it('an expiry sent with a time-zone offset is stored and answered in UTC (SPEC §2: all times are stored in UTC)', async () => {
+    const advertiser = await create(server, '/api/v1/advertisers', { name: 'Offset Expiry' });
+    const offer = await create(server, '/api/v1/offers', {
+      advertiser_id: advertiser.id, name: 'Berlin midnight', destination_url: 'https://expiry.example/', expires_at: '2030-01-01T00:00:00+01:00',
+    });
+    expect(offer.expires_at).toBe('2029-12-31T23:00:00.000Z');
+    const patched = await server.call('PATCH', `/api/v1/offers/${offer.id}`, { expires_at: '2031-06-30T20:30:00-04:00' });
+    expect(patched.body.expires_at).toBe('2031-07-01T00:30:00.000Z');
+    expect((await server.call('GET', `/api/v1/offers/${offer.id}`)).body.expires_at).toBe('2031-07-01T00:30:00.000Z');
+  });
+
   it('offer URLs live under their offer', async () => {
     const { offer, offerUrl } = await basicNetwork(server);
     expect(offerUrl).toMatchObject({ offer_id: offer.id, status: 'active', partner_ids: null });

@@ -99,7 +99,9 @@ export function registerOffers(app: FastifyInstance, deps: ApiDeps): void {
       // A secret in the request replaces the stored one (null clears it); otherwise the stored hash stays.
       const hash = secret === undefined ? (existing?.postback_secret_hash ?? null) : secret === null ? null : sha256(secret).toString('hex');
       const { postback_secret_hash: _stale, ...rest } = fields;
-      return { ...rest, postback_secret_hash: hash };
+      // SPEC §2: times are stored in UTC, whatever offset the request wrote the expiry in.
+      const expiresAt = rest.expires_at === null ? null : new Date(rest.expires_at).toISOString();
+      return { ...rest, expires_at: expiresAt, postback_secret_hash: hash };
     },
     present: (_tx, offer) => present(offer),
     async remove(tx, offer) {
