@@ -30,7 +30,7 @@ import { registerSmartLinks } from './api/smart-links.js';
 import { registerTrackingDomains } from './api/tracking-domains.js';
 import { registerTrackingLinks } from './api/tracking-links.js';
 import { TrackingLinkIndex } from '../live/tracking-link-index.js';
-import { authenticate } from './auth.js';
+import { authenticate, requireAdmin } from './auth.js';
 import { registerConversionPaths } from './conversion/conversion-routes.js';
 import { answerClientError, installErrorHandling } from './error-handler.js';
 import { registerMetrics, registerOps } from './ops.js';
@@ -215,6 +215,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       // preParsing runs after the rate limit (a route-level onRequest hook) and before the body is read.
       api.addHook('preParsing', async (request, _reply, payload) => {
         request.principal = await authenticate(request, store, config.adminKey);
+        // Before the body is read and validated: a partner key on an admin route learns it may not,
+        // not what a valid request would be (and gets 403 however it wrote it).
+        if (request.routeOptions.config.adminOnly === true) requireAdmin(request.principal);
         return payload;
       });
       registerAdvertisers(api, apiDeps);

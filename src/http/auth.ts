@@ -7,6 +7,10 @@ import type { Store } from '../ports/store.js';
 export type Principal = { role: 'admin' } | { role: 'partner'; partnerId: number };
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Only admin keys may call the route: a partner key is refused with 403 before its input is read or checked. */
+    adminOnly?: boolean;
+  }
   interface FastifyRequest {
     /** Set by the API's authentication hook; null outside the API. */
     principal: Principal | null;
@@ -58,6 +62,9 @@ export async function authenticate(request: FastifyRequest, store: Store, envAdm
   if (partner.status !== 'active') throw new AppError('forbidden', `partner ${partner.id} is ${partner.status}`);
   return { role: 'partner', partnerId: record.partner_id };
 }
+
+/** Route config of the routes only admin keys may call (SPEC §3: wrong role → 403, whatever the request holds). */
+export const ADMIN_ONLY: { adminOnly: boolean } = { adminOnly: true };
 
 export function requireAdmin(principal: Principal): void {
   if (principal.role !== 'admin') throw new AppError('forbidden', 'this needs an admin key');

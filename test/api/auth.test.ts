@@ -53,6 +53,22 @@ describe('API keys and roles', () => {
     expect((await server.call('GET', `/api/v1/smart-links/${network.smartLink.id}`)).body.name).toBe('Games bundle');
   });
 
+  it('a partner key on an admin route is refused with 403 however its request is written, not told how to write it (SPEC §3: wrong role → 403)', async () => {
+    const attempts = [
+      server.call('POST', '/api/v1/advertisers', {}, { key: partnerKey }),
+      server.call('PATCH', `/api/v1/offers/${network.offer.id}`, { payout: { type: 'fixed', value: -1 } }, { key: partnerKey }),
+      server.call('DELETE', '/api/v1/tracking-domains/abc', undefined, { key: partnerKey }),
+      server.call('PUT', `/api/v1/offers/${network.offer.id}/access/${network.partner.id}`, { state: 'mine' }, { key: partnerKey }),
+      server.call('PUT', '/api/v1/settings', { global_fail_redirect_url: 'not a url' }, { key: partnerKey }),
+      server.call('GET', '/api/v1/offers?advertiser_id=x', undefined, { key: partnerKey }),
+      server.call('GET', '/api/v1/notifications?page=0', undefined, { key: partnerKey }),
+      server.call('POST', `/api/v1/smart-links/${network.smartLink.id}/explain`, { partner_id: 'me' }, { key: partnerKey }),
+      server.call('GET', `/api/v1/smart-links/${network.smartLink.id}/kpi/runs?from=yesterday`, undefined, { key: partnerKey }),
+    ];
+    const answers = (await Promise.all(attempts)).map((res) => `${res.status} ${res.body.error?.code}`);
+    expect(answers).toEqual(attempts.map(() => '403 forbidden'));
+  });
+
   it('a partner reads itself but not other partners, offers or advertisers', async () => {
     expect((await server.call('GET', `/api/v1/partners/${network.partner.id}`, undefined, { key: partnerKey })).status).toBe(200);
     expect((await server.call('GET', `/api/v1/partners/${otherPartnerId}`, undefined, { key: partnerKey })).status).toBe(404);

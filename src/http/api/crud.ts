@@ -5,7 +5,7 @@ import { AppError } from '../../domain/errors.js';
 import type { Meta } from '../../domain/records.js';
 import { ErrorBody, Id, IfMatchHeaders, Page, PageQuery, createBody, patchBody, withoutDefaults } from '../../domain/schemas/common.js';
 import type { ListQuery, ResourceRepo, StoreTx } from '../../ports/store.js';
-import { requireAdmin } from '../auth.js';
+import { ADMIN_ONLY, requireAdmin } from '../auth.js';
 import type { ApiDeps } from './deps.js';
 import { bodyOf, expectedVersion, found, pageOf, principalOf, staleVersion, unwrapUpdate } from './helpers.js';
 
@@ -86,6 +86,7 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
 
   app.post(resource.path, {
     schema: { tags, summary: `Create a ${resource.noun}`, params: collectionParams, body: createSchema, response: { 201: resource.response, ...errorResponses } },
+    config: ADMIN_ONLY,
     handler: async (request, reply) => {
       requireAdmin(principalOf(request));
       const input = Value.Default(createSchema, structuredClone(request.body)) as Record<string, unknown>;
@@ -107,6 +108,7 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
   // `status` shows every status but the hidden ones, not only `active` rows.
   const listFilters = Type.Partial(withoutDefaults(Type.Object(resource.filters ?? {})));
   app.get(resource.path, {
+    config: { adminOnly: resource.partnerScope?.list === undefined },
     schema: {
       tags,
       summary: `List ${resource.noun}s`,
@@ -137,6 +139,7 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
   });
 
   app.get(itemPath, {
+    config: { adminOnly: resource.partnerScope === undefined },
     schema: { tags, summary: `Read a ${resource.noun}`, params: itemParams, response: { 200: resource.response, ...errorResponses } },
     handler: async (request) => {
       const principal = principalOf(request);
@@ -160,6 +163,7 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
       body: patchBody(resource.fields),
       response: { 200: resource.response, ...errorResponses },
     },
+    config: ADMIN_ONLY,
     handler: async (request) => {
       requireAdmin(principalOf(request));
       const version = expectedVersion(request);
@@ -185,6 +189,7 @@ export function registerCrud<R extends Meta, B>(app: FastifyInstance, deps: ApiD
 
   app.delete(itemPath, {
     schema: { tags, summary: `Delete a ${resource.noun} (send If-Match: <version> to refuse deleting a changed one)`, params: itemParams, headers: IfMatchHeaders, response: { 204: Type.Null(), ...errorResponses } },
+    config: ADMIN_ONLY,
     handler: async (request, reply) => {
       requireAdmin(principalOf(request));
       const version = expectedVersion(request);

@@ -7,7 +7,7 @@ import { DateTime, ErrorBody, Id, IdParams, Nullable, StringEnum } from '../../d
 import { microsToNumber } from '../../domain/money.js';
 import { MAX_DEEP_LINK_LENGTH, decide, lastClickKey, seededRng, visitorKey, type CandidateTrace, type ClickContext, type Decision, type Snapshot, type StateView } from '../../engine/index.js';
 import type { LiveState } from '../../ports/live-state.js';
-import { requireAdmin } from '../auth.js';
+import { ADMIN_ONLY, requireAdmin } from '../auth.js';
 import type { ApiDeps, EngineDeps } from './deps.js';
 import { principalOf } from './helpers.js';
 import { readOfferCookies } from '../redirect/offer-cookie.js';
@@ -288,6 +288,7 @@ export function registerExplain(app: FastifyInstance, deps: ApiDeps & { engine: 
       body: ExplainBody,
       response: { 200: ExplainResponse, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
     },
+    config: ADMIN_ONLY,
     handler: async (request) => {
       requireAdmin(principalOf(request));
       const { id } = request.params as { id: number };

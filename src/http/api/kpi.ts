@@ -7,7 +7,7 @@ import { KpiRun, KpiRunsQuery, KpiStatus } from '../../domain/schemas/kpi.js';
 import { kpiSettingsView } from '../../engine/index.js';
 import { countEpochClicks, nextRunAtMs, slotDone, slotStartMs } from '../../kpi/index.js';
 import type { StoreTx } from '../../ports/store.js';
-import { requireAdmin } from '../auth.js';
+import { ADMIN_ONLY, requireAdmin } from '../auth.js';
 import type { ApiDeps } from './deps.js';
 import { found, pageOf, principalOf } from './helpers.js';
 import { presentKpiModel, presentKpiRun } from './kpi-present.js';
@@ -64,6 +64,7 @@ export function registerKpi(app: FastifyInstance, deps: ApiDeps): void {
       params: IdParams,
       response: { 200: KpiStatus, ...errors },
     },
+    config: ADMIN_ONLY,
     handler: async (request) => {
       requireAdmin(principalOf(request));
       const { id } = request.params as { id: number };
@@ -79,6 +80,7 @@ export function registerKpi(app: FastifyInstance, deps: ApiDeps): void {
       params: IdParams,
       response: { 200: KpiStatus, ...errors },
     },
+    config: ADMIN_ONLY,
     handler: async (request) => {
       requireAdmin(principalOf(request));
       const { id } = request.params as { id: number };
@@ -102,6 +104,7 @@ export function registerKpi(app: FastifyInstance, deps: ApiDeps): void {
       querystring: KpiRunsQuery,
       response: { 200: Page(KpiRun), ...errors },
     },
+    config: ADMIN_ONLY,
     handler: async (request) => {
       requireAdmin(principalOf(request));
       const { id } = request.params as { id: number };

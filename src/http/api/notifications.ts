@@ -3,7 +3,7 @@ import { microsToNumber } from '../../domain/money.js';
 import type { NotificationRecord } from '../../domain/notification.js';
 import { ErrorBody, Page } from '../../domain/schemas/common.js';
 import { Notification, NotificationListQuery } from '../../domain/schemas/notification.js';
-import { requireAdmin } from '../auth.js';
+import { ADMIN_ONLY, requireAdmin } from '../auth.js';
 import type { ApiDeps } from './deps.js';
 import { pageOf, principalOf } from './helpers.js';
 
@@ -22,6 +22,7 @@ export function registerNotifications(app: FastifyInstance, deps: ApiDeps): void
       querystring: NotificationListQuery,
       response: { 200: Page(Notification), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
     },
+    config: ADMIN_ONLY,
     handler: async (request) => {
       requireAdmin(principalOf(request));
       const query = request.query as { page: number; page_size: number };

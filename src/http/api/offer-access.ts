@@ -5,7 +5,7 @@ import { ErrorBody, IfMatchHeaders } from '../../domain/schemas/common.js';
 import { OfferAccess, OfferAccessBody, OfferAccessParams } from '../../domain/schemas/offer-access.js';
 import type { Cap } from '../../domain/schemas/offer.js';
 import type { AccessState } from '../../domain/records.js';
-import { requireAdmin } from '../auth.js';
+import { ADMIN_ONLY, requireAdmin } from '../auth.js';
 import type { ApiDeps } from './deps.js';
 import { expectedVersion, found, principalOf, staleVersion } from './helpers.js';
 
@@ -28,6 +28,7 @@ export function registerOfferAccess(app: FastifyInstance, deps: ApiDeps): void {
       body: OfferAccessBody,
       response: { 200: OfferAccess, ...errors, 409: ErrorBody },
     },
+    config: ADMIN_ONLY,
     handler: async (request) => {
       requireAdmin(principalOf(request));
       const { id, partner_id: partnerId } = request.params as { id: number; partner_id: number };
@@ -54,6 +55,7 @@ export function registerOfferAccess(app: FastifyInstance, deps: ApiDeps): void {
       params: OfferAccessParams,
       response: { 200: OfferAccess, ...errors },
     },
+    config: ADMIN_ONLY,
     handler: async (request) => {
       requireAdmin(principalOf(request));
       const { id, partner_id: partnerId } = request.params as { id: number; partner_id: number };

@@ -3,7 +3,7 @@ import { AppError } from '../../domain/errors.js';
 import { ErrorBody, IdParams, Page } from '../../domain/schemas/common.js';
 import { PartnerPostback, PartnerPostbackQuery } from '../../domain/schemas/partner-postback.js';
 import type { PostbackState } from '../../ports/outbox.js';
-import { requireAdmin } from '../auth.js';
+import { ADMIN_ONLY, requireAdmin } from '../auth.js';
 import type { ApiDeps } from './deps.js';
 import { found, pageOf, principalOf } from './helpers.js';
 
@@ -22,6 +22,7 @@ export function registerPartnerPostbacks(app: FastifyInstance, deps: ApiDeps): v
       querystring: PartnerPostbackQuery,
       response: { 200: Page(PartnerPostback), 400: ErrorBody },
     },
+    config: ADMIN_ONLY,
     handler: async (request) => {
       requireAdmin(principalOf(request));
       const query = request.query as { page: number; page_size: number; state?: PostbackState; partner_id?: number; conversion_id?: number };
@@ -39,6 +40,7 @@ export function registerPartnerPostbacks(app: FastifyInstance, deps: ApiDeps): v
       params: IdParams,
       response: { 200: PartnerPostback, 404: ErrorBody, 409: ErrorBody },
     },
+    config: ADMIN_ONLY,
     handler: async (request) => {
       requireAdmin(principalOf(request));
       const { id } = request.params as { id: number };

@@ -5,7 +5,7 @@ import type { ApiKeyRecord, Body, PartnerRecord } from '../../domain/records.js'
 import type { StoreTx } from '../../ports/store.js';
 import { ErrorBody, Id, IdParams, Page, PageQuery } from '../../domain/schemas/common.js';
 import { ApiKey, ApiKeyCreated, ApiKeyQuery, Partner, PartnerFields } from '../../domain/schemas/partner.js';
-import { mintKey, requireAdmin } from '../auth.js';
+import { ADMIN_ONLY, mintKey, requireAdmin } from '../auth.js';
 import { registerCrud } from './crud.js';
 import type { ApiDeps } from './deps.js';
 import { found, pageOf, principalOf } from './helpers.js';
@@ -62,6 +62,7 @@ export function registerPartners(app: FastifyInstance, deps: ApiDeps): void {
       params: IdParams,
       response: { 201: ApiKeyCreated, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
     },
+    config: ADMIN_ONLY,
     handler: async (request, reply) => {
       requireAdmin(principalOf(request));
       const { id } = request.params as { id: number };
@@ -73,6 +74,7 @@ export function registerPartners(app: FastifyInstance, deps: ApiDeps): void {
 
   app.delete('/partners/:id/api-keys/:key_id', {
     schema: revocationSchema("Revoke one of a partner's API keys (its id is the number in sy_<id>_…)", ApiKeyParams),
+    config: ADMIN_ONLY,
     handler: async (request, reply) => {
       requireAdmin(principalOf(request));
       const { id, key_id: keyId } = request.params as { id: number; key_id: number };
@@ -92,6 +94,7 @@ export function registerPartners(app: FastifyInstance, deps: ApiDeps): void {
       querystring: Type.Composite([PageQuery, ApiKeyQuery], { additionalProperties: false }),
       response: { 200: Page(ApiKey), 401: ErrorBody, 403: ErrorBody },
     },
+    config: ADMIN_ONLY,
     handler: async (request) => {
       requireAdmin(principalOf(request));
       const { page, page_size: pageSize, partner_id: partnerId } = request.query as { page: number; page_size: number; partner_id?: number };
@@ -107,6 +110,7 @@ export function registerPartners(app: FastifyInstance, deps: ApiDeps): void {
   // prints a new one, as on first start.
   app.delete('/api-keys/:id', {
     schema: revocationSchema('Revoke any stored API key, an admin key included (its id is the number in sy_<id>_…)', IdParams),
+    config: ADMIN_ONLY,
     handler: async (request, reply) => {
       requireAdmin(principalOf(request));
       await revokeKey(deps, (request.params as { id: number }).id, async (_tx, key) => key !== undefined);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ErrorBody, IfMatchHeaders } from '../../domain/schemas/common.js';
 import { Settings, SettingsPatch } from '../../domain/schemas/settings.js';
-import { requireAdmin } from '../auth.js';
+import { ADMIN_ONLY, requireAdmin } from '../auth.js';
 import type { ApiDeps } from './deps.js';
 import { expectedVersion, principalOf, unwrapUpdate } from './helpers.js';
 
@@ -10,6 +10,7 @@ export function registerSettings(app: FastifyInstance, deps: ApiDeps): void {
   const { store } = deps;
   app.get('/settings', {
     schema: { tags: ['settings'], summary: 'Read network settings', response: { 200: Settings, 401: ErrorBody, 403: ErrorBody } },
+    config: ADMIN_ONLY,
     handler: async (request) => {
       requireAdmin(principalOf(request));
       return store.settings.get();
@@ -23,6 +24,7 @@ export function registerSettings(app: FastifyInstance, deps: ApiDeps): void {
       body: SettingsPatch,
       response: { 200: Settings, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 409: ErrorBody },
     },
+    config: ADMIN_ONLY,
     handler: async (request) => {
       requireAdmin(principalOf(request));
       const version = expectedVersion(request);
