@@ -7,24 +7,28 @@
  *
  * Options: --scenario FILE (repeatable; default every bench/scenarios/*.json), --seeds N (override),
  * --first-seed S (run seeds S … S+N-1 instead of 0 … N-1: held-out seeds for a change tuned on the
- * usual ones), --trace (print the first seed's per-run allocations for thompson and ranking).
+ * usual ones), --trace (print the first seed's per-run allocations for thompson and ranking),
+ * --informed (also run optimisers that know the scenario's rates and delays: bench/kpi/informed.ts).
  */
 import { ScenarioError, loadBuiltInScenarios, loadScenario, type Scenario } from './kpi/scenario.js';
-import { benchLine, formatRuns, formatTable, summaryLine, type ScenarioRatios, type ScenarioResult } from './kpi/report.js';
+import { benchLine, formatRuns, formatTable, informedLines, summaryLine, type ScenarioRatios, type ScenarioResult } from './kpi/report.js';
+import { INFORMED_RULES, simulateInformed, type InformedRule } from './kpi/informed.js';
 import { STRATEGIES, simulate, type Strategy, type StrategyOutcome } from './kpi/simulate.js';
 import { buildTraffic, buildWorld } from './kpi/world.js';
 import { checkOptions, option } from './support.js';
 
 /** Runs every strategy over `seeds` seeds of one scenario, from `firstSeed` on. */
-export function runScenario(scenario: Scenario, seeds = scenario.seeds, firstSeed = 0): ScenarioResult {
+export function runScenario(scenario: Scenario, seeds = scenario.seeds, firstSeed = 0, informed = false): ScenarioResult {
   const started = performance.now();
   const outcomes = new Map<Strategy, StrategyOutcome[]>(STRATEGIES.map((s) => [s, []]));
+  const informedOutcomes = new Map<InformedRule, StrategyOutcome[]>(informed ? INFORMED_RULES.map((r) => [r, []]) : []);
   for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
     const world = buildWorld(scenario, seed);
     const traffic = buildTraffic(scenario, seed);
     for (const strategy of STRATEGIES) outcomes.get(strategy)?.push(simulate(strategy, world, traffic, seed));
+    for (const [rule, runs] of informedOutcomes) runs.push(simulateInformed(world, traffic, seed, rule));
   }
-  return { scenario, outcomes, seconds: (performance.now() - started) / 1000 };
+  return { scenario, outcomes, informed: informedOutcomes, seconds: (performance.now() - started) / 1000 };
 }
 
 function scenarioFiles(args: string[]): string[] {
@@ -39,7 +43,7 @@ function scenarioFiles(args: string[]): string[] {
 }
 
 export async function main(args: string[]): Promise<void> {
-  checkOptions('kpi', args, { values: ['scenario', 'seeds', 'first-seed'], flags: ['trace'] });
+  checkOptions('kpi', args, { values: ['scenario', 'seeds', 'first-seed'], flags: ['trace', 'informed'] });
   let scenarios: Scenario[];
   try {
     const files = scenarioFiles(args);
@@ -53,8 +57,9 @@ export async function main(args: string[]): Promise<void> {
   const firstSeed = option(args, 'first-seed', 0);
   const ratios: ScenarioRatios[] = [];
   for (const scenario of scenarios) {
-    const result = runScenario(scenario, seedsOverride > 0 ? seedsOverride : scenario.seeds, firstSeed);
+    const result = runScenario(scenario, seedsOverride > 0 ? seedsOverride : scenario.seeds, firstSeed, args.includes('--informed'));
     process.stdout.write(`${formatTable(result)}\n`);
+    if (result.informed.size > 0) process.stdout.write(`${informedLines(result)}\n`);
     if (args.includes('--trace')) {
       for (const strategy of ['thompson', 'ranking'] as const) {
         const first = result.outcomes.get(strategy)?.[0];

@@ -1,5 +1,6 @@
 import { round } from '../support.js';
 import type { Scenario } from './scenario.js';
+import type { InformedRule } from './informed.js';
 import type { Strategy, StrategyOutcome } from './simulate.js';
 
 export interface Summary {
@@ -19,6 +20,8 @@ export const ratio = (a: number, b: number): number => (b > 0 ? a / b : a > 0 ? 
 export interface ScenarioResult {
   readonly scenario: Scenario;
   readonly outcomes: ReadonlyMap<Strategy, readonly StrategyOutcome[]>;
+  /** The informed optimisers' outcomes on the same seeds; empty unless asked for (--informed). */
+  readonly informed: ReadonlyMap<InformedRule, readonly StrategyOutcome[]>;
   readonly seconds: number;
 }
 
@@ -114,6 +117,32 @@ export function formatRuns(strategy: Strategy, outcome: StrategyOutcome): string
     const routed = run.shares.map((s) => (s * 100).toFixed(0).padStart(3)).join(' ');
     const expected = run.expectedShares.map((s) => (s === null ? '  -' : (s * 100).toFixed(0).padStart(3))).join(' ');
     lines.push(`    ${String(run.atHour).padStart(4)} ${run.phase.slice(0, 7).padEnd(7)} | ${routed} | ${expected}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The informed optimisers of one scenario: each rule's regret and ratio to ranking, then a BENCH
+ * line with the best rule beside thompson's ratio. The best of several rules on the same seeds is
+ * flattered by the choice; `--first-seed` checks it on others.
+ */
+export function informedLines(result: ScenarioResult): string {
+  const ranking = regretsOf(result, 'ranking');
+  const lines = [`  informed optimisers (know the rate set and the delays; ${result.scenario.changes.length > 0 ? 'rates change here, so no bound' : 'a bound on what thompson can be asked'}):`];
+  let best: { rule: InformedRule; regret: number; ratio: number; se: number } | null = null;
+  for (const [rule, runs] of result.informed) {
+    const regrets = runs.map((r) => r.regret);
+    const { ratio: vsRanking, se } = pairedRatio(regrets, ranking);
+    const regret = summarise(regrets);
+    lines.push(`    ${rule.padEnd(7)}${pad(`${regret.mean.toFixed(2)} ± ${regret.sd.toFixed(2)}`, 22)}   ratio vs ranking ${vsRanking.toFixed(3)} ± ${se.toFixed(3)}`);
+    if (best === null || vsRanking < best.ratio) best = { rule, regret: regret.mean, ratio: vsRanking, se };
+  }
+  if (best !== null) {
+    const thompson = pairedRatio(regretsOf(result, 'thompson'), ranking).ratio;
+    lines.push(
+      `BENCH kpi-informed scenario=${result.scenario.name} best_rule=${best.rule} regret_best=${round(best.regret, 3)} ` +
+        `best_ratio_vs_ranking=${round(best.ratio, 3)} best_ratio_vs_ranking_se=${round(best.se, 3)} thompson_ratio_vs_ranking=${round(thompson, 3)}`,
+    );
   }
   return lines.join('\n');
 }

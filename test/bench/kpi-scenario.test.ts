@@ -95,6 +95,33 @@ describe('kpi simulation', () => {
   });
 });
 
+describe('informed optimisers (--informed)', () => {
+  const meanRegret = (runs: readonly { regret: number }[] | undefined): number => (runs ?? []).reduce((a, r) => a + r.regret, 0) / (runs?.length ?? 1);
+
+  it('see the same visitors as the oracle, and knowing the rates lose far less than uniform', () => {
+    const result = runScenario(parseScenario({ ...tiny, changes: [], hours: 12 }, 'tiny'), 2, 0, true);
+    const oracle = result.outcomes.get('oracle') ?? [];
+    const uniform = meanRegret(result.outcomes.get('uniform'));
+    expect([...result.informed.keys()]).toEqual(['greedy', 'ucb1', 'ucb2', 'ucb3']);
+    for (const [rule, runs] of result.informed) {
+      for (const [seed, run] of runs.entries()) expect(run.regret + run.reward, `${rule} seed ${seed}`).toBeCloseTo(oracle[seed]?.reward ?? NaN, 6);
+      expect(meanRegret(runs), rule).toBeLessThan(uniform / 2);
+    }
+  });
+
+  it('learn only from conversions that have arrived: with delays longer than the run they do no better than uniform', () => {
+    // Every entry open to everyone, so that without evidence any even split is uniform's.
+    const late = tiny.entries.map((entry) => ({ ...entry, delay_median_hours: 2000, eligible_share: 1 }));
+    const result = runScenario(parseScenario({ ...tiny, entries: late, changes: [], hours: 12 }, 'tiny'), 2, 0, true);
+    const uniform = meanRegret(result.outcomes.get('uniform'));
+    for (const [rule, runs] of result.informed) expect(meanRegret(runs), rule).toBeGreaterThan(uniform * 0.8);
+  });
+
+  it('are left out unless asked for', () => {
+    expect(runScenario(parseScenario({ ...tiny, seeds: 1 }, 'tiny')).informed.size).toBe(0);
+  });
+});
+
 describe('kpi simulation tracker', () => {
   it('folds the hours older than the history run after run, each faded by its age, as the scheduler does', () => {
     const HOUR = 3_600_000;
