@@ -6,11 +6,11 @@ type Cell = string | number | null;
 
 /**
  * Neutralises spreadsheet formula injection (OWASP "CSV injection"): a text cell that a spreadsheet
- * would evaluate — starting with = + - @, tab or carriage return — gets a leading apostrophe.
+ * would evaluate — starting with = + - @, tab, carriage return or a null character (OWASP ASVS 5.0 V1.2.10) — gets a leading apostrophe.
  * Numbers are left alone: a negative profit is data, not a formula.
  */
 export function neutralise(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /^[=+\-@\t\r\0]/.test(value) ? `'${value}` : value;
 }
 
 /**
