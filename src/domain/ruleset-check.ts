@@ -3,7 +3,7 @@ import countriesAndTimezones from 'countries-and-timezones';
 import { BROWSER_FAMILIES, DEVICE_TYPES, OPERATING_SYSTEMS } from './click.js';
 import type { ErrorDetail } from './errors.js';
 import { FORMAT_HINTS, isCidr } from './formats.js';
-import type { Ruleset } from './schemas/ruleset.js';
+import { dayPartingOf, type Ruleset } from './schemas/ruleset.js';
 import { compareVersions, parseVersion } from './version.js';
 
 const COUNTRY = /^[A-Za-z]{2}$/;
@@ -60,15 +60,27 @@ export function checkRuleset(ruleset: Ruleset | null | undefined, path: string, 
       if (message) problems.push({ path: `${at}.values[${j}]`, message });
     });
   });
-  ruleset.day_parting?.windows.forEach((window, i) => {
+  const dayParting = ruleset.day_parting;
+  // The windows' path as written: `day_parting[i]` for the list form of SPEC §6, else `day_parting.windows[i]`.
+  const windowsAt = Array.isArray(dayParting) ? `${path}.day_parting` : `${path}.day_parting.windows`;
+  dayPartingOf(ruleset)?.windows.forEach((window, i) => {
     // An end before the start runs past midnight; an equal one would be either nothing or all day.
     if (window.start === window.end) {
-      problems.push({ path: `${path}.day_parting.windows[${i}]`, message: 'start and end must differ (00:00–24:00 is the whole day)' });
+      problems.push({ path: `${windowsAt}[${i}]`, message: 'start and end must differ (00:00–24:00 is the whole day)' });
     }
     if (window.start === '24:00') {
-      problems.push({ path: `${path}.day_parting.windows[${i}].start`, message: '24:00 is an end only; a window from midnight starts at 00:00' });
+      problems.push({ path: `${windowsAt}[${i}].start`, message: '24:00 is an end only; a window from midnight starts at 00:00' });
     }
   });
+  // The ruleset's timezone is the zone of day parting written as a list: anywhere else it would be ignored.
+  if (ruleset.timezone != null && !Array.isArray(dayParting)) {
+    problems.push({
+      path: `${path}.timezone`,
+      message: dayParting
+        ? 'with day_parting as {timezone, windows}, give the zone inside it as day_parting.timezone'
+        : 'is the zone of day_parting, and this ruleset has none',
+    });
+  }
   return problems;
 }
 

@@ -88,7 +88,12 @@ const isUnionNoise = (error: Partial<ErrorObject>): boolean =>
 function withoutUnionNoise(errors: readonly Partial<ErrorObject>[]): Partial<ErrorObject>[] {
   const precise = errors.filter((error) => !isUnionNoise(error)).map((error) => error.instancePath ?? '');
   const explained = (path: string): boolean => precise.some((p) => p === path || p.startsWith(`${path}/`));
-  return errors.filter((error) => !isUnionNoise(error) || !explained(error.instancePath ?? ''));
+  // A value of the wrong type is checked no further, so a type error with errors below it is that
+  // of a union's branch not taken: `day_parting: must be array` beside `day_parting.windows[0].start`.
+  const detailed = errors.filter((error) => error.keyword !== 'type' && !isUnionNoise(error)).map((error) => error.instancePath ?? '');
+  const branchNotTaken = (error: Partial<ErrorObject>): boolean =>
+    error.keyword === 'type' && detailed.some((p) => p.startsWith(`${error.instancePath ?? ''}/`));
+  return errors.filter((error) => (!isUnionNoise(error) || !explained(error.instancePath ?? '')) && !branchNotTaken(error));
 }
 
 /** Turns Ajv's errors into `{path, message}` pairs with paths like `entries[0].offer_id`. */

@@ -43,12 +43,14 @@ export const DayPartingWindow = Type.Object(
   },
 );
 
+const DayPartingWindows = Type.Array(DayPartingWindow, { minItems: 1, maxItems: 50 });
+
 export const DayParting = Type.Object(
   {
     timezone: Type.Optional(
       Type.Union([TimeZone, Type.Null()], { description: "IANA zone; absent or null = the visitor's zone from geo." }),
     ),
-    windows: Type.Array(DayPartingWindow, { minItems: 1, maxItems: 50 }),
+    windows: DayPartingWindows,
   },
   { additionalProperties: false },
 );
@@ -56,7 +58,16 @@ export const DayParting = Type.Object(
 export const Ruleset = Type.Object(
   {
     rules: Type.Optional(Type.Array(Rule, { maxItems: 50, default: [] })),
-    day_parting: Type.Optional(Type.Union([DayParting, Type.Null()])),
+    day_parting: Type.Optional(
+      Type.Union([DayParting, DayPartingWindows, Type.Null()], {
+        description: "Either `{timezone?, windows: [...]}` or, as SPEC §6 writes it, the list of windows itself, in the ruleset's `timezone`.",
+      }),
+    ),
+    timezone: Type.Optional(
+      Type.Union([TimeZone, Type.Null()], {
+        description: "The IANA zone of a `day_parting` written as a list of windows; absent or null = the visitor's zone from geo.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -64,3 +75,14 @@ export const Ruleset = Type.Object(
 export type Rule = Static<typeof Rule>;
 export type Ruleset = Static<typeof Ruleset>;
 export type DayParting = Static<typeof DayParting>;
+
+/**
+ * A ruleset's day parting in one shape, however it was written: `{timezone?, windows}`, or the
+ * list of windows with the zone beside it on the ruleset (SPEC §6). Null when there is none.
+ */
+export function dayPartingOf(ruleset: Ruleset | null | undefined): DayParting | null {
+  const dayParting = ruleset?.day_parting;
+  if (!dayParting) return null;
+  if (Array.isArray(dayParting)) return { timezone: ruleset?.timezone ?? null, windows: dayParting };
+  return dayParting;
+}

@@ -1,4 +1,4 @@
-import type { Ruleset } from '../../domain/schemas/ruleset.js';
+import { dayPartingOf, type Ruleset } from '../../domain/schemas/ruleset.js';
 import { browserDimension } from './browser.js';
 import { brandDimension } from './brand.js';
 import { compileDayParting } from './day-parting.js';
@@ -35,7 +35,7 @@ export function compileRuleChecks(ruleset: Ruleset | null | undefined): RuleChec
     ...subDimensions.map((dimension) => compileValueList(dimension, rules)),
     compileValueList(sourceIdDimension, rules),
     compileValueList(isBotDimension, rules),
-    compileDayParting(ruleset?.day_parting),
+    compileDayParting(dayPartingOf(ruleset)),
   ];
   return checks.filter((check): check is RuleCheck => check !== null);
 }
