@@ -15,7 +15,7 @@ import { benchLine, formatRuns, formatTable, informedLines, summaryLine, type Sc
 import { INFORMED_RULES, simulateInformed, type InformedRule } from './kpi/informed.js';
 import { STRATEGIES, simulate, type Strategy, type StrategyOutcome } from './kpi/simulate.js';
 import { buildTraffic, buildWorld } from './kpi/world.js';
-import { checkOptions, option } from './support.js';
+import { checkOptions, option, UsageError } from './support.js';
 
 /** Runs every strategy over `seeds` seeds of one scenario, from `firstSeed` on. */
 export function runScenario(scenario: Scenario, seeds = scenario.seeds, firstSeed = 0, informed = false): ScenarioResult {
@@ -53,8 +53,15 @@ export async function main(args: string[]): Promise<void> {
     process.stderr.write(`kpi: ${err.message}\n`);
     process.exit(2);
   }
-  const seedsOverride = option(args, 'seeds', 0);
-  const firstSeed = option(args, 'first-seed', 0);
+  // A seed is a whole number (the seed mix truncates 1.5 to 1), and --seeds 0 is no run at all, not
+  // the scenarios' full default counts.
+  const whole = (name: string, fallback: number, minimum: number): number => {
+    const value = option(args, name, fallback, minimum);
+    if (!Number.isInteger(value)) throw new UsageError(`--${name} must be a whole number of at least ${minimum}`);
+    return value;
+  };
+  const seedsOverride = args.includes('--seeds') ? whole('seeds', 0, 1) : 0;
+  const firstSeed = whole('first-seed', 0, 0);
   const ratios: ScenarioRatios[] = [];
   for (const scenario of scenarios) {
     const result = runScenario(scenario, seedsOverride > 0 ? seedsOverride : scenario.seeds, firstSeed, args.includes('--informed'));

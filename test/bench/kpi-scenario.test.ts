@@ -169,4 +169,12 @@ describe('kpi command line', () => {
   it('refuses an option without its value', async () => {
     await expect(main(['--seeds', '--trace'])).rejects.toThrow(/--seeds needs a value/);
   });
+
+  it('refuses --seeds 0 instead of starting the scenarios\' full default seed counts, and seeds that are not whole numbers', async () => {
+    const file = writeScenario('seeds.json', tiny);
+    await expect(main(['--scenario', file, '--seeds', '0'])).rejects.toThrow(/--seeds must be a (whole )?number of at least 1/);
+    await expect(main(['--scenario', file, '--seeds', '1.5'])).rejects.toThrow(/--seeds must be a (whole )?number of at least 1/);
+    // Seeds 0.5 and 1.5 would replay seeds 0 and 1 (the seed mix truncates): not held-out seeds at all.
+    await expect(main(['--scenario', file, '--seeds', '2', '--first-seed', '0.5'])).rejects.toThrow(/--first-seed must be a whole number of at least 0/);
+  });
 });
