@@ -52,6 +52,8 @@ function pinned(cpus: string, command: string, args: string[]): [string, string[
 }
 
 const CLOCK_TICKS_PER_S = 100;
+/** The unrecorded load each server gets before the measured rounds. */
+const WARM_UP_SECONDS = 2;
 
 /** CPU seconds a process (every thread) has used so far, from /proc (Linux); NaN elsewhere. */
 function cpuSeconds(pid: number | undefined): number {
@@ -154,6 +156,9 @@ type Summary = Load & { cpuUsPerReq: number; runs: Load[] };
 async function interleavedLoads(targets: Target[], connections: number, seconds: number, repeats: number, pinning: Pinning): Promise<Map<string, Summary>> {
   const runs = new Map<string, Load[]>(targets.map((t) => [t.name, []]));
   const cpu = new Map<string, number>(targets.map((t) => [t.name, 0]));
+  // A first, unrecorded load per target: a fresh server's first second (JIT, first WAL pages) would
+  // otherwise land in round 1 only, always as its slowest run, and in its CPU per request.
+  for (const { url } of targets) await load(url, connections, WARM_UP_SECONDS, pinning.loadCpus);
   for (let round = 0; round < repeats; round++) {
     for (const { name, url, server } of targets) {
       const before = cpuSeconds(server.pid);
