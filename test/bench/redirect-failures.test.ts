@@ -36,11 +36,11 @@ function child(code: string): Child {
 it('a Switchyard whose port is taken fails the bench at once with its exit code and message, not after 10 s of silence', async () => {
   // Another process on the port, hanging up on whoever connects.
   const port = await listening(net.createServer((socket) => socket.destroy()));
-  const started = performance.now();
-  await expect(startSwitchyard(path.join(dataDir, 'taken'), 'normal', '', { port, main: MAIN })).rejects.toThrow(
+  // A readiness wait far past the test's own timeout: only noticing the exit can make this pass, however
+  // slow the machine (the message names the exit, where the wait running out names the timeout).
+  await expect(startSwitchyard(path.join(dataDir, 'taken'), 'normal', '', { port, main: MAIN, readyTimeoutMs: 600_000 })).rejects.toThrow(
     /exited before it answered \/healthz, exit code 1; its output:\n.*PORT=\d+: another process already listens there/,
   );
-  expect(performance.now() - started).toBeLessThan(8_000);
 });
 
 it('a Switchyard that never answers /healthz is stopped and named when the wait runs out', async () => {

@@ -125,13 +125,14 @@ describe('the server process', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     insisted.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const started = Date.now();
     const insistedExit = once(insisted.child, 'exit');
     insisted.child.kill('SIGTERM');
     const [insistedCode] = await insistedExit;
+    // Exit code 1 with "shutting down at once" is the insisting signal's own exit (the drain would end
+    // with 0 once the grace period cut the stalled request), whatever the machine's speed.
     expect(insistedCode).toBe(1);
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect(insisted.output()).toMatch(/shutting down at once/);
+    expect(insisted.output()).not.toMatch(/shutdown failed/);
     socket.destroy();
   }, 20_000);
 
