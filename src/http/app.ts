@@ -39,7 +39,7 @@ import { BounceSigner } from './redirect/bounce-signer.js';
 import { registerClickPath } from './redirect/click-route.js';
 import { serializerFormats, validatorCompiler } from './validation.js';
 import { clientIp } from './client-ip.js';
-import { addReportFilters, describeDecimalSteps, documentCommonAnswers, type OpenApiDocument } from './openapi-extras.js';
+import { addReportFilters, describeDecimalSteps, documentCommonAnswers, examplesAsExample, type OpenApiDocument } from './openapi-extras.js';
 import { loggedRequest } from './request-log.js';
 
 /** The adapters the server runs on, chosen by the composition root (src/server.ts). */
@@ -134,6 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const document = structuredClone(documents.openapiObject);
       addReportFilters(document as OpenApiDocument);
       describeDecimalSteps(document);
+      examplesAsExample(document);
       return document;
     },
   });

@@ -46,6 +46,18 @@ export function addReportFilters(document: OpenApiDocument): void {
   ];
 }
 
+/** Calls `fix` on every object of the document, parents before their children. */
+function everyObject(document: unknown, fix: (node: Record<string, unknown>) => void): void {
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    const object = node as Record<string, unknown>;
+    fix(object);
+    Object.values(object).forEach(visit);
+  };
+  visit(document);
+}
+
 /**
  * Money is "a multiple of 0.0001", which the server judges on the number's decimal text. JSON
  * Schema validators judge `multipleOf` by floating-point division, so by the document 19.99 or 0.3
@@ -54,10 +66,7 @@ export function addReportFilters(document: OpenApiDocument): void {
  * in words (and as `x-decimal-places`) instead; the server still refuses a fifth decimal with 400.
  */
 export function describeDecimalSteps(document: unknown): void {
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(visit);
-    if (node === null || typeof node !== 'object') return;
-    const schema = node as Record<string, unknown>;
+  everyObject(document, (schema) => {
     const step = schema.multipleOf;
     if (typeof step === 'number' && !Number.isInteger(step)) {
       const places = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
@@ -66,7 +75,21 @@ export function describeDecimalSteps(document: unknown): void {
       const note = `At most ${places} decimal places.`;
       schema.description = typeof schema.description === 'string' ? `${schema.description} ${note}` : note;
     }
-    Object.values(schema).forEach(visit);
-  };
-  visit(document);
+  });
+}
+
+/**
+ * JSON Schema's `examples` list is not an OpenAPI 3.0 Schema Object field (3.0 has one `example`).
+ * The swagger plugin rewrites it, but not inside `anyOf` branches, so a union of objects (a
+ * ruleset's day_parting) left lists that OpenAPI validators and client generators reject. Any left
+ * become `example`; the `examples` maps of parameters and media types are objects and stay.
+ */
+export function examplesAsExample(document: unknown): void {
+  everyObject(document, (schema) => {
+    const { examples } = schema;
+    if (Array.isArray(examples)) {
+      if (schema.example === undefined && examples.length > 0) schema.example = examples[0];
+      delete schema.examples;
+    }
+  });
 }

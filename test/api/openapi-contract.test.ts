@@ -68,6 +68,17 @@ describe('the OpenAPI document against real answers', () => {
     expect((await server.call('POST', '/api/v1/offers', { ...body, payout: { type: 'fixed', value: 19.99001 } })).status).toBe(400);
   });
 
+  it('is an OpenAPI 3.0 document throughout: no schema carries a JSON Schema `examples` list, which 3.0 does not allow (day_parting\'s anyOf branches did)', () => {
+    const lists: string[] = [];
+    const visit = (node: unknown, at: string): void => {
+      if (node === null || typeof node !== 'object') return;
+      if (Array.isArray((node as { examples?: unknown }).examples)) lists.push(at);
+      for (const [key, value] of Object.entries(node)) visit(value, `${at}/${key}`);
+    };
+    visit(doc, '');
+    expect(lists).toEqual([]);
+  });
+
   it('documents If-Match on every write that honours it', () => {
     const writes = [['patch', '/api/v1/offers/{id}'], ['delete', '/api/v1/offers/{id}'], ['patch', '/api/v1/smart-links/{id}'], ['put', '/api/v1/settings'], ['put', '/api/v1/offers/{id}/access/{partner_id}']];
     const missing = writes.filter(([method, path]) => !(operation(method ?? '', path ?? '')?.parameters ?? []).some((p: any) => p.in === 'header' && p.name.toLowerCase() === 'if-match'));

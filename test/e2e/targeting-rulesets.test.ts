@@ -96,4 +96,20 @@ describe('day parting as SPEC §6 writes it: a list of windows in a timezone', (
       { path: 'ruleset.timezone', message: expect.any(String) },
     ]);
   });
+
+  it('a mistake in the object form {timezone?, windows} is answered as before the list form: not also told day_parting "must be array"', async () => {
+    const details = async (dayParting: unknown) => {
+      const res = await server.call('POST', '/api/v1/offers', { advertiser_id: advertiserId, name: 'bad', destination_url: 'https://bad.example/', ruleset: { day_parting: dayParting } });
+      expect(res.status).toBe(400);
+      return res.body.error.details;
+    };
+    const window = { days: [1], start: '09:00', end: '17:00' };
+    expect(await details({ timezone: 'UTC' })).toEqual([{ path: 'ruleset.day_parting.windows', message: "must have required property 'windows'" }]);
+    expect(await details({ windows: [window], zone: 'UTC' })).toEqual([{ path: 'ruleset.day_parting.zone', message: 'is not a known field' }]);
+    expect(await details({ timezone: 5, windows: [window] })).toEqual([{ path: 'ruleset.day_parting.timezone', message: 'must be string' }]);
+    expect(await details({ windows: 'all week' })).toEqual([{ path: 'ruleset.day_parting.windows', message: 'must be array' }]);
+    // The list form likewise is not told it "must be object".
+    expect(await details([])).toEqual([{ path: 'ruleset.day_parting', message: 'must NOT have fewer than 1 items' }]);
+    expect(await details(['9-5'])).toEqual([{ path: 'ruleset.day_parting[0]', message: 'must be object' }]);
+  });
 });
