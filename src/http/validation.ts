@@ -88,11 +88,22 @@ const isUnionNoise = (error: Partial<ErrorObject>): boolean =>
 function withoutUnionNoise(errors: readonly Partial<ErrorObject>[]): Partial<ErrorObject>[] {
   const precise = errors.filter((error) => !isUnionNoise(error)).map((error) => error.instancePath ?? '');
   const explained = (path: string): boolean => precise.some((p) => p === path || p.startsWith(`${path}/`));
-  // A value of the wrong type is checked no further, so a type error with errors below it is that
-  // of a union's branch not taken: `day_parting: must be array` beside `day_parting.windows[0].start`.
-  const detailed = errors.filter((error) => error.keyword !== 'type' && !isUnionNoise(error)).map((error) => error.instancePath ?? '');
-  const branchNotTaken = (error: Partial<ErrorObject>): boolean =>
-    error.keyword === 'type' && detailed.some((p) => p.startsWith(`${error.instancePath ?? ''}/`));
+  // A value of the wrong type is checked no further, so a type error beside errors another schema
+  // found in the same value (below it, or at it but not of type) is that of a union's branch not
+  // taken: `day_parting: must be array` beside `day_parting.windows[0].start`, or beside the
+  // object's `must have required property 'windows'` or `timezone: must be string`.
+  const schemaOf = (error: Partial<ErrorObject>): string => (error.schemaPath ?? '').replace(/\/type$/, '');
+  const branchNotTaken = (error: Partial<ErrorObject>): boolean => {
+    if (error.keyword !== 'type' || isUnionNoise(error)) return false;
+    const path = error.instancePath ?? '';
+    const schema = schemaOf(error);
+    return errors.some((other) => {
+      if (other === error || isUnionNoise(other)) return false;
+      const at = other.instancePath ?? '';
+      const within = at.startsWith(`${path}/`) || (at === path && other.keyword !== 'type');
+      return within && other.schemaPath !== undefined && other.schemaPath !== `${schema}` && !other.schemaPath.startsWith(`${schema}/`);
+    });
+  };
   return errors.filter((error) => (!isUnionNoise(error) || !explained(error.instancePath ?? '')) && !branchNotTaken(error));
 }
 
