@@ -114,4 +114,42 @@ describe('caps_timezone changed with clicks in flight', () => {
     swap?.();
     expect(state.capUsage(1, 7, NOW).map((u) => u.used)).toEqual([3]);
   });
+  it('a click in flight whose write then fails is taken off the new zone\'s day it was moved to, so the hard cap is not left reached', async () => {
+    const late = Date.parse('2025-01-15T23:30:00.000Z'); // the 15th in UTC, already the 16th in Tokyo
+    const caps = [{ metric: 'clicks' as const, period: 'daily' as const, limit: 3, mode: 'hard' as const }];
+    const before = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'UTC' })], partners: [partner(7)], offerAccess: [access(1, 7, 'approved')] });
+    const after = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'Asia/Tokyo' })], partners: [partner(7)], offerAccess: [access(1, 7, 'approved')] });
+    let current = before;
+    const state = new MemoryLiveState({ snapshot: () => current });
+    state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late - 60_000, visitor: visitor(1) }).confirm();
+    state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late - 60_000, visitor: visitor(2) }).confirm();
+    const inFlight = state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late, visitor: visitor(3) });
+    const stored: HistoryBucket[] = [{ offerId: 1, partnerId: 7, minute: '2025-01-15T23:29', clicks: 2, conversions: 0, payoutMicros: 0, revenueMicros: 0 }];
+
+    const swap = await prepareCapPeriods(state, history(stored), before, after, () => late);
+    current = after;
+    swap?.();
+    inFlight.release(); // its write failed: the click was answered 503 and never stored
+
+    expect(state.capUsage(1, 7, late).map((u) => [u.scope, u.used])).toEqual([['offer', 2]]);
+    expect(state.viewAt(late).capReached(1, 7)).toBe(false);
+  });
+
+  it('a conversion in flight that turns out a duplicate is taken off the new zone\'s day it was moved to', async () => {
+    const late = Date.parse('2025-01-15T23:30:00.000Z');
+    const caps = [{ metric: 'payout' as const, period: 'daily' as const, limit: 10_000_000, mode: 'hard' as const }];
+    const before = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'UTC' })], partners: [partner(7)] });
+    const after = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'Asia/Tokyo' })], partners: [partner(7)] });
+    let current = before;
+    const state = new MemoryLiveState({ snapshot: () => current });
+    const conversion = { offerId: 1, partnerId: 7, base: true, payoutMicros: 4_000_000, revenueMicros: 5_000_000 };
+    state.reserveConversion({ ...conversion, timeMs: late - 60_000 }).reservation.confirm();
+    const inFlight = state.reserveConversion({ ...conversion, timeMs: late }).reservation;
+    const stored: HistoryBucket[] = [{ offerId: 1, partnerId: 7, minute: '2025-01-15T23:29', clicks: 0, conversions: 1, payoutMicros: 4_000_000, revenueMicros: 5_000_000 }];
+    const swap = await prepareCapPeriods(state, history(stored), before, after, () => late);
+    current = after;
+    swap?.();
+    inFlight.release();
+    expect(state.capUsage(1, 7, late).map((u) => [u.metric, u.used])).toEqual([['payout', 4_000_000]]);
+  });
 });

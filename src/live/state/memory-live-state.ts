@@ -91,7 +91,8 @@ export class MemoryLiveState implements LiveState {
       },
       () => {
         this.unsettled.delete(click);
-        for (const scope of scopes) this.counters.add(scope, keys, 'clicks', -1);
+        const now = this.keysNow(offer, click.timeMs, keys);
+        for (const scope of scopes) this.counters.add(scope, now, 'clicks', -1);
         // Also the marks a configuration change added meanwhile under another identifier (stageVisitors).
         for (const undo of undoMemory.reverse()) undo();
       },
@@ -118,13 +119,16 @@ export class MemoryLiveState implements LiveState {
       return used >= cap.limit || used + amounts[cap.metric] > cap.limit;
     });
     const scopes = [offerScope(conversion.offerId), partnerScope(conversion.offerId, conversion.partnerId)];
-    const apply = (sign: 1 | -1) => {
-      for (const scope of scopes) for (const metric of CONVERSION_METRICS) this.counters.add(scope, keys, metric, sign * amounts[metric]);
+    const apply = (at: PeriodKeys, sign: 1 | -1) => {
+      for (const scope of scopes) for (const metric of CONVERSION_METRICS) this.counters.add(scope, at, metric, sign * amounts[metric]);
     };
-    apply(1);
+    apply(keys, 1);
     return {
       overHardCap,
-      reservation: reservation(() => this.notifySoftCaps(offer, conversion.partnerId, keys, CONVERSION_METRICS, conversion.timeMs), () => apply(-1)),
+      reservation: reservation(
+        () => this.notifySoftCaps(offer, conversion.partnerId, keys, CONVERSION_METRICS, conversion.timeMs),
+        () => apply(this.keysNow(offer, conversion.timeMs, keys), -1),
+      ),
     };
   }
 
@@ -250,6 +254,17 @@ export class MemoryLiveState implements LiveState {
     const access = this.options.snapshot().access.get(offer.id)?.get(partnerId);
     for (const cap of access?.caps ?? []) caps.push({ scope: partnerScope(offer.id, partnerId), cap });
     return caps;
+  }
+
+  /**
+   * Where a reservation made with `keys` under `offer`'s caps time zone is counted now. A
+   * caps_timezone change while its write was in flight moved the count to the new zone's current
+   * periods (prepareCapPeriods in rebuild.ts); a release taken off the old zone's keys left it there,
+   * and a click never stored held a hard cap reached until the next restart.
+   */
+  private keysNow(offer: OfferView, timeMs: number, keys: PeriodKeys): PeriodKeys {
+    const zone = this.options.snapshot().offers.get(offer.id)?.capsTimeZone ?? offer.capsTimeZone;
+    return zone === offer.capsTimeZone ? keys : periodKeys(timeMs, zone);
   }
 
   /** Records the click's visitor under the offer's identifier; returns how to undo exactly that. */
