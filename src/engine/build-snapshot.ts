@@ -11,7 +11,8 @@ import { goalOf } from './kpi/metric.js';
 import { posteriorsInForce } from './kpi/thompson.js';
 import { compileTemplate } from './macros.js';
 import { byPriority } from './priority.js';
-import { rulesetCompiler } from './ruleset.js';
+import { rulesetCompiler, type CompiledRuleset } from './ruleset.js';
+import type { CheckName } from './decision.js';
 import type {
   AccessView, CapView, EntryView, FailTrafficView, KpiPlan, OfferUrlView, OfferView, SmartLinkView, Snapshot,
 } from './snapshot.js';
@@ -163,12 +164,12 @@ function smartLinkView(
   };
 }
 
-function accessIndex(records: readonly OfferAccessRecord[]): Map<number, Map<number, AccessView>> {
+function accessIndex(records: readonly OfferAccessRecord[], memo: SnapshotMemo | undefined): Map<number, Map<number, AccessView>> {
   const index = new Map<number, Map<number, AccessView>>();
   for (const record of records) {
     let byPartner = index.get(record.offer_id);
     if (!byPartner) index.set(record.offer_id, (byPartner = new Map()));
-    byPartner.set(record.partner_id, { state: record.state, hasHardCaps: hasHardCap(record.caps), caps: capViews(record.caps) });
+    byPartner.set(record.partner_id, memoised(memo?.access, record, () => ({ state: record.state, hasHardCaps: hasHardCap(record.caps), caps: capViews(record.caps) })));
   }
   return index;
 }
@@ -176,19 +177,61 @@ function accessIndex(records: readonly OfferAccessRecord[]): Map<number, Map<num
 const byId = <R extends { id: number }, V>(records: readonly R[], view: (record: R) => V): Map<number, V> =>
   new Map(records.map((record) => [record.id, view(record)]));
 
-/** Builds the immutable, pre-indexed snapshot the engine routes with. Pure: same data, same snapshot. */
-export function buildSnapshot(data: SnapshotData): Snapshot {
+/**
+ * What one build keeps for the next: the views and compiled rulesets it made, by the record (or
+ * ruleset) object they were made from. Given the same objects again for unchanged records (as the
+ * snapshot holder does), a build compiles only what changed: rebuilding a large catalogue whole after
+ * each change held the event loop, and so every click, for half a second to seconds (found by review).
+ */
+export interface SnapshotMemo {
+  readonly offers: WeakMap<OfferRecord, OfferView>;
+  readonly offerUrls: WeakMap<OfferUrlRecord, OfferUrlView>;
+  readonly smartLinks: WeakMap<SmartLinkRecord, SmartLinkView>;
+  readonly access: WeakMap<OfferAccessRecord, AccessView>;
+  readonly rulesets: Map<CheckName, WeakMap<object, CompiledRuleset>>;
+}
+
+export function createSnapshotMemo(): SnapshotMemo {
+  return { offers: new WeakMap(), offerUrls: new WeakMap(), smartLinks: new WeakMap(), access: new WeakMap(), rulesets: new Map() };
+}
+
+function memoised<K extends object, V>(memo: WeakMap<K, V> | undefined, key: K, make: () => V, valid: (view: V) => boolean = () => true): V {
+  const cached = memo?.get(key);
+  if (cached !== undefined && valid(cached)) return cached;
+  const view = make();
+  memo?.set(key, view);
+  return view;
+}
+
+/**
+ * Builds the immutable, pre-indexed snapshot the engine routes with. Pure: same data, same snapshot;
+ * with a memo, views of records already seen are reused (they are immutable and depend only on them).
+ */
+export function buildSnapshot(data: SnapshotData, memo?: SnapshotMemo): Snapshot {
   const global = data.settings.global_fail_redirect_url;
-  const compileRuleset = rulesetCompiler();
+  const dedupe = rulesetCompiler();
+  const compileRuleset: CompileRuleset = (ruleset, check) => {
+    if (memo === undefined || ruleset === null || ruleset === undefined) return dedupe(ruleset, check);
+    let byRuleset = memo.rulesets.get(check);
+    if (byRuleset === undefined) memo.rulesets.set(check, (byRuleset = new WeakMap()));
+    return memoised(byRuleset, ruleset, () => dedupe(ruleset, check));
+  };
   const inactiveAdvertisers = new Set((data.advertisers ?? []).filter((a) => a.status !== 'active').map((a) => a.id));
-  const offers = byId(data.offers, (offer) => offerView(offer, compileRuleset, inactiveAdvertisers));
+  const offers = byId(data.offers, (offer) =>
+    memoised(memo?.offers, offer, () => offerView(offer, compileRuleset, inactiveAdvertisers),
+      (view) => view.advertiserActive === !inactiveAdvertisers.has(offer.advertiser_id)));
   const kpiStates = new Map(data.kpiStates.map((state) => [state.smart_link_id, state]));
+  // A link's view holds its entries' offer views: it is reused only while they are the current ones.
+  // KPI links are always rebuilt, as their model comes from the KPI state read with each build.
+  const linkView = (link: SmartLinkRecord) =>
+    memoised(memo?.smartLinks, link, () => smartLinkView(link, offers, compileRuleset, kpiStates.get(link.id)),
+      (view) => view.kpi === null && view.entries.every((entry) => entry.offer === offers.get(entry.offerId)));
   return {
-    smartLinks: byId(data.smartLinks, (link) => smartLinkView(link, offers, compileRuleset, kpiStates.get(link.id))),
+    smartLinks: byId(data.smartLinks, linkView),
     offers,
-    offerUrls: byId(data.offerUrls, offerUrlView),
+    offerUrls: byId(data.offerUrls, (url) => memoised(memo?.offerUrls, url, () => offerUrlView(url))),
     partners: byId(data.partners, (p) => ({ id: p.id, status: p.status })),
-    access: accessIndex(data.offerAccess),
+    access: accessIndex(data.offerAccess, memo),
     trackingDomains: byId(data.trackingDomains, (d) => ({ id: d.id, host: d.host, scheme: d.scheme, isDefault: d.is_default })),
     globalFailRedirect: global ? compileTemplate(global) : null,
   };

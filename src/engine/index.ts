@@ -1,5 +1,5 @@
 /** The routing engine's public surface. Pure: see README.md for the import rule and invariants. */
-export { buildSnapshot, kpiSettingsView, type SnapshotData } from './build-snapshot.js';
+export { buildSnapshot, createSnapshotMemo, kpiSettingsView, type SnapshotData, type SnapshotMemo } from './build-snapshot.js';
 export { goalOf, isRateMetric } from './kpi/metric.js';
 export type { ClickContext, OfferCookieIds, VisitorGeo } from './context.js';
 export { decide, type DecideOptions } from './decide.js';

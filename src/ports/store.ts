@@ -26,6 +26,16 @@ export interface ListResult<R> {
 /** Outcome of an update guarded by an expected version. */
 export type UpdateResult<R> = { ok: true; record: R } | { ok: false; reason: 'not_found' | 'conflict' };
 
+/**
+ * Which version of a stored record there is, read without its body: every write changes it, so a
+ * reader holding the record with the same stamp holds its current content.
+ */
+export interface RecordStamp {
+  id: number;
+  version: number;
+  updated_at: string;
+}
+
 /** Storage of one kind of versioned resource. */
 export interface ResourceRepo<R extends { id: number; version: number }, B = Body<R>> {
   insert(body: B): Promise<R>;
@@ -35,12 +45,16 @@ export interface ResourceRepo<R extends { id: number; version: number }, B = Bod
   update(id: number, body: B, expectedVersion?: number): Promise<UpdateResult<R>>;
   remove(id: number): Promise<boolean>;
   all(): Promise<R[]>;
+  /** Every record's stamp, in id order (as `all`), without reading or parsing bodies. */
+  stamps(): Promise<RecordStamp[]>;
 }
 
 export interface OfferAccessRepo {
   get(offerId: number, partnerId: number): Promise<OfferAccessRecord | undefined>;
   put(record: Omit<OfferAccessRecord, 'version' | 'updated_at'>): Promise<OfferAccessRecord>;
   all(): Promise<OfferAccessRecord[]>;
+  /** Every row's key and stamp, in the order of `all`. */
+  stamps(): Promise<Pick<OfferAccessRecord, 'offer_id' | 'partner_id' | 'version' | 'updated_at'>[]>;
   removeForPartner(partnerId: number): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Body, Meta } from '../../domain/records.js';
-import type { ListQuery, ListResult, ResourceRepo, UpdateResult } from '../../ports/store.js';
+import type { ListQuery, ListResult, RecordStamp, ResourceRepo, UpdateResult } from '../../ports/store.js';
 import type { Clock, Executor } from './dialect.js';
 
 type ColumnValue = string | number | null;
@@ -79,6 +79,11 @@ export class DocumentRepo<R extends Meta, B extends object = Body<R>> implements
     const { rows } = await sql<DocumentRow>`select id, version, created_at, updated_at, data from ${this.table}
       order by id`.execute(this.db);
     return rows.map((row) => fromRow<R>(row));
+  }
+
+  async stamps(): Promise<RecordStamp[]> {
+    const { rows } = await sql<RecordStamp>`select id, version, updated_at from ${this.table} order by id`.execute(this.db);
+    return rows.map((row) => ({ id: Number(row.id), version: row.version, updated_at: row.updated_at }));
   }
 
   async update(id: number, body: B, expectedVersion?: number): Promise<UpdateResult<R>> {

@@ -35,6 +35,11 @@ export function offerAccessRepo(db: Executor, clock: Clock): OfferAccessRepo {
       const { rows } = await sql<AccessRow>`select * from offer_access order by offer_id, partner_id`.execute(db);
       return rows.map(accessFromRow);
     },
+    async stamps() {
+      const { rows } = await sql<Pick<AccessRow, 'offer_id' | 'partner_id' | 'version' | 'updated_at'>>`select offer_id, partner_id,
+        version, updated_at from offer_access order by offer_id, partner_id`.execute(db);
+      return rows.map((row) => ({ ...row, offer_id: Number(row.offer_id), partner_id: Number(row.partner_id) }));
+    },
     async removeForPartner(partnerId) {
       await sql`delete from offer_access where partner_id = ${partnerId}`.execute(db);
     },

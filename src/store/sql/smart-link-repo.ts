@@ -65,6 +65,10 @@ export class SmartLinkRepo implements ResourceRepo<SmartLinkRecord, SmartLinkBod
     return this.docs.all();
   }
 
+  stamps() {
+    return this.docs.stamps();
+  }
+
   async remove(id: number): Promise<boolean> {
     await sql`delete from smart_link_entries where smart_link_id = ${id}`.execute(this.db);
     return this.docs.remove(id);
