@@ -344,6 +344,14 @@ function migrations(traits: SqlDialectTraits): Record<string, Migration> {
         await sql`create index partner_postbacks_partner on partner_postbacks (partner_id, id)`.execute(db);
       },
     },
+    '0014_tracking_links_by_smart_link': {
+      // GET /smart-links/:id/tracking-links lists a link's tracking links in minting order. Without an
+      // index on the link, every page scanned and sorted the whole table on the main thread (0.14 s
+      // per page at a million links, holding every click; found by review).
+      async up(db) {
+        await sql`create index tracking_links_smart_link on tracking_links (smart_link_id, created_at, token)`.execute(db);
+      },
+    },
   };
 }
 
