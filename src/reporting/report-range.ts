@@ -23,7 +23,7 @@ export function resolveRange(from: string | undefined, to: string | undefined, t
   const toMs = to === undefined ? dayAfter([today.year, today.month, today.day], timeZone) : bound(to, 'to', timeZone, problems);
   if (fromMs === undefined || toMs === undefined) return undefined;
   if (toMs <= fromMs) problems.push(unorderedRange(from, to, today));
-  else if (Math.min(toMs - fromMs, wallClockSpan(fromMs, toMs, timeZone)) > MAX_RANGE_MS) problems.push({ path: 'querystring.to', message: 'the range may span at most 400 days' });
+  else if (Math.min(toMs - fromMs, wallClockSpan(fromMs, toMs, timeZone)) > MAX_RANGE_MS) problems.push({ path: 'query.to', message: 'the range may span at most 400 days' });
   else return { fromMs, toMs };
   return undefined;
 }
@@ -31,9 +31,9 @@ export function resolveRange(from: string | undefined, to: string | undefined, t
 /** `to` not after `from`, naming the default that stood in for the bound left out. */
 function unorderedRange(from: string | undefined, to: string | undefined, today: { year: number; month: number; day: number }): ErrorDetail {
   const date = [today.year, String(today.month).padStart(2, '0'), String(today.day).padStart(2, '0')].join('-');
-  if (from === undefined) return { path: 'querystring.from', message: `is needed: without it the report starts today (${date}), after to` };
-  if (to === undefined) return { path: 'querystring.to', message: `is needed: without it the report ends with today (${date}), before from` };
-  return { path: 'querystring.to', message: 'must be after from' };
+  if (from === undefined) return { path: 'query.from', message: `is needed: without it the report starts today (${date}), after to` };
+  if (to === undefined) return { path: 'query.to', message: `is needed: without it the report ends with today (${date}), before from` };
+  return { path: 'query.to', message: 'must be after from' };
 }
 
 /**
@@ -53,7 +53,7 @@ function bound(value: string, name: 'from' | 'to', timeZone: string, problems: E
     const parts: [number, number, number] = [Number(date[1]), Number(date[2]), Number(date[3])];
     const check = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2]));
     if (check.getUTCMonth() + 1 !== parts[1] || check.getUTCDate() !== parts[2]) {
-      problems.push({ path: `querystring.${name}`, message: 'is not a calendar date' });
+      problems.push({ path: `query.${name}`, message: 'is not a calendar date' });
       return undefined;
     }
     return name === 'from' ? startOfLocalDay(...parts, timeZone) : dayAfter(parts, timeZone);
@@ -61,7 +61,7 @@ function bound(value: string, name: 'from' | 'to', timeZone: string, problems: E
   // Without an offset Date.parse would read the value in the server's zone, not `timezone`.
   const ms = isDateTime(value) ? Date.parse(value) : NaN;
   if (Number.isNaN(ms) || ms % QUARTER_HOUR_MS !== 0) {
-    problems.push({ path: `querystring.${name}`, message: 'must be a date YYYY-MM-DD or a date-time with offset on a quarter hour' });
+    problems.push({ path: `query.${name}`, message: 'must be a date YYYY-MM-DD or a date-time with offset on a quarter hour' });
     return undefined;
   }
   return ms;

@@ -41,17 +41,17 @@ const ID = /^[1-9]\d{0,14}$/;
 export function parseReportRequest(query: RawReportQuery, viewer: Viewer, nowMs: number): ReportRequest {
   const problems: ErrorDetail[] = [];
   const timeZone = query.timezone ?? 'UTC';
-  if (!isTimeZone(timeZone)) problems.push({ path: 'querystring.timezone', message: 'is not an IANA time zone name' });
+  if (!isTimeZone(timeZone)) problems.push({ path: 'query.timezone', message: 'is not an IANA time zone name' });
   const groupBy = query.group_by ? query.group_by.split(',') : [];
   for (const name of groupBy) {
-    if (!DIMENSION_NAMES.includes(name)) problems.push({ path: 'querystring.group_by', message: `unknown dimension "${name.slice(0, 40)}"; choose from ${DIMENSION_NAMES.join(', ')}` });
-    else if (!viewer.admin && DIMENSIONS[name]?.adminOnly) problems.push({ path: 'querystring.group_by', message: `"${name}" is not available to partner keys` });
+    if (!DIMENSION_NAMES.includes(name)) problems.push({ path: 'query.group_by', message: `unknown dimension "${name.slice(0, 40)}"; choose from ${DIMENSION_NAMES.join(', ')}` });
+    else if (!viewer.admin && DIMENSIONS[name]?.adminOnly) problems.push({ path: 'query.group_by', message: `"${name}" is not available to partner keys` });
   }
-  if (new Set(groupBy).size !== groupBy.length) problems.push({ path: 'querystring.group_by', message: 'names a dimension twice' });
+  if (new Set(groupBy).size !== groupBy.length) problems.push({ path: 'query.group_by', message: 'names a dimension twice' });
   const filters = parseFilters(query, viewer, problems);
   const sort = query.sort;
   if (sort !== undefined && !sortable(groupBy, viewer).includes(sort)) {
-    problems.push({ path: 'querystring.sort', message: 'must be a report column or a grouped dimension key' });
+    problems.push({ path: 'query.sort', message: 'must be a report column or a grouped dimension key' });
   }
   const range = isTimeZone(timeZone) ? resolveRange(query.from, query.to, timeZone, nowMs, problems) : undefined;
   if (problems.length > 0 || range === undefined) throw AppError.invalid(problems);
@@ -92,7 +92,7 @@ function parseFilters(query: RawReportQuery, viewer: Viewer, problems: ErrorDeta
   for (const [param, raw] of Object.entries(query)) {
     const name = FILTER.exec(param)?.[1];
     if (name === undefined) continue;
-    const path = `querystring.filter[${name.slice(0, 40)}]`;
+    const path = `query.filter[${name.slice(0, 40)}]`;
     // Own keys only: `filter[constructor]` found Object.prototype's and failed with 500.
     const dimension = Object.hasOwn(DIMENSIONS, name) ? DIMENSIONS[name] : undefined;
     if (!dimension || dimension.column === 'bucket' || (!viewer.admin && dimension.adminOnly)) {

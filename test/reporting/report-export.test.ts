@@ -71,16 +71,16 @@ describe('a range given by one bound only', () => {
     clock.set('2026-10-20T12:00:00.000Z');
     const past = await server.call('GET', '/api/v1/reports?to=2026-10-01');
     expect(past.status).toBe(400);
-    expect(past.body.error.details).toEqual([{ path: 'querystring.from', message: 'is needed: without it the report starts today (2026-10-20), after to' }]);
+    expect(past.body.error.details).toEqual([{ path: 'query.from', message: 'is needed: without it the report starts today (2026-10-20), after to' }]);
     const future = await server.call('GET', '/api/v1/reports?from=2026-11-01');
-    expect(future.body.error.details).toEqual([{ path: 'querystring.to', message: 'is needed: without it the report ends with today (2026-10-20), before from' }]);
+    expect(future.body.error.details).toEqual([{ path: 'query.to', message: 'is needed: without it the report ends with today (2026-10-20), before from' }]);
     expect((await server.call('GET', '/api/v1/reports?from=2026-10-01')).status).toBe(200);
     const both = await server.call('GET', '/api/v1/reports?from=2026-10-05&to=2026-10-01');
     expect(both.status).toBe(400);
-    expect(both.body.error.details).toEqual([{ path: 'querystring.to', message: 'must be after from' }]);
+    expect(both.body.error.details).toEqual([{ path: 'query.to', message: 'must be after from' }]);
     clock.set('2026-03-05T12:00:00.000Z');
     const early = await server.call('GET', '/api/v1/reports?to=2026-03-01');
-    expect(early.body.error.details).toEqual([{ path: 'querystring.from', message: 'is needed: without it the report starts today (2026-03-05), after to' }]);
+    expect(early.body.error.details).toEqual([{ path: 'query.from', message: 'is needed: without it the report starts today (2026-03-05), after to' }]);
   });
 });
 
@@ -93,7 +93,7 @@ describe('the 400-day limit', () => {
     expect((await server.call('GET', `/api/v1/smart-links/${offer.smartLinkId}/report?${longest}`)).status).toBe(200);
     const tooLong = await server.call('GET', '/api/v1/reports?from=2025-09-28&to=2026-11-02&timezone=America/New_York');
     expect(tooLong.status).toBe(400);
-    expect(tooLong.body.error.details).toEqual([{ path: 'querystring.to', message: 'the range may span at most 400 days' }]);
+    expect(tooLong.body.error.details).toEqual([{ path: 'query.to', message: 'the range may span at most 400 days' }]);
   });
 
   it('an instant range of exactly 400 days is accepted whatever the clocks of the time zone did in it', async () => {

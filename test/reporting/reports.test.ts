@@ -126,9 +126,23 @@ describe('GET /api/v1/reports', () => {
     }
     expect(countStoredClicks(server.dataDir)).toBe(before);
     expect((await report('filter[outcome]=catchall')).body.error.details).toEqual([
-      { path: 'querystring.filter[outcome]', message: 'must be one of: routed, catch_all, fail_traffic, no_match, invalid' },
+      { path: 'query.filter[outcome]', message: 'must be one of: routed, catch_all, fail_traffic, no_match, invalid' },
     ]);
     expect((await report('from=2026-03-07&to=2026-03-08&filter[outcome]=routed')).status).toBe(200);
+  });
+
+  it('names a bad parameter query.<name>, as every other endpoint and its own schema checks do, not querystring.<name>', async () => {
+    // The schema's own check (a page size of 0) and the report's checks answered two spellings.
+    const paths = async (query: string) => ((await report(query)).body.error.details as { path: string }[]).map((d) => d.path);
+    expect(await paths('page_size=0')).toEqual(['query.page_size']);
+    expect(await paths('from=2026-02-30')).toEqual(['query.from']);
+    expect(await paths('group_by=colour')).toEqual(['query.group_by']);
+    expect(await paths('sort=colour')).toEqual(['query.sort']);
+    expect(await paths('timezone=Mars/Olympus')).toEqual(['query.timezone']);
+    expect(await paths('filter[colour]=red')).toEqual(['query.filter[colour]']);
+    expect(await paths('from=2026-03-08&to=2026-03-07')).toEqual(['query.to']);
+    const conversions = await server.call('GET', '/api/v1/conversions?from=2024-02-30T00:00:00Z');
+    expect(conversions.body.error.details.map((d: { path: string }) => d.path)).toEqual(['query.from']);
   });
 
   it('date-time bounds select whole quarter-hour buckets, to exclusive', async () => {
