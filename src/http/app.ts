@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TextDecoder } from 'node:util';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -39,8 +40,10 @@ import { BounceSigner } from './redirect/bounce-signer.js';
 import { registerClickPath } from './redirect/click-route.js';
 import { serializerFormats, validatorCompiler } from './validation.js';
 import { clientIp } from './client-ip.js';
+import { declaredCharset } from './charset.js';
 import { addReportFilters, describeDecimalSteps, documentCommonAnswers, examplesAsExample, type OpenApiDocument } from './openapi-extras.js';
 import { loggedRequest } from './request-log.js';
+import { parsedWhole } from './parsed-whole.js';
 
 /** The adapters the server runs on, chosen by the composition root (src/server.ts). */
 export interface AppDeps {
@@ -64,6 +67,22 @@ export const API_PREFIX = '/api/v1';
 /** How soon a configuration snapshot whose rebuild failed is tried again: doubling up to the maximum. */
 const SNAPSHOT_RETRY_MS = 200;
 const SNAPSHOT_RETRY_MAX_MS = 5_000;
+
+/** Decodes UTF-8 and throws on a byte sequence that is not UTF-8 (a byte order mark is kept for the JSON parser to skip). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The decoder of a JSON body: strict UTF-8 unless the request declares another charset, which is
+ * then honoured (older clients send `charset=ISO-8859-1`); a charset no decoder knows is a 400.
+ */
+function decoderFor(charset: string | undefined): TextDecoder {
+  if (charset === undefined || /^utf-?8$/i.test(charset)) return UTF8;
+  try {
+    return new TextDecoder(charset, { fatal: true, ignoreBOM: true });
+  } catch {
+    throw AppError.invalid([], `the body's charset ${charset.slice(0, 40)} is not one this server reads; send JSON in UTF-8`);
+  }
+}
 
 /** Request line and headers together: room for tracking URLs far longer than anyone should send. */
 const MAX_REQUEST_HEADER_BYTES = 64 * 1024;
@@ -207,11 +226,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       // An empty body is no body, whatever Content-Type a client sends with it: clients that set
       // `Content-Type: application/json` on every request got 400 on each DELETE and body-less POST.
       // Routes that need a body still refuse a missing one through their schema.
+      // JSON is UTF-8 (RFC 8259 §8.1). A body in another encoding was read as UTF-8 all the same, and
+      // every byte that is not UTF-8 stored as U+FFFD: "Café" sent as ISO-8859-1 (Windows
+      // PowerShell 5's default) became "Caf\uFFFD". Refused instead, before anything is stored.
       const json = api.getDefaultJsonParser('error', 'error');
       api.removeContentTypeParser('application/json');
-      api.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-        if (body.length === 0) done(null, undefined);
-        else json(request, body as string, done);
+      api.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+        if (body.length === 0) return done(null, undefined);
+        let text: string;
+        try {
+          text = decoderFor(declaredCharset(request.headers['content-type'])).decode(body as Buffer);
+        } catch (err) {
+          return done(err instanceof AppError ? err : AppError.invalid([], 'the body is not valid UTF-8; send JSON in UTF-8'));
+        }
+        json(request, text, done);
       });
       // preParsing runs after the rate limit (a route-level onRequest hook) and before the body is read.
       api.addHook('preParsing', async (request, _reply, payload) => {
@@ -220,6 +248,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         // not what a valid request would be (and gets 403 however it wrote it).
         if (request.routeOptions.config.adminOnly === true) requireAdmin(request.principal);
         return payload;
+      });
+      // A write whose connection the parser refused meanwhile (bytes after the request that are not
+      // HTTP) has been answered 400: it must not happen, or the client's retry does it twice.
+      api.addHook('preHandler', async (request, reply) => {
+        if (request.method !== 'GET' && request.method !== 'HEAD') await parsedWhole(request, reply);
       });
       registerAdvertisers(api, apiDeps);
       registerOffers(api, apiDeps);

@@ -1,4 +1,5 @@
 import { TextDecoder } from 'node:util';
+import { declaredCharset } from '../charset.js';
 import { Busboy, type BusboyHeaders } from '@fastify/busboy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseLosslessJson } from 'lossless-json';
@@ -10,6 +11,7 @@ import { ErrorBody } from '../../domain/schemas/common.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { readOfferCookies } from '../redirect/offer-cookie.js';
 import { compileValidator } from '../validation.js';
+import { parsedWhole } from '../parsed-whole.js';
 import { checkInput, collectParams, toReport } from './report-input.js';
 
 /** 1×1 transparent GIF. */
@@ -131,7 +133,7 @@ function parseForm(request: FastifyRequest, body: string, done: (err: Error | nu
  * orders differing in an accented letter were one order id, and the second a duplicate.
  */
 function formDecoder(contentType: string | undefined): TextDecoder | undefined {
-  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1];
+  const charset = declaredCharset(contentType);
   if (charset === undefined) return undefined;
   try {
     const decoder = new TextDecoder(charset);
@@ -167,6 +169,8 @@ async function counted(metrics: Metrics, method: ConversionMethod, report: () =>
 
 async function answerPostback(deps: RecordDeps, metrics: Metrics, request: FastifyRequest, reply: FastifyReply) {
   const started = performance.now();
+  // A GET's route runs before the parser has read what follows its headers: see parsedWhole.
+  if (!(await parsedWhole(request, reply))) return reply;
   try {
     const result = await counted(metrics, 'server_postback', () => {
       const input = checkInput<PostbackInput>(validatePostback, collectParams(request.query, request.body));
@@ -262,6 +266,7 @@ export async function registerConversionPaths(app: FastifyInstance, deps: Record
         return sendPixel(reply);
       },
       handler: async (request, reply) => {
+        if (!(await parsedWhole(request, reply))) return reply;
         await convertFromPixel(deps, metrics, request);
         return sendPixel(reply);
       },

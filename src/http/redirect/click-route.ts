@@ -12,6 +12,7 @@ import { toClickRecord } from './click-record.js';
 import { newTransactionId } from './transaction-id.js';
 import { offerCookie, offerCookieMaxAge, readOfferCookies } from './offer-cookie.js';
 import { clientIp } from '../client-ip.js';
+import { parsedWhole } from '../parsed-whole.js';
 
 export interface ClickPathDeps {
   snapshot: () => Snapshot;
@@ -137,6 +138,8 @@ function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
       deps.metrics.clicks.inc({ outcome: 'not_found', reason: '' });
       return send(reply, notFound());
     }
+    // A request the parser refuses after its headers is answered 400 and must not be a click.
+    if (!(await parsedWhole(request, reply))) return reply;
     const { decision, ctx, record, snapshot, partnerId, now } = routed;
     // Same synchronous turn as decide: no other click can read the caps between the check and this
     // increment, so a hard cap is never overshot on one node. Undone below if the write fails.
