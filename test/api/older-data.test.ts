@@ -44,4 +44,19 @@ describe('data an older version stored, read after an upgrade', () => {
     const again = await server.call('PATCH', `/api/v1/partners/${partner.id}`, { postback_url: read.body.postback_url });
     expect(again.status).toBe(400);
   });
+
+  it("an offer's expires_at stored with an offset (earlier versions kept the offset) is answered in UTC, as SPEC §2 stores times", async () => {
+    const n = await basicNetwork(server);
+    const db = new Database(path.join(server.dataDir, DATABASE_FILE));
+    db.prepare(`update offers set data = json_set(data, '$.expires_at', '2020-01-01T09:00:00+09:00') where id = ?`).run(n.offer.id);
+    db.close();
+
+    const offer = await server.call('GET', `/api/v1/offers/${n.offer.id}`);
+    expect(offer.status, JSON.stringify(offer.body)).toBe(200);
+    expect(offer.body.expires_at).toBe('2020-01-01T00:00:00.000Z');
+    const listed = await server.call('GET', '/api/v1/offers?page_size=500');
+    expect(listed.body.data.find((o: { id: number }) => o.id === n.offer.id).expires_at).toBe('2020-01-01T00:00:00.000Z');
+    const link = await server.call('GET', `/api/v1/smart-links/${n.smartLink.id}`);
+    expect(link.body.warnings.join('\n')).toContain('expired at 2020-01-01T00:00:00.000Z');
+  });
 });

@@ -63,9 +63,17 @@ function warningsFor(offer: OfferRecord): string[] {
   return [];
 }
 
+/**
+ * An expiry in UTC (SPEC §2). Earlier versions stored it in the offset it was sent in, and an
+ * upgrade leaves such records as they were, so it is put in UTC when read as well as when written.
+ */
+export function expiresAtInUtc(expiresAt: string | null): string | null {
+  return expiresAt === null ? null : new Date(expiresAt).toISOString();
+}
+
 function present(offer: OfferRecord) {
   const { postback_secret_hash: hash, ...rest } = offer;
-  return { ...rest, has_postback_secret: hash !== null, warnings: warningsFor(offer) };
+  return { ...rest, expires_at: expiresAtInUtc(rest.expires_at), has_postback_secret: hash !== null, warnings: warningsFor(offer) };
 }
 
 export function registerOffers(app: FastifyInstance, deps: ApiDeps): void {
@@ -100,8 +108,7 @@ export function registerOffers(app: FastifyInstance, deps: ApiDeps): void {
       const hash = secret === undefined ? (existing?.postback_secret_hash ?? null) : secret === null ? null : sha256(secret).toString('hex');
       const { postback_secret_hash: _stale, ...rest } = fields;
       // SPEC §2: times are stored in UTC, whatever offset the request wrote the expiry in.
-      const expiresAt = rest.expires_at === null ? null : new Date(rest.expires_at).toISOString();
-      return { ...rest, expires_at: expiresAt, postback_secret_hash: hash };
+      return { ...rest, expires_at: expiresAtInUtc(rest.expires_at), postback_secret_hash: hash };
     },
     present: (_tx, offer) => present(offer),
     async remove(tx, offer) {

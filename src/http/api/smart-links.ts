@@ -10,6 +10,7 @@ import { registerCrud } from './crud.js';
 import type { ApiDeps } from './deps.js';
 import { refuseIfFailTrafficTarget } from './fail-traffic-refs.js';
 import { bodyOf } from './helpers.js';
+import { expiresAtInUtc } from './offers.js';
 
 async function defaultTrackingDomainId(tx: StoreTx): Promise<number | null> {
   const defaults = await tx.trackingDomains.list({ page: 1, pageSize: 1, where: { is_default: true } });
@@ -97,7 +98,7 @@ function lookupsOf(tx: StoreTx, nowMs: number): Lookups {
 /** Why an offer receives no traffic at `nowMs` (`is paused`, `expired at …`, its advertiser inactive), or null when it may. */
 async function idleState(offer: OfferRecord, lookups: Lookups): Promise<string | null> {
   if (offer.status !== 'active') return `is ${offer.status}`;
-  if (offer.expires_at !== null && Date.parse(offer.expires_at) <= lookups.nowMs) return `expired at ${offer.expires_at}`;
+  if (offer.expires_at !== null && Date.parse(offer.expires_at) <= lookups.nowMs) return `expired at ${expiresAtInUtc(offer.expires_at)}`;
   const advertiser = await lookups.advertiser(offer.advertiser_id);
   return advertiser && advertiser.status !== 'active' ? `has an advertiser that is ${advertiser.status}` : null;
 }
