@@ -25,8 +25,9 @@ async function linkOf(name: string) {
 /** Writes the URLs as versions before the host-macro check stored them (they accepted these), then reloads the routing configuration. */
 async function storeAsOlderVersion(link: Awaited<ReturnType<typeof linkOf>>, destination: string, postbackUrl: string) {
   const db = new Database(path.join(server.dataDir, DATABASE_FILE));
-  db.prepare(`update offers set data = json_set(data, '$.destination_url', ?) where id = ?`).run(destination, link.offerId);
-  db.prepare(`update partners set data = json_set(data, '$.postback_url', ?) where id = ?`).run(postbackUrl, link.partnerId);
+  // A write bumps the version, an older version's write too: that is how a rebuild knows the record changed.
+  db.prepare(`update offers set data = json_set(data, '$.destination_url', ?), version = version + 1 where id = ?`).run(destination, link.offerId);
+  db.prepare(`update partners set data = json_set(data, '$.postback_url', ?), version = version + 1 where id = ?`).run(postbackUrl, link.partnerId);
   db.close();
   // Any change reloads the routing configuration from the store, as a restart does.
   expect((await server.call('PATCH', `/api/v1/smart-links/${link.linkId}`, { name: `Reloaded ${destination}` })).status).toBe(200);
