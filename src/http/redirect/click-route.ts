@@ -132,14 +132,16 @@ function registerRoutes(app: FastifyInstance, deps: ClickPathDeps): void {
 
   app.get('/sl/:token', { schema: { hide: true } }, async (request, reply) => {
     const started = performance.now();
+    // A request the parser refuses after its headers is answered 400 and must not be a click. Waited
+    // for before deciding: between decide and reserveClick no other click may run (a pipelined one,
+    // parsed in the same read, decided meanwhile against the same caps and overshot a hard cap).
+    if (!(await parsedWhole(request, reply))) return reply;
     const routed = routeClick(request, deps);
     if (routed === null) {
       // A partner's broken or retired link: nothing is stored, so only this counter shows the traffic lost.
       deps.metrics.clicks.inc({ outcome: 'not_found', reason: '' });
       return send(reply, notFound());
     }
-    // A request the parser refuses after its headers is answered 400 and must not be a click.
-    if (!(await parsedWhole(request, reply))) return reply;
     const { decision, ctx, record, snapshot, partnerId, now } = routed;
     // Same synchronous turn as decide: no other click can read the caps between the check and this
     // increment, so a hard cap is never overshot on one node. Undone below if the write fails.
