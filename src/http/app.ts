@@ -72,15 +72,22 @@ const SNAPSHOT_RETRY_MAX_MS = 5_000;
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
- * The decoder of a JSON body: strict UTF-8 unless the request declares another charset, which is
- * then honoured (older clients send `charset=ISO-8859-1`); a charset no decoder knows is a 400.
+ * The text of a JSON body. JSON is UTF-8 (RFC 8259 §8.1), and a charset parameter is no reason to
+ * read it otherwise: clients label UTF-8 `us-ascii` (which the Encoding Standard maps to
+ * windows-1252, so "Café" became "CafÃ©") or `ISO-8859-1`. Only bytes that are not UTF-8 are read in
+ * the declared charset (PowerShell 5 sends ISO-8859-1); without one, or in a charset no decoder
+ * knows, they are a 400 rather than stored as U+FFFD.
  */
-function decoderFor(charset: string | undefined): TextDecoder {
-  if (charset === undefined || /^utf-?8$/i.test(charset)) return UTF8;
+function jsonText(body: Buffer, charset: string | undefined): string {
   try {
-    return new TextDecoder(charset, { fatal: true, ignoreBOM: true });
+    return UTF8.decode(body);
   } catch {
-    throw AppError.invalid([], `the body's charset ${charset.slice(0, 40)} is not one this server reads; send JSON in UTF-8`);
+    if (charset === undefined || /^utf-?8$/i.test(charset)) throw AppError.invalid([], 'the body is not valid UTF-8; send JSON in UTF-8');
+  }
+  try {
+    return new TextDecoder(charset, { fatal: true, ignoreBOM: true }).decode(body);
+  } catch {
+    throw AppError.invalid([], `the body is neither UTF-8 nor ${charset.slice(0, 40)} as declared; send JSON in UTF-8`);
   }
 }
 
@@ -235,9 +242,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         if (body.length === 0) return done(null, undefined);
         let text: string;
         try {
-          text = decoderFor(declaredCharset(request.headers['content-type'])).decode(body as Buffer);
+          text = jsonText(body as Buffer, declaredCharset(request.headers['content-type']));
         } catch (err) {
-          return done(err instanceof AppError ? err : AppError.invalid([], 'the body is not valid UTF-8; send JSON in UTF-8'));
+          return done(err as Error);
         }
         json(request, text, done);
       });
