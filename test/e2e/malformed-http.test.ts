@@ -1,8 +1,8 @@
-import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/api-server.js';
+import { sendRaw } from '../support/raw-http.js';
 import { create } from '../support/fixtures.js';
 import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 
@@ -16,13 +16,11 @@ import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
  */
 
 let server: TestServer;
-let port: number;
 let token: string;
 let offerId: number;
 
 beforeAll(async () => {
   server = await startServer();
-  port = Number(new URL(server.url).port);
   const advertiser = await create(server, '/api/v1/advertisers', { name: 'Acme' });
   const partner = await create(server, '/api/v1/partners', { name: 'Traffic Co' });
   offerId = (await create(server, '/api/v1/offers', { advertiser_id: advertiser.id, name: 'O', destination_url: 'https://dest.example/?t={transaction_id}', conversion_method: 'cookie' })).id;
@@ -41,18 +39,7 @@ function counts(): { clicks: number; conversions: number } {
   }
 }
 
-/** Sends the bytes on one connection and resolves with everything the server wrote before it closed. */
-function send(bytes: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let answer = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(answer));
-    socket.write(bytes);
-  });
-}
+const send = (bytes: string): Promise<string> => sendRaw(server.url, bytes);
 
 /** A click, answered with a redirect, whose transaction id is returned (for a postback). */
 async function click(): Promise<{ transactionId: string; cookie: string }> {

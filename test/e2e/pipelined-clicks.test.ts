@@ -1,8 +1,8 @@
-import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/api-server.js';
+import { sendRaw } from '../support/raw-http.js';
 import { create } from '../support/fixtures.js';
 import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 
@@ -12,13 +12,11 @@ import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
  * one synchronous step, or each pipelined click passes a hard cap the one before it is about to reach.
  */
 let server: TestServer;
-let port: number;
 let token: string;
 let offerId: number;
 
 beforeAll(async () => {
   server = await startServer();
-  port = Number(new URL(server.url).port);
   const advertiser = await create(server, '/api/v1/advertisers', { name: 'Acme' });
   const partner = await create(server, '/api/v1/partners', { name: 'Traffic Co' });
   offerId = (await create(server, '/api/v1/offers', {
@@ -30,18 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.close());
 
-/** Sends the bytes in one write on one connection; resolves with all the server wrote before closing. */
-function send(bytes: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let answer = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(answer));
-    socket.write(bytes);
-  });
-}
+const send = (bytes: string): Promise<string> => sendRaw(server.url, bytes);
 
 describe('pipelined clicks (several valid requests in one packet)', () => {
   it('are all served and stored, and a hard cap of 1 lets only one through to the capped offer', async () => {

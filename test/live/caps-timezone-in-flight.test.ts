@@ -24,6 +24,27 @@ function history(stored: HistoryBucket[]): LiveHistoryReader {
   };
 }
 
+/**
+ * Offer 1 with a daily click cap, its caps_timezone changed from UTC to Tokyo at 23:30 UTC (already
+ * the 16th there): two clicks stored, a third counted whose write has not committed at the recount.
+ */
+async function clicksAcrossTokyoMidnight(limit: number) {
+  const late = Date.parse('2025-01-15T23:30:00.000Z');
+  const caps = [{ metric: 'clicks' as const, period: 'daily' as const, limit, mode: 'hard' as const }];
+  const before = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'UTC' })], partners: [partner(7)], offerAccess: [access(1, 7, 'approved')] });
+  const after = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'Asia/Tokyo' })], partners: [partner(7)], offerAccess: [access(1, 7, 'approved')] });
+  let current = before;
+  const state = new MemoryLiveState({ snapshot: () => current });
+  state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late - 60_000, visitor: visitor(1) }).confirm();
+  state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late - 60_000, visitor: visitor(2) }).confirm();
+  const inFlight = state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late, visitor: visitor(3) });
+  const stored: HistoryBucket[] = [{ offerId: 1, partnerId: 7, minute: '2025-01-15T23:29', clicks: 2, conversions: 0, payoutMicros: 0, revenueMicros: 0 }];
+  const swap = await prepareCapPeriods(state, history(stored), before, after, () => late);
+  current = after;
+  swap?.();
+  return { state, inFlight, late };
+}
+
 describe('caps_timezone changed with clicks in flight', () => {
   it('a click counted but not yet stored when the counters are recounted still counts toward the hard cap', async () => {
     const caps = [{ metric: 'clicks' as const, period: 'daily' as const, limit: 3, mode: 'hard' as const }];
@@ -49,20 +70,7 @@ describe('caps_timezone changed with clicks in flight', () => {
   });
 
   it('a click in flight moves to the new zone\'s current day when the two zones are on different days', async () => {
-    const late = Date.parse('2025-01-15T23:30:00.000Z'); // the 15th in UTC, already the 16th in Tokyo
-    const caps = [{ metric: 'clicks' as const, period: 'daily' as const, limit: 5, mode: 'hard' as const }];
-    const before = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'UTC' })], partners: [partner(7)], offerAccess: [access(1, 7, 'approved')] });
-    const after = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'Asia/Tokyo' })], partners: [partner(7)], offerAccess: [access(1, 7, 'approved')] });
-    let current = before;
-    const state = new MemoryLiveState({ snapshot: () => current });
-    state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late - 60_000, visitor: visitor(1) }).confirm();
-    state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late - 60_000, visitor: visitor(2) }).confirm();
-    const inFlight = state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late, visitor: visitor(3) });
-    const stored: HistoryBucket[] = [{ offerId: 1, partnerId: 7, minute: '2025-01-15T23:29', clicks: 2, conversions: 0, payoutMicros: 0, revenueMicros: 0 }];
-
-    const swap = await prepareCapPeriods(state, history(stored), before, after, () => late);
-    current = after;
-    swap?.();
+    const { state, inFlight, late } = await clicksAcrossTokyoMidnight(5);
     inFlight.confirm();
 
     // Tokyo's 16th began at 15:00 UTC: the two stored clicks and the one in flight are all in it, once each.
@@ -115,20 +123,7 @@ describe('caps_timezone changed with clicks in flight', () => {
     expect(state.capUsage(1, 7, NOW).map((u) => u.used)).toEqual([3]);
   });
   it('a click in flight whose write then fails is taken off the new zone\'s day it was moved to, so the hard cap is not left reached', async () => {
-    const late = Date.parse('2025-01-15T23:30:00.000Z'); // the 15th in UTC, already the 16th in Tokyo
-    const caps = [{ metric: 'clicks' as const, period: 'daily' as const, limit: 3, mode: 'hard' as const }];
-    const before = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'UTC' })], partners: [partner(7)], offerAccess: [access(1, 7, 'approved')] });
-    const after = snapshotOf({ offers: [offer(1, { caps, caps_timezone: 'Asia/Tokyo' })], partners: [partner(7)], offerAccess: [access(1, 7, 'approved')] });
-    let current = before;
-    const state = new MemoryLiveState({ snapshot: () => current });
-    state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late - 60_000, visitor: visitor(1) }).confirm();
-    state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late - 60_000, visitor: visitor(2) }).confirm();
-    const inFlight = state.reserveClick({ offerId: 1, partnerId: 7, timeMs: late, visitor: visitor(3) });
-    const stored: HistoryBucket[] = [{ offerId: 1, partnerId: 7, minute: '2025-01-15T23:29', clicks: 2, conversions: 0, payoutMicros: 0, revenueMicros: 0 }];
-
-    const swap = await prepareCapPeriods(state, history(stored), before, after, () => late);
-    current = after;
-    swap?.();
+    const { state, inFlight, late } = await clicksAcrossTokyoMidnight(3);
     inFlight.release(); // its write failed: the click was answered 503 and never stored
 
     expect(state.capUsage(1, 7, late).map((u) => [u.scope, u.used])).toEqual([['offer', 2]]);
