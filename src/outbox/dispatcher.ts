@@ -146,7 +146,19 @@ export class PostbackDispatcher {
       // finishes instead of waiting out the poll interval.
       const saturated = free <= 0 || (claimed === free && claimed > 0);
       const slotFreed = saturated && this.inFlight.size > 0 ? Promise.race(this.inFlight) : undefined;
-      await Promise.race([this.wait(this.pollIntervalMs, signal), ...(slotFreed ? [slotFreed] : [])]);
+      // Each turn's wait has its own signal, cancelled once the turn moves on: left pending after a
+      // freed slot ended the turn, every wait kept a timer and an abort listener on the stop signal
+      // for the whole poll interval, as many as sends finished meanwhile (found by a soak run: Node
+      // warned of a possible memory leak with busy partners).
+      const pause = new AbortController();
+      const stop = () => pause.abort();
+      signal.addEventListener('abort', stop, { once: true });
+      try {
+        await Promise.race([this.wait(this.pollIntervalMs, pause.signal), ...(slotFreed ? [slotFreed] : [])]);
+      } finally {
+        signal.removeEventListener('abort', stop);
+        pause.abort();
+      }
     }
   }
 

@@ -199,6 +199,55 @@ describe('postback dispatcher timer loop', () => {
     expect(polls.length).toBeGreaterThan(0);
   });
 
+  it('a poll wait cut short by a freed slot is cancelled, not left pending on the dispatcher (no "possible memory leak" warning)', async () => {
+    // Found by a soak run: with every slot busy the loop goes round as each send finishes, and each
+    // turn left its poll wait (a timer and an abort listener on the dispatcher's one stop signal)
+    // pending for the whole poll interval. Busy partners made Node print "MaxListenersExceededWarning:
+    // Possible EventTarget memory leak detected. 11 abort listeners added to [AbortSignal]", and the
+    // timers and listeners left grew with the delivery rate.
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    let pending = 0;
+    let most = 0;
+    const wait = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+      pending++;
+      most = Math.max(most, pending);
+      const done = () => {
+        clearTimeout(timer);
+        pending--;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+    try {
+      const ids = [];
+      for (let i = 0; i < 30; i++) ids.push(await fx.enqueue(`${receiver.origin}/pb?busy=${i}`));
+      const dispatcher = fx.dispatcher({ concurrency: 1, pollIntervalMs: 60_000, wait });
+      dispatcher.start();
+      await receiver.waitForRequests(30);
+      for (let i = 0; i < 200 && fx.seen.delivered.length < 30; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(fx.seen.delivered).toHaveLength(30);
+      expect(most, 'poll waits pending at once').toBeLessThanOrEqual(2);
+      await dispatcher.close();
+      expect(pending).toBe(0);
+
+      // The same with the built-in wait: the stop signal never collects more than a listener or two.
+      const more = [];
+      for (let i = 0; i < 30; i++) more.push(await fx.enqueue(`${receiver.origin}/pb?busy2=${i}`));
+      const plain = fx.dispatcher({ concurrency: 1, pollIntervalMs: 60_000 });
+      plain.start();
+      await receiver.waitForRequests(60);
+      for (let i = 0; i < 200 && fx.seen.delivered.length < 60; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(fx.seen.delivered).toHaveLength(60);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('a later postback is picked up on the next poll', async () => {
     let nextPoll: (() => void) | undefined;
     const polled: (() => void)[] = [];
