@@ -175,8 +175,8 @@ export interface LiveHistoryReader {
   totals(): Promise<HistoryTotal[]>;
   /** Per-minute sums with `from` ≤ time < `to` (ISO UTC; `to` null: no upper bound), for the daily, weekly and monthly periods. */
   bucketsBetween(from: string, to: string | null): Promise<HistoryBucket[]>;
-  /** Counted clicks on every offer with `from` ≤ time < `to` (ISO UTC; `to` null: no upper bound), oldest first. */
-  visitorsBetween(from: string, to: string | null): Promise<VisitorRow[]>;
+  /** Counted clicks on every offer with `from` ≤ time < `to` (ISO UTC; `to` null: no upper bound), oldest first; the first `limit` of them when given. */
+  visitorsBetween(from: string, to: string | null, limit?: number): Promise<VisitorRow[]>;
   /** The clicks whose base conversion is approved or pending. */
   convertedVisitors(): Promise<VisitorRow[]>;
 }

@@ -95,10 +95,11 @@ export function liveHistoryReader(db: Executor): LiveHistoryReader {
           from conversions where time >= ${from} ${before} and ${COUNTED_CONVERSION} group by offer_id, partner_id, substr(time, 1, 16)`.execute(db);
       return merge<HistoryBucket>(rows, (r) => ({ ...total(r), minute: r.minute ?? '' }), (r) => `${num(r.offer_id)}:${num(r.partner_id)}:${r.minute}`);
     },
-    async visitorsBetween(from, to) {
+    async visitorsBetween(from, to, limit) {
       const before = to === null ? sql`` : sql`and time < ${to}`;
+      const first = limit === undefined ? sql`` : sql`limit ${limit}`;
       const { rows } = await sql<StoredVisitor>`select offer_id, coalesce(visitor_id, transaction_id) as visitor_id, time, ip, user_agent, idfa, gaid from clicks
-        where time >= ${from} ${before} and ${COUNTED_CLICK} order by time`.execute(db);
+        where time >= ${from} ${before} and ${COUNTED_CLICK} order by time ${first}`.execute(db);
       return rows.map(visitor);
     },
     async convertedVisitors() {
