@@ -99,11 +99,6 @@ export function isVersion(value: string): boolean {
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
 
 /**
- * An ISO 8601 date-time with an explicit offset (`Z` or `±hh:mm`), whose date and hour exist:
- * Date.parse rolls 2024-02-30 over to 1 March and 24:00 to the next day, and reads a value without
- * an offset in the server's own zone.
- */
-/**
  * The instants stored times can name: years 0001 to 9999 in UTC. Times are stored and compared as
  * ISO text, and past them that text changes shape (`+010000-…`, which sorts before every stored
  * time): 9999-12-31T23:00:00-05:00, a far-future bound, matched nothing as `to` and everything as `from`.
@@ -111,6 +106,11 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{
 const FIRST_STORED_MS = Date.parse('0001-01-01T00:00:00.000Z');
 const LAST_STORED_MS = Date.parse('9999-12-31T23:59:59.999Z');
 
+/**
+ * An ISO 8601 date-time with an explicit offset (`Z` or `±hh:mm`), whose date and hour exist:
+ * Date.parse rolls 2024-02-30 over to 1 March and 24:00 to the next day, and reads a value without
+ * an offset in the server's own zone; and within the years stored times can name.
+ */
 export function isDateTime(value: string): boolean {
   if (!DATE_TIME.test(value)) return false;
   const [year, month, day, hour] = [value.slice(0, 4), value.slice(5, 7), value.slice(8, 10), value.slice(11, 13)].map(Number) as [number, number, number, number];

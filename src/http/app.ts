@@ -232,10 +232,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       api.addHook('onRoute', documentCommonAnswers);
       // An empty body is no body, whatever Content-Type a client sends with it: clients that set
       // `Content-Type: application/json` on every request got 400 on each DELETE and body-less POST.
-      // Routes that need a body still refuse a missing one through their schema.
-      // JSON is UTF-8 (RFC 8259 §8.1). A body in another encoding was read as UTF-8 all the same, and
-      // every byte that is not UTF-8 stored as U+FFFD: "Café" sent as ISO-8859-1 (Windows
-      // PowerShell 5's default) became "Caf\uFFFD". Refused instead, before anything is stored.
+      // Routes that need a body still refuse a missing one through their schema. The text is decoded
+      // by jsonText: bytes that are not UTF-8 were stored as U+FFFD.
       const json = api.getDefaultJsonParser('error', 'error');
       api.removeContentTypeParser('application/json');
       api.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
