@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/api-server.js';
 import { sendRaw } from '../support/raw-http.js';
-import { create } from '../support/fixtures.js';
+import { oneOfferLink } from '../support/fixtures.js';
 import { DATABASE_FILE } from '../../src/store/sqlite/index.js';
 
 /**
@@ -17,14 +17,10 @@ let offerId: number;
 
 beforeAll(async () => {
   server = await startServer();
-  const advertiser = await create(server, '/api/v1/advertisers', { name: 'Acme' });
-  const partner = await create(server, '/api/v1/partners', { name: 'Traffic Co' });
-  offerId = (await create(server, '/api/v1/offers', {
-    advertiser_id: advertiser.id, name: 'Capped', destination_url: 'https://capped.example/?t={transaction_id}', conversion_method: 'cookie',
+  ({ offerId, token } = await oneOfferLink(server, {
+    name: 'Capped', destination_url: 'https://capped.example/?t={transaction_id}', conversion_method: 'cookie',
     caps: [{ metric: 'clicks', period: 'daily', limit: 1, mode: 'hard' }],
-  })).id;
-  const link = await create(server, '/api/v1/smart-links', { name: 'L', entries: [{ offer_id: offerId }] });
-  token = (await create(server, `/api/v1/smart-links/${link.id}/tracking-links`, { partner_id: partner.id })).token;
+  }));
 });
 afterAll(async () => server?.close());
 

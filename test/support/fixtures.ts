@@ -31,3 +31,16 @@ export async function basicNetwork(server: TestServer) {
   });
   return { advertiser, offer, offerUrl, partner, smartLink };
 }
+
+/**
+ * The smallest network a click can reach: one offer (`offer` adds to or overrides its fields) as the
+ * only entry of a smart link, and a partner's tracking link to it.
+ */
+export async function oneOfferLink(server: TestServer, offer: Record<string, unknown> = {}): Promise<{ offerId: number; token: string }> {
+  const advertiser = await create(server, '/api/v1/advertisers', { name: 'Acme' });
+  const partner = await create(server, '/api/v1/partners', { name: 'Traffic Co' });
+  const offerId = (await create(server, '/api/v1/offers', { advertiser_id: advertiser.id, name: 'O', destination_url: 'https://dest.example/?t={transaction_id}', ...offer })).id;
+  const link = await create(server, '/api/v1/smart-links', { name: 'L', entries: [{ offer_id: offerId }] });
+  const { token } = await create<{ token: string }>(server, `/api/v1/smart-links/${link.id}/tracking-links`, { partner_id: partner.id });
+  return { offerId, token };
+}
